@@ -1,0 +1,57 @@
+# The verbs a newcomer needs. `make run` and `make test` set up whatever is missing first.
+SHELL := /bin/bash
+PYTHON_BOOT ?= $(shell command -v python3.10 || ls /root/.pyenv/versions/3.10.*/bin/python3.10 2>/dev/null | head -1)
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+export PYTHONPATH := $(CURDIR)
+export TF_CPP_MIN_LOG_LEVEL := 3
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+MODEL := models/caregiver.tar.gz
+RASA_INPUTS := config.yml $(wildcard domain/*.yml) $(shell find data -name '*.yml' 2>/dev/null) \
+	$(wildcard rasa_components/*.py) $(wildcard bot/nlu/*.py)
+
+.PHONY: install knowledge train run test test-fast validate eval bench lint lock clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.lock
+	@test -n "$(PYTHON_BOOT)" || { echo "Python 3.10 is required (Rasa 3.6 supports 3.8-3.10)"; exit 1; }
+	test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip<24.1" 2>&1 | grep -v "is ignored" || true
+	$(PY) -m pip install --quiet -r requirements.lock 2>&1 | grep -v "is ignored" || true
+	$(PY) -c "import rasa, rasa_sdk, spacy, sqlalchemy, pytest"
+	touch $@
+
+knowledge: install
+	$(PY) -m bot.knowledge.build
+
+$(MODEL): $(VENV)/.installed $(RASA_INPUTS) knowledge/red_flags.yml $(wildcard knowledge/topics/*.md) knowledge/questions.yml
+	$(MAKE) knowledge
+	$(RASA) train --domain domain --data data --config config.yml --out models --fixed-model-name caregiver
+
+train: knowledge $(MODEL)
+
+run: train
+	$(PY) -m bot.serve --model $(MODEL)
+
+validate: knowledge
+	$(RASA) data validate --domain domain --data data --config config.yml --fail-on-warnings
+
+test: train
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check bot actions rasa_components tests
+
+eval: train
+	$(PY) -m tests.tools.evaluate
+
+bench: train
+	$(PY) -m tests.tools.benchmark
+
+lock: install
+	$(PY) -m pip freeze --exclude-editable 2>/dev/null | grep -v "^-e" > requirements.lock
+
+clean:
+	rm -rf build models results reports .pytest_cache domain/_generated.yml data/rules/_generated.yml

@@ -1,0 +1,57 @@
+"""validate_triage_form: each follow-up turn of the triage form, decided by bot.triage.dialogue."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.tracker_io import answers_from, knowledge_base, latest_intent, send
+from bot.settings import get_settings
+from bot.triage import dialogue
+from bot.triage.dialogue import TriageState
+
+
+class ValidateTriageForm(Action):
+    """Parses the reply to the pending question, handles interruptions, and asks the next question.
+
+    The questions come from the topic's document, so the form's slots are dynamic; this action sets
+    `requested_slot` itself (None ends the form, and the advice follows).
+    """
+
+    def name(self) -> Text:
+        """Rasa calls this action to validate `triage_form`."""
+        return "validate_triage_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        """Run one form turn."""
+        kb = knowledge_base()
+        state = TriageState.from_dict(tracker.get_slot("triage_state"))
+        topic = kb.topic(tracker.get_slot("topic")) or kb.topic(state.topic)
+        requested = tracker.get_slot("requested_slot")
+        answers = answers_from(tracker, kb)
+        if topic is None:  # nothing to ask about: end the form quietly, the advice action explains
+            return [SlotSet("requested_slot", None)]
+        if requested is None or state.topic != topic.id:
+            turn = dialogue.start(topic, kb.questions, answers, state)
+        else:
+            turn = dialogue.handle_reply(
+                topic,
+                kb.questions,
+                requested,
+                latest_intent(tracker),
+                tracker.latest_message.get("text") or "",
+                answers,
+                state,
+                max_reasks=get_settings().max_reasks,
+            )
+        send(dispatcher, turn.messages)
+        events: List[EventType] = [SlotSet(slot, value) for slot, value in turn.answers.items()]
+        events += [SlotSet("triage_state", turn.state.to_dict()), SlotSet("requested_slot", turn.next_slot)]
+        if turn.human_requested:
+            events.append(SlotSet("human_requested", True))
+        return events

@@ -1,0 +1,1 @@
+"""Caregiver assistant core: knowledge, triage and language rules. Never imports rasa."""

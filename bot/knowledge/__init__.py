@@ -1,0 +1,1 @@
+"""Build the knowledge base from knowledge/ (parse, validate, index) and query it."""

@@ -1,0 +1,174 @@
+"""Build the SQLite knowledge base (and the Rasa files it implies) from knowledge/.
+
+Usage: python -m bot.knowledge.build [--force] [--check]
+Skips the work when the inputs are unchanged since the last build.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import hashlib
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import List
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+from bot.knowledge.documents import KnowledgeError
+from bot.knowledge.export import write_rasa_files
+from bot.knowledge.models import (
+    FTS_CREATE,
+    FTS_TABLE,
+    Base,
+    BuildInfo,
+    QuestionRow,
+    RedFlagRow,
+    SectionRow,
+    SourceRow,
+    TopicRow,
+)
+from bot.knowledge.validate import Knowledge, load_knowledge
+from bot.settings import PROJECT_ROOT, get_settings
+
+SCHEMA_VERSION = "1"
+
+
+def input_files(root: Path) -> List[Path]:
+    """Every file the build reads, in a stable order."""
+    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in {".yml", ".yaml", ".md"})
+
+
+def fingerprint(root: Path) -> str:
+    """Hash of the inputs (names and contents) plus the build code's schema version."""
+    digest = hashlib.sha256(SCHEMA_VERSION.encode())
+    for path in input_files(root):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    for module in ("documents.py", "validate.py", "models.py", "build.py", "export.py"):
+        digest.update((Path(__file__).parent / module).read_bytes())
+    return digest.hexdigest()
+
+
+def current_fingerprint(db_path: Path) -> str:
+    """The fingerprint stored in an existing knowledge base, or ''."""
+    if not db_path.exists():
+        return ""
+    engine = create_engine(f"sqlite:///{db_path}")
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(text("SELECT value FROM build_info WHERE key = 'fingerprint'")).first()
+            return row[0] if row else ""
+    except Exception:  # an unreadable or old file is simply rebuilt
+        return ""
+    finally:
+        engine.dispose()
+
+
+def write_database(knowledge: Knowledge, db_path: Path, stamp: str) -> None:
+    """Write the knowledge base to a temporary file, then move it into place atomically."""
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp_name = tempfile.mkstemp(suffix=".db", dir=db_path.parent)
+    os.close(handle)
+    engine = create_engine(f"sqlite:///{tmp_name}")
+    try:
+        Base.metadata.create_all(engine)
+        with Session(engine) as session, session.begin():
+            session.execute(text(FTS_CREATE))
+            session.add_all([BuildInfo(key="fingerprint", value=stamp), BuildInfo(key="schema", value=SCHEMA_VERSION)])
+            for position, question in enumerate(knowledge.questions.values()):
+                session.add(
+                    QuestionRow(
+                        slot=question.slot,
+                        position=position,
+                        type=question.type,
+                        ask=question.ask,
+                        example=question.example,
+                        why=question.why,
+                        buttons=list(question.buttons),
+                    )
+                )
+            for topic in knowledge.topics.values():
+                session.add(
+                    TopicRow(
+                        id=topic.id,
+                        title=topic.title,
+                        intent=topic.intent,
+                        summary=topic.summary,
+                        questions=list(topic.questions),
+                        rules=[
+                            {
+                                "id": r.id,
+                                "referral": r.referral,
+                                "say": r.say,
+                                "line": r.line,
+                                "conditions": [dataclasses.asdict(c) for c in r.conditions],
+                            }
+                            for r in topic.rules
+                        ],
+                        path=str(topic.path.relative_to(PROJECT_ROOT) if topic.path.is_relative_to(PROJECT_ROOT) else topic.path),
+                    )
+                )
+                _add_sources(session, f"topic:{topic.id}", topic.sources)
+                session.execute(
+                    text(f"INSERT INTO {FTS_TABLE} (topic_id, section, title, body) VALUES (:t, 'summary', :title, :body)"),
+                    {"t": topic.id, "title": topic.title, "body": topic.summary},
+                )
+                for position, section in enumerate(topic.sections):
+                    session.add(
+                        SectionRow(topic_id=topic.id, position=position, key=section.key, heading=section.heading, body=section.body)
+                    )
+                    session.execute(
+                        text(f"INSERT INTO {FTS_TABLE} (topic_id, section, title, body) VALUES (:t, :s, :title, :body)"),
+                        {"t": topic.id, "s": section.key, "title": topic.title, "body": section.body},
+                    )
+            for flag in knowledge.red_flags.values():
+                session.add(RedFlagRow(id=flag.id, label=flag.label, referral=flag.referral, message=flag.message))
+                _add_sources(session, f"red_flag:{flag.id}", flag.sources)
+    finally:
+        engine.dispose()
+    os.replace(tmp_name, db_path)
+
+
+def _add_sources(session: Session, owner: str, sources) -> None:
+    for position, source in enumerate(sources):
+        session.add(SourceRow(owner=owner, position=position, key=source.key, title=source.title, url=source.url))
+
+
+def build(force: bool = False) -> bool:
+    """Validate knowledge/ and (re)build the database and Rasa files; True when work was done."""
+    settings = get_settings()
+    root, db_path = settings.knowledge_dir, settings.knowledge_db
+    stamp = fingerprint(root)
+    knowledge = load_knowledge(root)  # validation always runs: it is cheap and catches errors early
+    rasa_changed = write_rasa_files(knowledge, PROJECT_ROOT)
+    if not force and current_fingerprint(db_path) == stamp:
+        return rasa_changed
+    write_database(knowledge, db_path, stamp)
+    return True
+
+
+def main(argv: List[str] | None = None) -> int:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--force", action="store_true", help="rebuild even when the inputs are unchanged")
+    parser.add_argument("--check", action="store_true", help="only validate knowledge/, write nothing")
+    args = parser.parse_args(argv)
+    try:
+        if args.check:
+            knowledge = load_knowledge(get_settings().knowledge_dir)
+            print(f"knowledge OK: {len(knowledge.topics)} topics, {len(knowledge.questions)} questions, {len(knowledge.red_flags)} red flags")
+            return 0
+        changed = build(force=args.force)
+    except KnowledgeError as error:
+        print(f"knowledge build failed: {error}", file=sys.stderr)
+        return 1
+    print("knowledge base built" if changed else "knowledge base up to date")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

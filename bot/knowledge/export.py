@@ -1,0 +1,92 @@
+"""Write the Rasa domain and rules that the knowledge implies, so a new topic needs no hand edits.
+
+Generated: domain/_generated.yml (topic intents, the topic/answer/red-flag slots, the triage form, the
+urgent-help response per red flag) and data/rules/_generated.yml (a topic question starts the form).
+Plain YAML text: this module does not import rasa.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict, List
+
+import yaml
+
+from bot.knowledge.validate import Knowledge
+
+HEADER = "# Generated from knowledge/ by `python -m bot.knowledge.build` (make knowledge). Do not edit.\n"
+FORM = "triage_form"
+# Answer types whose value our entity extractor can fill from any message.
+ENTITY_FOR_TYPE = {"months": "age", "weeks_early": "weeks_early"}
+SLOT_TYPE_FOR_ANSWER = {"months": "float", "weeks_early": "float", "seconds": "float", "yes_no_unsure": "text"}
+
+
+def domain_data(knowledge: Knowledge) -> Dict[str, Any]:
+    """The generated part of the Rasa domain."""
+    topics = list(knowledge.topics.values())
+    slots: Dict[str, Any] = {
+        "topic": {
+            "type": "text",
+            "influence_conversation": False,
+            "mappings": [{"type": "from_intent", "intent": t.intent, "value": t.id} for t in topics] + [{"type": "custom"}],
+        },
+        "red_flag": {
+            "type": "text",
+            "influence_conversation": False,
+            "mappings": [{"type": "from_entity", "entity": "red_flag"}],
+        },
+    }
+    for question in knowledge.questions.values():
+        mappings: List[Dict[str, Any]] = []
+        entity = ENTITY_FOR_TYPE.get(question.type)
+        if entity:
+            mappings.append({"type": "from_entity", "entity": entity})
+        mappings.append({"type": "custom"})
+        slots[question.slot] = {
+            "type": SLOT_TYPE_FOR_ANSWER[question.type],
+            "influence_conversation": False,
+            "mappings": mappings,
+        }
+    variations = [
+        {"condition": [{"type": "slot", "name": "red_flag", "value": flag.id}], "text": flag.message}
+        for flag in knowledge.red_flags.values()
+    ]
+    generic = knowledge.red_flags_default_message
+    return {
+        "version": "3.1",
+        "intents": [t.intent for t in topics],
+        "slots": slots,
+        "forms": {FORM: {"required_slots": list(knowledge.questions)}},
+        "responses": {"utter_urgent_help": variations + [{"text": generic}]},
+    }
+
+
+def rules_data(knowledge: Knowledge) -> Dict[str, Any]:
+    """Rules that start the follow-up questions when a topic is asked about."""
+    intents = [t.intent for t in knowledge.topics.values()]
+    first = [{"intent": intents[0]}] if len(intents) == 1 else [{"or": [{"intent": i} for i in intents]}]
+    return {
+        "version": "3.1",
+        "rules": [
+            {
+                "rule": "a question about a topic starts the follow-up questions",
+                "steps": first + [{"action": FORM}, {"active_loop": FORM}],
+            }
+        ],
+    }
+
+
+def _write_if_changed(path: Path, data: Dict[str, Any]) -> bool:
+    content = HEADER + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=1000)
+    if path.exists() and path.read_text(encoding="utf-8") == content:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(content, encoding="utf-8")
+    return True
+
+
+def write_rasa_files(knowledge: Knowledge, project_root: Path) -> bool:
+    """Write both generated files; True when either changed (so Rasa must retrain)."""
+    domain_changed = _write_if_changed(project_root / "domain" / "_generated.yml", domain_data(knowledge))
+    rules_changed = _write_if_changed(project_root / "data" / "rules" / "_generated.yml", rules_data(knowledge))
+    return domain_changed or rules_changed

@@ -1,0 +1,82 @@
+"""SQLAlchemy tables of the built knowledge base (SQLite file, plus an FTS5 index)."""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import declarative_base
+
+Base = declarative_base()
+
+FTS_TABLE = "passage_index"
+FTS_CREATE = (
+    f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5("
+    "topic_id UNINDEXED, section UNINDEXED, title, body, tokenize='porter unicode61')"
+)
+
+
+class BuildInfo(Base):
+    """Key/value facts about the build (input fingerprint, schema version)."""
+
+    __tablename__ = "build_info"
+    key = Column(String(64), primary_key=True)
+    value = Column(Text, nullable=False)
+
+
+class QuestionRow(Base):
+    """A follow-up question definition."""
+
+    __tablename__ = "questions"
+    slot = Column(String(64), primary_key=True)
+    position = Column(Integer, nullable=False)
+    type = Column(String(32), nullable=False)
+    ask = Column(Text, nullable=False)
+    example = Column(Text, nullable=False)
+    why = Column(Text, nullable=False)
+    buttons = Column(JSON, nullable=False)
+
+
+class TopicRow(Base):
+    """A topic document's metadata, questions and rules."""
+
+    __tablename__ = "topics"
+    id = Column(String(64), primary_key=True)
+    title = Column(Text, nullable=False)
+    intent = Column(String(64), nullable=False, unique=True)
+    summary = Column(Text, nullable=False)
+    questions = Column(JSON, nullable=False)
+    rules = Column(JSON, nullable=False)
+    path = Column(Text, nullable=False)
+
+
+class SectionRow(Base):
+    """One body section of a topic document."""
+
+    __tablename__ = "sections"
+    id = Column(Integer, primary_key=True)
+    topic_id = Column(String(64), ForeignKey("topics.id"), nullable=False, index=True)
+    position = Column(Integer, nullable=False)
+    key = Column(String(16), nullable=False)
+    heading = Column(Text, nullable=False)
+    body = Column(Text, nullable=False)
+
+
+class SourceRow(Base):
+    """A source cited by a topic or a red flag."""
+
+    __tablename__ = "sources"
+    id = Column(Integer, primary_key=True)
+    owner = Column(String(80), nullable=False, index=True)  # "topic:<id>" or "red_flag:<id>"
+    position = Column(Integer, nullable=False)
+    key = Column(String(64), nullable=False)
+    title = Column(Text, nullable=False)
+    url = Column(Text, nullable=False)
+
+
+class RedFlagRow(Base):
+    """A red flag and the message given when it is detected."""
+
+    __tablename__ = "red_flags"
+    id = Column(String(64), primary_key=True)
+    label = Column(Text, nullable=False)
+    referral = Column(String(16), nullable=False)
+    message = Column(Text, nullable=False)

@@ -1,0 +1,122 @@
+"""Read the built knowledge base: topics, questions, sections, sources, and full-text search."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.orm import Session
+
+from bot.knowledge.documents import Condition, Question, Rule, Section, Source, Topic
+from bot.knowledge.models import FTS_TABLE, QuestionRow, SectionRow, SourceRow, TopicRow
+from bot.settings import get_settings
+
+
+class KnowledgeBaseMissing(RuntimeError):
+    """The knowledge base file has not been built."""
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """A passage that matched a full-text query."""
+
+    topic_id: str
+    section: str
+    title: str
+    snippet: str
+    score: float
+
+
+class KnowledgeBase:
+    """Loads the whole (small) knowledge base into memory once; searches go to SQLite FTS5."""
+
+    def __init__(self, db_path: Path) -> None:
+        if not db_path.exists():
+            raise KnowledgeBaseMissing(f"knowledge base {db_path} not found: run `make knowledge`")
+        self._engine = create_engine(f"sqlite:///{db_path}")
+        with Session(self._engine) as session:
+            self.questions: Dict[str, Question] = {
+                row.slot: Question(
+                    slot=row.slot, type=row.type, ask=row.ask, example=row.example, why=row.why, buttons=tuple(row.buttons)
+                )
+                for row in session.scalars(select(QuestionRow).order_by(QuestionRow.position))
+            }
+            sources = self._sources(session)
+            sections: Dict[str, List[Section]] = {}
+            for row in session.scalars(select(SectionRow).order_by(SectionRow.topic_id, SectionRow.position)):
+                sections.setdefault(row.topic_id, []).append(Section(key=row.key, heading=row.heading, body=row.body))
+            self.topics: Dict[str, Topic] = {
+                row.id: Topic(
+                    id=row.id,
+                    title=row.title,
+                    intent=row.intent,
+                    summary=row.summary,
+                    sources=tuple(sources.get(f"topic:{row.id}", ())),
+                    questions=tuple(row.questions),
+                    rules=tuple(
+                        Rule(
+                            id=r["id"],
+                            conditions=tuple(Condition(**c) for c in r["conditions"]),
+                            referral=r["referral"],
+                            say=r["say"],
+                            line=r["line"],
+                        )
+                        for r in row.rules
+                    ),
+                    sections=tuple(sections.get(row.id, ())),
+                    path=Path(row.path),
+                )
+                for row in session.scalars(select(TopicRow).order_by(TopicRow.id))
+            }
+        self._by_intent = {topic.intent: topic for topic in self.topics.values()}
+
+    @staticmethod
+    def _sources(session: Session) -> Dict[str, List[Source]]:
+        grouped: Dict[str, List[Source]] = {}
+        for row in session.scalars(select(SourceRow).order_by(SourceRow.owner, SourceRow.position)):
+            grouped.setdefault(row.owner, []).append(Source(key=row.key, title=row.title, url=row.url))
+        return grouped
+
+    def topic(self, topic_id: Optional[str]) -> Optional[Topic]:
+        """The topic with this id, if any."""
+        return self.topics.get(topic_id or "")
+
+    def topic_for_intent(self, intent: Optional[str]) -> Optional[Topic]:
+        """The topic a classifier intent asks about, if any."""
+        return self._by_intent.get(intent or "")
+
+    def question(self, slot: str) -> Question:
+        """The definition of a follow-up question."""
+        return self.questions[slot]
+
+    def search(self, query: str, limit: int = 3) -> List[SearchHit]:
+        """Full-text search over topic summaries and sections, best first (BM25)."""
+        words = re.findall(r"[a-z]{3,}", query.lower())[:20]
+        if not words:
+            return []
+        match = " OR ".join(f'"{w}"' for w in words)
+        sql = text(
+            f"SELECT topic_id, section, title, snippet({FTS_TABLE}, 3, '', '', ' … ', 12), bm25({FTS_TABLE}) "
+            f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :match ORDER BY bm25({FTS_TABLE}) LIMIT :limit"
+        )
+        with self._engine.connect() as conn:
+            rows = conn.execute(sql, {"match": match, "limit": limit}).all()
+        return [SearchHit(topic_id=r[0], section=r[1], title=r[2], snippet=r[3], score=-float(r[4])) for r in rows]
+
+    def best_topics(self, query: str, limit: int = 2) -> List[Tuple[Topic, float]]:
+        """Distinct topics whose passages match the query, best first."""
+        seen: Dict[str, float] = {}
+        for hit in self.search(query, limit=10):
+            seen.setdefault(hit.topic_id, hit.score)
+        ranked = sorted(seen.items(), key=lambda item: -item[1])[:limit]
+        return [(self.topics[topic_id], score) for topic_id, score in ranked if topic_id in self.topics]
+
+
+@lru_cache(maxsize=1)
+def get_knowledge_base() -> KnowledgeBase:
+    """The knowledge base named by settings, loaded on first use."""
+    return KnowledgeBase(get_settings().knowledge_db)

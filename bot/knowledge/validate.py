@@ -1,0 +1,187 @@
+"""Check the parsed knowledge as a whole: slots, value types, unreachable and contradictory rules."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Iterable, List, Tuple
+
+from bot.knowledge.documents import (
+    SECTION_KEYS,
+    Condition,
+    KnowledgeError,
+    Question,
+    RedFlag,
+    Rule,
+    Topic,
+    parse_questions,
+    parse_red_flags,
+    parse_topic,
+)
+
+DERIVED = {"corrected_age_months": "age_months"}
+NUMERIC_TYPES = {"months", "weeks_early", "seconds"}
+CHOICES = {"yes_no_unsure": ("yes", "no", "unsure")}
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    """Everything in knowledge/, parsed and validated."""
+
+    questions: Dict[str, Question]
+    topics: Dict[str, Topic]
+    red_flags: Dict[str, RedFlag]
+    red_flags_default_message: str
+
+
+def load_knowledge(root: Path) -> Knowledge:
+    """Parse and validate knowledge/ (questions.yml, topics/*.md, red_flags.yml)."""
+    questions = parse_questions(root / "questions.yml")
+    topic_paths = sorted((root / "topics").glob("*.md"))
+    if not topic_paths:
+        raise KnowledgeError(root / "topics", 0, "no topic documents found")
+    topics: Dict[str, Topic] = {}
+    intents: Dict[str, str] = {}
+    for path in topic_paths:
+        topic = parse_topic(path)
+        check_topic(topic, questions)
+        if topic.id in topics:
+            raise KnowledgeError(path, topic.lines["id"], f"topic id '{topic.id}' is already used by {topics[topic.id].path.name}")
+        if topic.intent in intents:
+            raise KnowledgeError(path, topic.lines["intent"], f"intent '{topic.intent}' is already used by topic '{intents[topic.intent]}'")
+        topics[topic.id], intents[topic.intent] = topic, topic.id
+    red_flags, default_message = parse_red_flags(root / "red_flags.yml")
+    return Knowledge(questions=questions, topics=topics, red_flags=red_flags, red_flags_default_message=default_message)
+
+
+def check_topic(topic: Topic, questions: Dict[str, Question]) -> None:
+    """Raise KnowledgeError for the first problem in one topic document."""
+    path = topic.path
+    if path.stem != topic.id:
+        raise KnowledgeError(path, topic.lines["id"], f"topic id '{topic.id}' must match the file name '{path.stem}.md'")
+    if not topic.intent.startswith("ask_"):
+        raise KnowledgeError(path, topic.lines["intent"], f"intent '{topic.intent}' must be named ask_<something>")
+    for slot in topic.questions:
+        if slot not in questions:
+            raise KnowledgeError(path, topic.lines["questions"], f"unknown question '{slot}' (defined: {', '.join(questions)})")
+    missing = [heading for heading, key in SECTION_KEYS.items() if topic.section(key) is None]
+    if missing:
+        raise KnowledgeError(path, 1, f"missing section(s): {', '.join(m.capitalize() for m in missing)}")
+    if not topic.rules:
+        raise KnowledgeError(path, topic.lines["rules"], "a topic needs at least one rule")
+    seen: Dict[str, Rule] = {}
+    for rule in topic.rules:
+        if rule.id in seen:
+            raise KnowledgeError(path, rule.line, f"rule id '{rule.id}' is used twice")
+        for condition in rule.conditions:
+            _check_condition(condition, rule, topic, questions)
+        _check_satisfiable(rule, topic, questions)
+        seen[rule.id] = rule
+    _check_contradictions(topic)
+
+
+def _slot_type(slot: str, questions: Dict[str, Question]) -> str:
+    return questions[DERIVED.get(slot, slot)].type
+
+
+def _check_condition(condition: Condition, rule: Rule, topic: Topic, questions: Dict[str, Question]) -> None:
+    path, slot = topic.path, condition.slot
+    base = DERIVED.get(slot, slot)
+    if base not in questions:
+        raise KnowledgeError(path, rule.line, f"rule '{rule.id}' uses unknown slot '{slot}'")
+    if base not in topic.questions:
+        raise KnowledgeError(
+            path, rule.line, f"rule '{rule.id}' is unreachable: it needs '{base}', which this topic never asks (add it to questions)"
+        )
+    qtype = _slot_type(slot, questions)
+    values = condition.value if condition.op == "in" else [condition.value]
+    if condition.op == "in" and not isinstance(condition.value, list):
+        raise KnowledgeError(path, rule.line, f"rule '{rule.id}': 'in' needs a list for '{slot}'")
+    if condition.op == "known":
+        if not isinstance(condition.value, bool):
+            raise KnowledgeError(path, rule.line, f"rule '{rule.id}': 'known' takes true or false for '{slot}'")
+        return
+    for value in values:
+        if qtype in NUMERIC_TYPES:
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise KnowledgeError(path, rule.line, f"rule '{rule.id}': '{slot}' is a number ({qtype}), not {value!r}")
+        else:
+            if condition.op in ("lt", "lte", "gt", "gte"):
+                raise KnowledgeError(path, rule.line, f"rule '{rule.id}': '{slot}' is a choice; '{condition.op}' needs a number")
+            if value not in CHOICES[qtype]:
+                raise KnowledgeError(
+                    path, rule.line, f"rule '{rule.id}': '{slot}' can be {', '.join(CHOICES[qtype])}, not {value!r}"
+                )
+
+
+def _check_satisfiable(rule: Rule, topic: Topic, questions: Dict[str, Question]) -> None:
+    """A rule whose conditions on one slot exclude each other can never fire."""
+    by_slot: Dict[str, List[Condition]] = {}
+    for condition in rule.conditions:
+        by_slot.setdefault(condition.slot, []).append(condition)
+    for slot, conditions in by_slot.items():
+        if not _satisfiable(conditions, _slot_type(slot, questions)):
+            described = " and ".join(f"{c.op} {c.value!r}" for c in conditions)
+            raise KnowledgeError(topic.path, rule.line, f"rule '{rule.id}' is unreachable: '{slot}' cannot be {described}")
+
+
+def _satisfiable(conditions: Iterable[Condition], qtype: str) -> bool:
+    conditions = list(conditions)
+    if any(c.op == "known" and c.value is False for c in conditions):
+        return all(c.op == "known" and c.value is False for c in conditions)
+    if qtype not in NUMERIC_TYPES:
+        allowed = set(CHOICES[qtype])
+        for c in conditions:
+            if c.op == "eq":
+                allowed &= {c.value}
+            elif c.op == "in":
+                allowed &= set(c.value)
+            elif c.op == "ne":
+                allowed -= {c.value}
+        return bool(allowed)
+    low: Tuple[float, bool] = (-math.inf, True)  # (bound, inclusive)
+    high: Tuple[float, bool] = (math.inf, True)
+    points = None
+    excluded = set()
+    for c in conditions:
+        if c.op in ("gt", "gte"):
+            low = max(low, (c.value, c.op == "gte"), key=lambda b: (b[0], not b[1]))
+        elif c.op in ("lt", "lte"):
+            high = min(high, (c.value, c.op == "lte"), key=lambda b: (b[0], b[1]))
+        elif c.op == "eq":
+            points = {c.value} if points is None else points & {c.value}
+        elif c.op == "in":
+            points = set(c.value) if points is None else points & set(c.value)
+        elif c.op == "ne":
+            excluded.add(c.value)
+
+    def inside(x: float) -> bool:
+        above = x > low[0] or (x == low[0] and low[1])
+        below = x < high[0] or (x == high[0] and high[1])
+        return above and below and x not in excluded
+
+    if points is not None:
+        return any(inside(x) for x in points)
+    if low[0] > high[0]:
+        return False
+    if low[0] == high[0]:
+        return low[1] and high[1] and low[0] not in excluded
+    return True
+
+
+def _check_contradictions(topic: Topic) -> None:
+    """Two rules with the same conditions must not disagree (or repeat each other)."""
+    by_conditions: Dict[frozenset, Rule] = {}
+    for rule in topic.rules:
+        key = frozenset((c.slot, c.op, repr(c.value)) for c in rule.conditions)
+        if key in by_conditions:
+            other = by_conditions[key]
+            verb = "contradicts" if other.referral != rule.referral else "repeats the conditions of"
+            raise KnowledgeError(
+                topic.path,
+                rule.line,
+                f"rule '{rule.id}' {verb} rule '{other.id}' (line {other.line}): same conditions"
+                + (f", referral '{rule.referral}' vs '{other.referral}'" if other.referral != rule.referral else ""),
+            )
+        by_conditions[key] = rule

@@ -1,0 +1,1 @@
+"""Language rules on spaCy: age, duration and red-flag extraction for caregiver messages."""

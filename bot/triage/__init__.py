@@ -1,0 +1,1 @@
+"""Follow-up questions, answer interpretation and the advice/referral decision."""

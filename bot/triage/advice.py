@@ -1,0 +1,106 @@
+"""Compose tailored advice for a topic from the caregiver's answers: why, what to try, when to get help, sources."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+from bot.knowledge.documents import Source, Topic
+from bot.triage.age import AgeUsed, describe_months
+from bot.triage.rules import Decision, decide
+
+OLDEST_COVERED_MONTHS = 36.0
+
+REFERRAL_LINES = {
+    "provider": (
+        "**My suggestion: talk to your child's doctor, nurse or health visitor about this** — not as an "
+        "emergency, but soon, so someone can look at how your child moves."
+    ),
+    "none": (
+        "From what you've told me, nothing points to needing a check right now. Keep an eye on progress, "
+        "and trust your instinct: if you are worried, it is always fine to ask your provider."
+    ),
+    "urgent": "**Please get medical help now.** In an emergency, call your local emergency number.",
+}
+
+
+@dataclass(frozen=True)
+class Message:
+    """One chat message: Markdown text, optional quick-reply buttons."""
+
+    text: str
+    buttons: Tuple[Dict[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Advice:
+    """Everything the assistant says when it gives advice, plus what goes in the tracker."""
+
+    topic_id: str
+    referral: str
+    rule_ids: Tuple[str, ...]
+    age: AgeUsed
+    messages: Tuple[Message, ...]
+    sources: Tuple[Source, ...] = field(default=())
+
+
+def describe_age(age: AgeUsed) -> Optional[str]:
+    """A sentence saying which age the advice used, e.g. corrected for prematurity."""
+    if age.actual_months is None:
+        return None
+    actual = describe_months(age.actual_months)
+    if age.corrected and age.months is not None:
+        return (
+            f"I used a corrected age of **{describe_months(age.months)}** (your child is {actual} old and was born "
+            f"about {age.weeks_early:g} weeks early; for babies born more than 3 weeks early, milestones are "
+            "judged by corrected age until about 2 years)."
+        )
+    return f"I used your child's age: **{actual}**."
+
+
+def sources_text(sources: Tuple[Source, ...]) -> str:
+    """A Markdown list of sources: title and link."""
+    return "**Sources**\n" + "\n".join(f"- [{s.title}]({s.url})" for s in sources)
+
+
+def compose_advice(topic: Topic, answers: Mapping[str, Any], previous_referral: Optional[str] = None) -> Advice:
+    """Decide the referral from the topic's rules and build the advice messages."""
+    decision: Decision = decide(topic, answers)
+    referral = decision.referral
+    if previous_referral == "urgent":  # an emergency earlier in the conversation is never downgraded
+        referral = "urgent"
+    messages: List[Message] = []
+    intro = f"Thanks — here is what I can tell you about **{topic.title.lower()}**."
+    age_line = describe_age(decision.age)
+    if age_line:
+        intro += " " + age_line
+    if decision.age.actual_months is not None and decision.age.actual_months > OLDEST_COVERED_MONTHS:
+        intro += (
+            " My information is about babies and toddlers up to about 3 years, so please check with your "
+            "child's doctor about an older child."
+        )
+    messages.append(Message(intro))
+    for key in ("why", "try"):
+        section = topic.section(key)
+        if section:
+            messages.append(Message(f"**{section.heading}**\n\n{section.body}"))
+    tailored = [rule.say for rule in decision.rules]
+    when = topic.section("when")
+    personal = "\n\n".join(["**For your child**", *tailored, REFERRAL_LINES[referral]])
+    messages.append(Message(personal))
+    if when:
+        messages.append(Message(f"**{when.heading}**\n\n{when.body}"))
+    messages.append(Message(sources_text(topic.sources)))
+    messages.append(
+        Message(
+            "This is general information, not a diagnosis. Is there anything else you'd like to ask?",
+        )
+    )
+    return Advice(
+        topic_id=topic.id,
+        referral=referral,
+        rule_ids=tuple(rule.id for rule in decision.rules),
+        age=decision.age,
+        messages=tuple(messages),
+        sources=topic.sources,
+    )

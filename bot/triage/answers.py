@@ -1,0 +1,241 @@
+"""Turn a caregiver's free-text reply to a follow-up question into a typed answer."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+from typing import Optional, Union
+
+from bot.nlu.parsers import (
+    parse_age_months,
+    parse_bare_number,
+    parse_duration_seconds,
+    parse_early_amount,
+)
+
+ANSWER_TYPES = ("months", "weeks_early", "seconds", "yes_no_unsure")
+LONG_STAND_SECONDS = 60.0  # "for ages", "a long time"
+BRIEF_STAND_SECONDS = 1.0  # "just a moment", "briefly"
+FEW_DAYS_EARLY_WEEKS = 0.5
+MAX_BARE_MONTHS = 48.0
+MAX_BARE_SECONDS = 600.0
+
+
+class AnswerStatus(str, Enum):
+    """How well a reply answered the question."""
+
+    VALUE = "value"
+    UNKNOWN = "unknown"  # the caregiver does not know
+    UNPARSED = "unparsed"  # we could not read it
+    NEEDS_DETAIL = "needs_detail"  # understood in part; ask for the number
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A reply read as a status plus, for VALUE, the slot value."""
+
+    status: AnswerStatus
+    value: Union[float, str, None] = None
+
+
+# --------------------------------------------------------------------------- yes / no / unsure
+
+_CONTRACTIONS = {
+    "dont": "don't", "doesnt": "doesn't", "didnt": "didn't", "cant": "can't", "wont": "won't",
+    "isnt": "isn't", "wasnt": "wasn't", "arent": "aren't", "werent": "weren't",
+    "havent": "haven't", "hasnt": "hasn't", "hadnt": "hadn't", "couldnt": "couldn't",
+    "wouldnt": "wouldn't", "shouldnt": "shouldn't", "im": "i'm", "ive": "i've",
+}  # fmt: skip
+
+
+def _normalize(text: str) -> str:
+    """Lower-case words joined by single spaces, padded with a space at each end."""
+    words = re.findall(r"[a-z0-9]+(?:'[a-z]+)?", (text or "").lower().replace("’", "'"))
+    words = [_CONTRACTIONS.get(w, w) for w in words]
+    return " " + " ".join(words).replace("can not", "cannot") + " "
+
+
+def _rx(*patterns: str) -> re.Pattern[str]:
+    """One regex matching any of the word patterns as whole words."""
+    return re.compile(r"(?<![a-z0-9'])(?:" + "|".join(patterns) + r")(?![a-z0-9'])")
+
+
+_NEUTRAL = _rx(
+    r"no (?:problems?|issues?|concerns?|worries|signs?)",
+    r"nothing (?:wrong|unusual|abnormal|found)",
+    r"not (?:a|any) (?:problem|issue|concern)",
+    r"all (?:clear|good|fine|normal)",
+)
+_UNSURE = _rx(
+    r"not (?:really |quite |totally |entirely |too |so |that |very |a hundred percent |100 )?(?:sure|certain)",
+    r"unsure", r"uncertain", r"no idea", r"no clue", r"idk", r"dunno", r"who knows",
+    r"(?:don't|do not|didn't|did not) (?:really )?know", r"not knowing",
+    r"(?:can't|cannot|don't|do not) (?:remember|recall|say|tell)",
+    r"(?:forgot|forget|forgotten)", r"hard to (?:say|tell)", r"difficult to (?:say|tell)",
+    r"(?:haven't|have not|hadn't|never|didn't|did not|not) (?:really )?(?:noticed|notice|paid attention)",
+    r"i (?:haven't|have not|didn't|did not) (?:really )?(?:checked|looked|watched)",
+    r"maybe", r"perhaps", r"possibly", r"sometimes", r"occasionally", r"on and off",
+    r"kind of", r"sort of", r"kinda", r"sorta", r"not always", r"depends", r"it varies",
+    r"yes and no", r"50 50", r"i guess(?! so)",
+)
+_NO = _rx(
+    r"not that i (?:know|knew|am aware|'m aware|can think|remember)(?: of)?",
+    r"i don't think so", r"no+", r"nope", r"nah+", r"naw", r"nay", r"n", r"not", r"never",
+    r"none", r"nothing", r"neither", r"negative", r"unable", r"cannot",
+    r"(?:don|doesn|didn|can|won|isn|wasn|aren|weren|haven|hasn|hadn|couldn|wouldn|shouldn)'t",
+)
+_STRONG_YES = _rx(
+    r"y", r"ye+s+", r"ye+a+h*", r"yeh", r"yep+", r"yup+", r"ya+", r"yah", r"yas+", r"aye",
+    r"sure", r"definitely", r"absolutely", r"certainly", r"correct", r"indeed", r"totally",
+    r"affirmative", r"of course", r"(?:i )?(?:think|believe|guess|reckon) so", r"uh huh",
+    r"mhm+", r"mm+ hmm+", r"always", r"all the time", r"for sure", r"that's right", r"true",
+    r"usually", r"mostly", r"yes please",
+)
+_QUESTION_START = _rx(r"why", r"what", r"how", r"when", r"where", r"who", r"which", r"huh")
+_WEAK_YES = _rx(
+    r"(?:she|he|they|we|i|baby|doctor|nurse|gp|doc) (?:does|do|did|can|could|will|would|is|was|are|were|has been|have been)",
+    r"(?:she|he|they|we|i|it) (?:has|have|had)(?= (?:too|already|yes|though|both)? ?$)",
+    r"(?:check|checks|checked|checking|examined|examines|examine|screened|scanned|tested|x rayed|ultrasound|looked at)",
+    r"(?:crawls|stands|pulls|bears|walks|cruises|kicks|uses|moves|alternates|puts weight|takes weight)",
+    r"both(?: sides| legs| arms)?", r"evenly", r"equally", r"fine", r"normal",
+)
+
+
+def parse_yes_no(text: str) -> Optional[str]:
+    """Read a reply as "yes", "no" or "unsure"; None when it is none of those."""
+    s = _normalize(text)
+    if not s.strip():
+        return None
+    s = _NEUTRAL.sub("fine", s)
+    if _UNSURE.search(s):
+        return "unsure"
+    if _QUESTION_START.match(s.strip()):
+        return None
+    if _NO.search(s):
+        return "no"
+    if _STRONG_YES.search(s):
+        return "yes"
+    if (text or "").strip().endswith("?"):
+        return None
+    if _WEAK_YES.search(s):
+        return "yes"
+    return None
+
+
+# --------------------------------------------------------------------------- typed answers
+
+_ON_TIME = _rx(
+    r"on time", r"full(?: |-)?term", r"at term", r"term baby", r"on (?:her|his|the|their) due (?:date|day)",
+    r"on due date", r"late", r"overdue", r"past (?:her|his|the|their) due date", r"induced late",
+)
+_NEGATED_ON_TIME = _rx(r"(?:not|wasn't|weren't|isn't|never) (?:quite |really )?(?:on time|full term|at term|late)")
+_NOT_EARLY = _rx(
+    r"(?:not|wasn't|weren't|isn't|never|no) (?:born )?(?:really |at all )?(?:early|premature|prem|preemie|preterm)",
+)
+_EARLY = _rx(r"early", r"premature(?:ly)?", r"prem", r"premmie", r"premie", r"preemie", r"preterm",
+             r"pre term", r"nicu", r"scbu", r"too soon", r"before (?:her|his|the|their) due date")
+_FEW_DAYS = _rx(r"(?:a |some |few |couple |several |handful of )(?:of )?days")
+
+_LONG = _rx(r"ages", r"forever", r"(?:for )?a (?:long|good|fair) (?:time|while)", r"quite a while",
+            r"a while", r"long time", r"as long as (?:she|he|they) (?:wants?|likes?)",
+            r"for minutes", r"minutes at a time", r"ages and ages")
+_SHORT_VAGUE = _rx(r"not (?:for )?(?:very |that |so )?long", r"a (?:little|short|wee) while",
+                   r"not long at all", r"only briefly")
+_BRIEF = _rx(r"briefly", r"a moment", r"an instant", r"a split second")
+_ZERO_STANDING = _rx(r"holding on", r"holds on", r"with (?:support|help)",
+                     r"needs (?:support|help)", r"only when (?:held|supported|holding)")
+
+
+def _months(text: str) -> Answer:
+    """Age in months: a parsed age, or a bare number up to 48 taken as months."""
+    months = parse_age_months(text)
+    if months is not None:
+        return Answer(AnswerStatus.VALUE, months)
+    bare = parse_bare_number(text)
+    if bare is not None and 0 < bare <= MAX_BARE_MONTHS:
+        return Answer(AnswerStatus.VALUE, bare)
+    if parse_yes_no(text) == "unsure":
+        return Answer(AnswerStatus.UNKNOWN)
+    return Answer(AnswerStatus.UNPARSED)
+
+
+def _weeks_early(text: str) -> Answer:
+    """Weeks born early: 0 for on time or late, NEEDS_DETAIL for "early" without a number."""
+    s = _normalize(text)
+    amount = parse_early_amount(text)
+    if amount is not None:
+        return Answer(AnswerStatus.VALUE, amount)
+    if _NOT_EARLY.search(s) or (_ON_TIME.search(s) and not _NEGATED_ON_TIME.search(s)):
+        return Answer(AnswerStatus.VALUE, 0.0)
+    if _FEW_DAYS.search(s):
+        return Answer(AnswerStatus.VALUE, FEW_DAYS_EARLY_WEEKS)
+    bare = parse_bare_number(text)
+    if bare is not None:
+        if bare <= 20:
+            return Answer(AnswerStatus.VALUE, bare)
+        if bare <= 42:  # a gestational age: "34" means born at 34 weeks
+            return Answer(AnswerStatus.VALUE, max(0.0, 40.0 - bare))
+        return Answer(AnswerStatus.UNPARSED)
+    yes_no = parse_yes_no(text)
+    if yes_no == "unsure":
+        return Answer(AnswerStatus.UNKNOWN)
+    if _EARLY.search(s) or _NEGATED_ON_TIME.search(s) or yes_no == "yes":
+        return Answer(AnswerStatus.NEEDS_DETAIL)
+    if yes_no == "no":
+        return Answer(AnswerStatus.VALUE, 0.0)
+    return Answer(AnswerStatus.UNPARSED)
+
+
+def _seconds(text: str) -> Answer:
+    """Seconds standing alone: 0 when the child does not stand alone yet."""
+    s = _normalize(text)
+    seconds = parse_duration_seconds(text)
+    if seconds is not None:
+        return Answer(AnswerStatus.VALUE, seconds)
+    if _LONG.search(s) and not _SHORT_VAGUE.search(s):
+        return Answer(AnswerStatus.VALUE, LONG_STAND_SECONDS)
+    if _SHORT_VAGUE.search(s):
+        return Answer(AnswerStatus.NEEDS_DETAIL)
+    if _BRIEF.search(s):
+        return Answer(AnswerStatus.VALUE, BRIEF_STAND_SECONDS)
+    if _ZERO_STANDING.search(s):
+        return Answer(AnswerStatus.VALUE, 0.0)
+    bare = parse_bare_number(text)
+    if bare is not None:
+        if 0 <= bare <= MAX_BARE_SECONDS:
+            return Answer(AnswerStatus.VALUE, bare)
+        return Answer(AnswerStatus.UNPARSED)
+    yes_no = parse_yes_no(text)
+    if yes_no == "unsure":
+        return Answer(AnswerStatus.UNKNOWN)
+    if yes_no == "no":
+        return Answer(AnswerStatus.VALUE, 0.0)
+    if yes_no == "yes":
+        return Answer(AnswerStatus.NEEDS_DETAIL)
+    return Answer(AnswerStatus.UNPARSED)
+
+
+def _yes_no_unsure(text: str) -> Answer:
+    """A yes / no / unsure reply."""
+    value = parse_yes_no(text)
+    return Answer(AnswerStatus.UNPARSED) if value is None else Answer(AnswerStatus.VALUE, value)
+
+
+_INTERPRETERS = {
+    "months": _months,
+    "weeks_early": _weeks_early,
+    "seconds": _seconds,
+    "yes_no_unsure": _yes_no_unsure,
+}
+
+
+def interpret_answer(answer_type: str, text: str) -> Answer:
+    """Interpret a reply to a follow-up question of the given answer type."""
+    try:
+        interpreter = _INTERPRETERS[answer_type]
+    except KeyError:
+        raise ValueError(
+            f"unknown answer type {answer_type!r}; expected one of {', '.join(ANSWER_TYPES)}"
+        ) from None
+    return interpreter(text or "")

@@ -1,0 +1,196 @@
+"""The follow-up question plan: which question comes next, and what to do with each reply.
+
+Pure functions over the topic, the answers so far and a small state; the Rasa form adapter calls them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+from bot.knowledge.documents import Question, Topic
+from bot.triage.advice import Message
+from bot.triage.age import asks_about_prematurity
+from bot.triage.answers import AnswerStatus, interpret_answer
+
+# Intents that interrupt a follow-up question instead of answering it.
+ASK_WHY = "ask_why"
+REQUEST_HUMAN = "request_human"
+GOODBYE = "goodbye"
+ASK_CAPABILITIES = "ask_capabilities"
+
+
+@dataclass(frozen=True)
+class TriageState:
+    """What the form remembers between turns (stored in the `triage_state` slot as a dict)."""
+
+    topic: Optional[str] = None
+    skipped: Tuple[str, ...] = ()
+    failures: Tuple[Tuple[str, int], ...] = ()
+    stopped: bool = False
+
+    def failures_for(self, slot: str) -> int:
+        """How many unusable replies this question has had."""
+        return dict(self.failures).get(slot, 0)
+
+    def with_failure(self, slot: str) -> "TriageState":
+        """This state with one more unusable reply to `slot`."""
+        counts = dict(self.failures)
+        counts[slot] = counts.get(slot, 0) + 1
+        return replace(self, failures=tuple(sorted(counts.items())))
+
+    def with_skipped(self, slot: str) -> "TriageState":
+        """This state with `slot` treated as unknown from now on."""
+        return replace(self, skipped=tuple(dict.fromkeys(self.skipped + (slot,))))
+
+    def to_dict(self) -> Dict[str, Any]:
+        """JSON-friendly form for the tracker."""
+        return {
+            "topic": self.topic,
+            "skipped": list(self.skipped),
+            "failures": dict(self.failures),
+            "stopped": self.stopped,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Optional[Mapping[str, Any]]) -> "TriageState":
+        """Rebuild from the tracker slot (tolerates a missing or malformed value)."""
+        if not isinstance(data, Mapping):
+            return cls()
+        failures = data.get("failures") or {}
+        return cls(
+            topic=data.get("topic"),
+            skipped=tuple(data.get("skipped") or ()),
+            failures=tuple(sorted((str(k), int(v)) for k, v in failures.items())) if isinstance(failures, Mapping) else (),
+            stopped=bool(data.get("stopped")),
+        )
+
+
+@dataclass(frozen=True)
+class Turn:
+    """The outcome of one form turn."""
+
+    messages: Tuple[Message, ...]
+    answers: Dict[str, Any]
+    state: TriageState
+    next_slot: Optional[str]
+    human_requested: bool = False
+    extra: Dict[str, Any] = field(default_factory=dict)
+
+
+def applicable(slot: str, answers: Mapping[str, Any]) -> bool:
+    """Whether a question can still change the advice given what is already known."""
+    if slot == "weeks_early":
+        return asks_about_prematurity(answers.get("age_months"))
+    return True
+
+
+def next_question(topic: Topic, answers: Mapping[str, Any], state: TriageState) -> Optional[str]:
+    """The first of the topic's questions that is unanswered, not skipped and still relevant."""
+    for slot in topic.questions:
+        if answers.get(slot) is None and slot not in state.skipped and applicable(slot, answers):
+            return slot
+    return None
+
+
+def ask(question: Question, prefix: str = "") -> Message:
+    """The message that asks a question, with its quick replies."""
+    return Message(f"{prefix}{question.ask}", tuple(question.buttons))
+
+
+def start(
+    topic: Topic, questions: Mapping[str, Question], answers: Mapping[str, Any], state: TriageState
+) -> Turn:
+    """Begin (or switch to) a topic: acknowledge it and ask the first missing question."""
+    switched = state.topic is not None and state.topic != topic.id
+    new_state = TriageState(topic=topic.id, skipped=state.skipped if not switched else ())
+    pending = next_question(topic, answers, new_state)
+    if switched:
+        lead = f"OK, let's look at **{topic.title.lower()}** instead."
+    else:
+        lead = f"I can help with **{topic.title.lower()}**."
+    if pending:
+        lead += " A few quick questions first, so my advice fits your child."
+    return _finish(topic, questions, dict(answers), {}, new_state, [Message(lead)])
+
+
+def handle_reply(
+    topic: Topic,
+    questions: Mapping[str, Question],
+    slot: str,
+    intent: Optional[str],
+    text: str,
+    answers: Mapping[str, Any],
+    state: TriageState,
+    max_reasks: int = 1,
+) -> Turn:
+    """Handle the caregiver's reply to the question for `slot`."""
+    question = questions[slot]
+    updates: Dict[str, Any] = {}
+    known = {**answers}
+    if intent == ASK_WHY:
+        return Turn(
+            messages=(Message(question.why), ask(question, prefix="So: ")),
+            answers=updates,
+            state=state,
+            next_slot=slot,
+        )
+    if intent == REQUEST_HUMAN:
+        note = (
+            "I've noted that you'd like to talk to a person, and the support team will see this conversation. "
+            "I'm an automated assistant and can't connect you live. If you're worried about your child right "
+            "now, call your doctor or health visitor — or your local emergency number in an emergency. "
+            "Meanwhile, I can keep helping:"
+        )
+        return Turn(messages=(Message(note), ask(question)), answers=updates, state=state, next_slot=slot, human_requested=True)
+    if intent == GOODBYE:
+        return Turn(
+            messages=(Message("OK, we'll stop here. Come back any time — just ask your question again."),),
+            answers=updates,
+            state=replace(state, stopped=True),
+            next_slot=None,
+        )
+    answer = interpret_answer(question.type, text or "")
+    messages: List[Message] = []
+    if answer.status is AnswerStatus.VALUE:
+        updates[slot] = answer.value
+        known[slot] = answer.value
+    elif answer.status is AnswerStatus.UNKNOWN:
+        state = state.with_skipped(slot)
+        messages.append(Message("No problem — we'll go without that."))
+    elif answer.status is AnswerStatus.NEEDS_DETAIL and state.failures_for(slot) < max_reasks:
+        state = state.with_failure(slot)
+        return Turn(
+            messages=(Message(f"Thanks. About how many weeks early? For example: {question.example}."),),
+            answers=updates,
+            state=state,
+            next_slot=slot,
+        )
+    elif state.failures_for(slot) < max_reasks:
+        state = state.with_failure(slot)
+        hint = "" if intent != ASK_CAPABILITIES else "I help with how babies and toddlers move. "
+        return Turn(
+            messages=(Message(f"{hint}Sorry, I couldn't use that answer. {question.ask} For example: {question.example}.", tuple(question.buttons)),),
+            answers=updates,
+            state=state,
+            next_slot=slot,
+        )
+    else:
+        state = state.with_skipped(slot)
+        messages.append(Message("No problem — I'll leave that one out and carry on."))
+    return _finish(topic, questions, known, updates, state, messages)
+
+
+def _finish(
+    topic: Topic,
+    questions: Mapping[str, Question],
+    known: Dict[str, Any],
+    updates: Dict[str, Any],
+    state: TriageState,
+    messages: List[Message],
+) -> Turn:
+    """Ask the next missing question, or finish (next_slot None) when none is left."""
+    slot = next_question(topic, known, state)
+    if slot:
+        messages.append(ask(questions[slot]))
+    return Turn(messages=tuple(messages), answers=updates, state=state, next_slot=slot)

@@ -1,0 +1,81 @@
+"""Rasa NLU component: deterministic red-flag rules on every message, overriding the classifier's intent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.nlu.red_flags import RedFlagDetector, load_definitions
+
+RED_FLAG_INTENT = "report_red_flag"
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR],
+    is_trainable=False,
+)
+class RedFlagRules(GraphComponent, EntityExtractorMixin):
+    """When the rules find a red flag, the intent becomes report_red_flag (confidence 1) with a `red_flag` entity.
+
+    A red-flag intent from the classifier alone is kept only above `classifier_threshold`; below it the next
+    intent in the ranking is used, so a vague message is not escalated on a guess.
+    """
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        """Defaults: the definitions file (None = knowledge/red_flags.yml) and the classifier threshold."""
+        return {"definitions": None, "classifier_threshold": 0.8}
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        self._config = {**self.get_default_config(), **config}
+        path: Optional[str] = self._config["definitions"]
+        self._detector = RedFlagDetector.from_definitions(load_definitions(Path(path) if path else None))
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "RedFlagRules":
+        """Create the component, compiling the rules once."""
+        return cls(config)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Detect red flags and adjust intent and entities."""
+        for message in messages:
+            hits = self._detector.detect(message.get(TEXT) or "")
+            if hits:
+                self._mark_red_flag(message, hits)
+            else:
+                self._check_classifier_only(message)
+        return messages
+
+    def _mark_red_flag(self, message: Message, hits: List[Any]) -> None:
+        ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != RED_FLAG_INTENT]
+        intent = {"name": RED_FLAG_INTENT, "confidence": 1.0}
+        message.set(INTENT, intent, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, [intent, *ranking], add_to_output=True)
+        entities = [
+            {"entity": "red_flag", "start": h.start, "end": h.end, "value": h.flag_id, "confidence_entity": 1.0}
+            for h in hits
+        ]
+        message.set(ENTITIES, message.get(ENTITIES, []) + self.add_extractor_name(entities), add_to_output=True)
+
+    def _check_classifier_only(self, message: Message) -> None:
+        intent = message.get(INTENT) or {}
+        if intent.get("name") != RED_FLAG_INTENT or intent.get("confidence", 0) >= self._config["classifier_threshold"]:
+            return
+        ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != RED_FLAG_INTENT]
+        if ranking:
+            message.set(INTENT, ranking[0], add_to_output=True)
+            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)

@@ -1,0 +1,104 @@
+"""Rasa policy: red flags get the urgent-help reply before anything else, and a failed custom action still
+gets a reply. Runs inside the Rasa server, so both hold when the action server is down."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.core.policies.policy import Policy, PolicyPrediction
+from rasa.engine.graph import ExecutionContext
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.core.constants import ACTION_DEACTIVATE_LOOP_NAME, ACTION_LISTEN_NAME
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted
+from rasa.shared.core.generator import TrackerWithCachedStates
+from rasa.shared.core.trackers import DialogueStateTracker
+
+RED_FLAG_INTENT = "report_red_flag"
+URGENT_RESPONSE = "utter_urgent_help"
+TROUBLE_RESPONSE = "utter_technical_trouble"
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=False)
+class SafetyPolicy(Policy):
+    """Deterministic safety net, with a priority above RulePolicy (default 7).
+
+    - after a red-flag message: utter_urgent_help, stop any active form, listen;
+    - after a custom action or form that produced no events (the action server failed): tell the caregiver,
+      then listen. The form stays active so the conversation resumes when the server is back.
+    """
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        """Priority above RulePolicy (6)."""
+        return {"priority": 7}
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "SafetyPolicy":
+        """Create the policy (nothing to train)."""
+        return cls({**cls.get_default_config(), **config}, model_storage, resource, execution_context)
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "SafetyPolicy":
+        """Load the policy (nothing was persisted)."""
+        return cls.create(config, model_storage, resource, execution_context)
+
+    def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
+        """Nothing to learn: the behaviour is fixed."""
+        return self._resource
+
+    def predict_action_probabilities(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        rule_only_data: Optional[Dict[Text, Any]] = None,
+        **kwargs: Any,
+    ) -> PolicyPrediction:
+        """Predict the safety action with confidence 1, or abstain (all zeros)."""
+        action = self.next_action(tracker, domain)
+        probabilities = self._default_predictions(domain)
+        if action is None:
+            return self._prediction(probabilities)
+        probabilities[domain.index_for_action(action)] = 1.0
+        return self._prediction(probabilities, is_no_user_prediction=True)
+
+    @staticmethod
+    def next_action(tracker: DialogueStateTracker, domain: Domain) -> Optional[str]:
+        """The action the safety rules require now, if any."""
+        last = tracker.events[-1] if tracker.events else None
+        latest_action = tracker.latest_action_name
+        custom = set(domain.user_actions) | set(domain.form_names)
+        if isinstance(last, ActionExecuted) and last.action_name in custom:
+            return TROUBLE_RESPONSE  # the action ran but returned nothing: the action server failed
+        if latest_action == ACTION_LISTEN_NAME and tracker.latest_message:
+            if (tracker.latest_message.intent or {}).get("name") == RED_FLAG_INTENT:
+                return URGENT_RESPONSE
+            return None
+        if latest_action == URGENT_RESPONSE:
+            return ACTION_DEACTIVATE_LOOP_NAME if tracker.active_loop_name else ACTION_LISTEN_NAME
+        if latest_action == ACTION_DEACTIVATE_LOOP_NAME and _action_before_last(tracker) == URGENT_RESPONSE:
+            return ACTION_LISTEN_NAME
+        if latest_action == TROUBLE_RESPONSE:
+            return ACTION_LISTEN_NAME
+        return None
+
+
+def _action_before_last(tracker: DialogueStateTracker) -> Optional[str]:
+    executed = [e.action_name for e in tracker.events if isinstance(e, ActionExecuted)]
+    return executed[-2] if len(executed) >= 2 else None

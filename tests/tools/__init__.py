@@ -1,0 +1,1 @@
+"""Evaluation and benchmark tools (make eval, make bench)."""
