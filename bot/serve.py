@@ -25,8 +25,8 @@ def service_env(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
     env = {**os.environ, **get_settings().service_env, **(extra or {})}
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     env.setdefault("PYTHONPATH", str(PROJECT_ROOT))
-    if env["TRACKER_DB_DIALECT"] == "sqlite":
-        Path(env["TRACKER_DB"]).parent.mkdir(parents=True, exist_ok=True)
+    if env["TRACKER_DB_URL"].startswith("sqlite:///"):
+        Path(env["TRACKER_DB_URL"][len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
     return env
 
 

@@ -46,14 +46,11 @@ def get_settings() -> Settings:
     service_env = {
         "ACTION_SERVER_URL": _env("ACTION_SERVER_URL", f"http://127.0.0.1:{action_port}/webhook"),
         "TRACKER_DB_DIALECT": _env("TRACKER_DB_DIALECT", "sqlite"),
-        "TRACKER_DB": _env("TRACKER_DB", str(data_dir / "tracker.db")),
-        "TRACKER_DB_HOST": _env("TRACKER_DB_HOST", "127.0.0.1"),
-        "TRACKER_DB_PORT": _env("TRACKER_DB_PORT", "5432"),
-        "TRACKER_DB_USER": _env("TRACKER_DB_USER", ""),
-        "TRACKER_DB_PASSWORD": _env("TRACKER_DB_PASSWORD", ""),
+        "TRACKER_DB_URL": _env("TRACKER_DB_URL", f"sqlite:///{data_dir / 'tracker.db'}"),
         "LOCK_STORE_TYPE": _env("LOCK_STORE_TYPE", "in_memory"),
         "LOCK_STORE_HOST": _env("LOCK_STORE_HOST", "127.0.0.1"),
         "LOCK_STORE_PORT": _env("LOCK_STORE_PORT", "6379"),
+        "RASA_TELEMETRY_ENABLED": "false",  # no calls to outside hosts
     }
     return Settings(
         knowledge_dir=_path("KNOWLEDGE_DIR", PROJECT_ROOT / "knowledge"),

@@ -10,9 +10,9 @@ from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.core.constants import ACTION_DEACTIVATE_LOOP_NAME, ACTION_LISTEN_NAME
+from rasa.shared.core.constants import ACTION_DEACTIVATE_LOOP_NAME, ACTION_LISTEN_NAME, ACTION_RESTART_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted
+from rasa.shared.core.events import ActionExecuted, Restarted
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -26,6 +26,7 @@ class SafetyPolicy(Policy):
     """Deterministic safety net, with a priority above RulePolicy (default 7).
 
     - after a red-flag message: utter_urgent_help, stop any active form, listen;
+    - after a restart: listen (Rasa would otherwise predict on an empty tracker);
     - after a custom action or form that produced no events (the action server failed): tell the caregiver,
       then listen. The form stays active so the conversation resumes when the server is back.
     """
@@ -83,9 +84,11 @@ class SafetyPolicy(Policy):
         """The action the safety rules require now, if any."""
         last = tracker.events[-1] if tracker.events else None
         latest_action = tracker.latest_action_name
-        custom = set(domain.user_actions) | set(domain.form_names)
+        custom = {name for name in domain.user_actions if name not in domain.responses} | set(domain.form_names)
         if isinstance(last, ActionExecuted) and last.action_name in custom:
             return TROUBLE_RESPONSE  # the action ran but returned nothing: the action server failed
+        if isinstance(last, Restarted) or latest_action == ACTION_RESTART_NAME:
+            return ACTION_LISTEN_NAME  # "start over": utter_restart was said, wait for the new question
         if latest_action == ACTION_LISTEN_NAME and tracker.latest_message:
             if (tracker.latest_message.intent or {}).get("name") == RED_FLAG_INTENT:
                 return URGENT_RESPONSE

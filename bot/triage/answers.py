@@ -1,11 +1,10 @@
 """Turn a caregiver's free-text reply to a follow-up question into a typed answer."""
 
-from __future__ import annotations
-
 import re
 from dataclasses import dataclass
 from enum import Enum
-from typing import Optional, Union
+from functools import lru_cache
+from typing import Optional, Tuple, Union
 
 from bot.nlu.parsers import (
     parse_age_months,
@@ -56,49 +55,124 @@ def _normalize(text: str) -> str:
     return " " + " ".join(words).replace("can not", "cannot") + " "
 
 
-def _rx(*patterns: str) -> re.Pattern[str]:
-    """One regex matching any of the word patterns as whole words."""
+@lru_cache(maxsize=None)
+def _rx(patterns: Tuple[str, ...]) -> "re.Pattern[str]":
+    """One regex (compiled on first use, then cached) matching any of the phrases as whole words."""
     return re.compile(r"(?<![a-z0-9'])(?:" + "|".join(patterns) + r")(?![a-z0-9'])")
 
 
-_NEUTRAL = _rx(
+_NEUTRAL = (
     r"no (?:problems?|issues?|concerns?|worries|signs?)",
     r"nothing (?:wrong|unusual|abnormal|found)",
     r"not (?:a|any) (?:problem|issue|concern)",
     r"all (?:clear|good|fine|normal)",
 )
-_UNSURE = _rx(
+_UNSURE = (
     r"not (?:really |quite |totally |entirely |too |so |that |very |a hundred percent |100 )?(?:sure|certain)",
-    r"unsure", r"uncertain", r"no idea", r"no clue", r"idk", r"dunno", r"who knows",
-    r"(?:don't|do not|didn't|did not) (?:really )?know", r"not knowing",
+    r"unsure",
+    r"uncertain",
+    r"no idea",
+    r"no clue",
+    r"idk",
+    r"dunno",
+    r"who knows",
+    r"(?:don't|do not|didn't|did not) (?:really )?know",
+    r"not knowing",
     r"(?:can't|cannot|don't|do not) (?:remember|recall|say|tell)",
-    r"(?:forgot|forget|forgotten)", r"hard to (?:say|tell)", r"difficult to (?:say|tell)",
+    r"(?:forgot|forget|forgotten)",
+    r"hard to (?:say|tell)",
+    r"difficult to (?:say|tell)",
     r"(?:haven't|have not|hadn't|never|didn't|did not|not) (?:really )?(?:noticed|notice|paid attention)",
     r"i (?:haven't|have not|didn't|did not) (?:really )?(?:checked|looked|watched)",
-    r"maybe", r"perhaps", r"possibly", r"sometimes", r"occasionally", r"on and off",
-    r"kind of", r"sort of", r"kinda", r"sorta", r"not always", r"depends", r"it varies",
-    r"yes and no", r"50 50", r"i guess(?! so)",
+    r"maybe",
+    r"perhaps",
+    r"possibly",
+    r"sometimes",
+    r"occasionally",
+    r"on and off",
+    r"kind of",
+    r"sort of",
+    r"kinda",
+    r"sorta",
+    r"not always",
+    r"depends",
+    r"it varies",
+    r"yes and no",
+    r"50 50",
+    r"i guess(?! so)",
 )
-_NO = _rx(
+_NO = (
     r"not that i (?:know|knew|am aware|'m aware|can think|remember)(?: of)?",
-    r"i don't think so", r"no+", r"nope", r"nah+", r"naw", r"nay", r"n", r"not", r"never",
-    r"none", r"nothing", r"neither", r"negative", r"unable", r"cannot",
+    r"i don't think so",
+    r"no+",
+    r"nope",
+    r"nah+",
+    r"naw",
+    r"nay",
+    r"n",
+    r"not",
+    r"never",
+    r"none",
+    r"nothing",
+    r"neither",
+    r"negative",
+    r"unable",
+    r"cannot",
     r"(?:don|doesn|didn|can|won|isn|wasn|aren|weren|haven|hasn|hadn|couldn|wouldn|shouldn)'t",
 )
-_STRONG_YES = _rx(
-    r"y", r"ye+s+", r"ye+a+h*", r"yeh", r"yep+", r"yup+", r"ya+", r"yah", r"yas+", r"aye",
-    r"sure", r"definitely", r"absolutely", r"certainly", r"correct", r"indeed", r"totally",
-    r"affirmative", r"of course", r"(?:i )?(?:think|believe|guess|reckon) so", r"uh huh",
-    r"mhm+", r"mm+ hmm+", r"always", r"all the time", r"for sure", r"that's right", r"true",
-    r"usually", r"mostly", r"yes please",
+_STRONG_YES = (
+    r"y",
+    r"ye+s+",
+    r"ye+a+h*",
+    r"yeh",
+    r"yep+",
+    r"yup+",
+    r"ya+",
+    r"yah",
+    r"yas+",
+    r"aye",
+    r"sure",
+    r"definitely",
+    r"absolutely",
+    r"certainly",
+    r"correct",
+    r"indeed",
+    r"totally",
+    r"affirmative",
+    r"of course",
+    r"(?:i )?(?:think|believe|guess|reckon) so",
+    r"uh huh",
+    r"mhm+",
+    r"mm+ hmm+",
+    r"always",
+    r"all the time",
+    r"for sure",
+    r"that's right",
+    r"true",
+    r"usually",
+    r"mostly",
+    r"yes please",
 )
-_QUESTION_START = _rx(r"why", r"what", r"how", r"when", r"where", r"who", r"which", r"huh")
-_WEAK_YES = _rx(
+_QUESTION_START = (
+    r"why",
+    r"what",
+    r"how",
+    r"when",
+    r"where",
+    r"who",
+    r"which",
+    r"huh",
+)
+_WEAK_YES = (
     r"(?:she|he|they|we|i|baby|doctor|nurse|gp|doc) (?:does|do|did|can|could|will|would|is|was|are|were|has been|have been)",
     r"(?:she|he|they|we|i|it) (?:has|have|had)(?= (?:too|already|yes|though|both)? ?$)",
     r"(?:check|checks|checked|checking|examined|examines|examine|screened|scanned|tested|x rayed|ultrasound|looked at)",
     r"(?:crawls|stands|pulls|bears|walks|cruises|kicks|uses|moves|alternates|puts weight|takes weight)",
-    r"both(?: sides| legs| arms)?", r"evenly", r"equally", r"fine", r"normal",
+    r"both(?: sides| legs| arms)?",
+    r"evenly",
+    r"equally",
+    r"fine",
+    r"normal",
 )
 
 
@@ -107,44 +181,85 @@ def parse_yes_no(text: str) -> Optional[str]:
     s = _normalize(text)
     if not s.strip():
         return None
-    s = _NEUTRAL.sub("fine", s)
-    if _UNSURE.search(s):
+    s = _rx(_NEUTRAL).sub("fine", s)
+    if _rx(_UNSURE).search(s):
         return "unsure"
-    if _QUESTION_START.match(s.strip()):
+    if _rx(_QUESTION_START).match(s.strip()):
         return None
-    if _NO.search(s):
+    if _rx(_NO).search(s):
         return "no"
-    if _STRONG_YES.search(s):
+    if _rx(_STRONG_YES).search(s):
         return "yes"
     if (text or "").strip().endswith("?"):
         return None
-    if _WEAK_YES.search(s):
+    if _rx(_WEAK_YES).search(s):
         return "yes"
     return None
 
 
 # --------------------------------------------------------------------------- typed answers
 
-_ON_TIME = _rx(
-    r"on time", r"full(?: |-)?term", r"at term", r"term baby", r"on (?:her|his|the|their) due (?:date|day)",
-    r"on due date", r"late", r"overdue", r"past (?:her|his|the|their) due date", r"induced late",
+_ON_TIME = (
+    r"on time",
+    r"full(?: |-)?term",
+    r"at term",
+    r"term baby",
+    r"on (?:her|his|the|their) due (?:date|day)",
+    r"on due date",
+    r"late",
+    r"overdue",
+    r"past (?:her|his|the|their) due date",
+    r"induced late",
 )
-_NEGATED_ON_TIME = _rx(r"(?:not|wasn't|weren't|isn't|never) (?:quite |really )?(?:on time|full term|at term|late)")
-_NOT_EARLY = _rx(
-    r"(?:not|wasn't|weren't|isn't|never|no) (?:born )?(?:really |at all )?(?:early|premature|prem|preemie|preterm)",
+_NEGATED_ON_TIME = (r"(?:not|wasn't|weren't|isn't|never) (?:quite |really )?(?:on time|full term|at term|late)",)
+_NOT_EARLY = (r"(?:not|wasn't|weren't|isn't|never|no) (?:born )?(?:really |at all )?(?:early|premature|prem|preemie|preterm)",)
+_EARLY = (
+    r"early",
+    r"premature(?:ly)?",
+    r"prem",
+    r"premmie",
+    r"premie",
+    r"preemie",
+    r"preterm",
+    r"pre term",
+    r"nicu",
+    r"scbu",
+    r"too soon",
+    r"before (?:her|his|the|their) due date",
 )
-_EARLY = _rx(r"early", r"premature(?:ly)?", r"prem", r"premmie", r"premie", r"preemie", r"preterm",
-             r"pre term", r"nicu", r"scbu", r"too soon", r"before (?:her|his|the|their) due date")
-_FEW_DAYS = _rx(r"(?:a |some |few |couple |several |handful of )(?:of )?days")
+_FEW_DAYS = (r"(?:a |some |few |couple |several |handful of )(?:of )?days",)
 
-_LONG = _rx(r"ages", r"forever", r"(?:for )?a (?:long|good|fair) (?:time|while)", r"quite a while",
-            r"a while", r"long time", r"as long as (?:she|he|they) (?:wants?|likes?)",
-            r"for minutes", r"minutes at a time", r"ages and ages")
-_SHORT_VAGUE = _rx(r"not (?:for )?(?:very |that |so )?long", r"a (?:little|short|wee) while",
-                   r"not long at all", r"only briefly")
-_BRIEF = _rx(r"briefly", r"a moment", r"an instant", r"a split second")
-_ZERO_STANDING = _rx(r"holding on", r"holds on", r"with (?:support|help)",
-                     r"needs (?:support|help)", r"only when (?:held|supported|holding)")
+_LONG = (
+    r"ages",
+    r"forever",
+    r"(?:for )?a (?:long|good|fair) (?:time|while)",
+    r"quite a while",
+    r"a while",
+    r"long time",
+    r"as long as (?:she|he|they) (?:wants?|likes?)",
+    r"for minutes",
+    r"minutes at a time",
+    r"ages and ages",
+)
+_SHORT_VAGUE = (
+    r"not (?:for )?(?:very |that |so )?long",
+    r"a (?:little|short|wee) while",
+    r"not long at all",
+    r"only briefly",
+)
+_BRIEF = (
+    r"briefly",
+    r"a moment",
+    r"an instant",
+    r"a split second",
+)
+_ZERO_STANDING = (
+    r"holding on",
+    r"holds on",
+    r"with (?:support|help)",
+    r"needs (?:support|help)",
+    r"only when (?:held|supported|holding)",
+)
 
 
 def _months(text: str) -> Answer:
@@ -166,9 +281,9 @@ def _weeks_early(text: str) -> Answer:
     amount = parse_early_amount(text)
     if amount is not None:
         return Answer(AnswerStatus.VALUE, amount)
-    if _NOT_EARLY.search(s) or (_ON_TIME.search(s) and not _NEGATED_ON_TIME.search(s)):
+    if _rx(_NOT_EARLY).search(s) or (_rx(_ON_TIME).search(s) and not _rx(_NEGATED_ON_TIME).search(s)):
         return Answer(AnswerStatus.VALUE, 0.0)
-    if _FEW_DAYS.search(s):
+    if _rx(_FEW_DAYS).search(s):
         return Answer(AnswerStatus.VALUE, FEW_DAYS_EARLY_WEEKS)
     bare = parse_bare_number(text)
     if bare is not None:
@@ -180,7 +295,7 @@ def _weeks_early(text: str) -> Answer:
     yes_no = parse_yes_no(text)
     if yes_no == "unsure":
         return Answer(AnswerStatus.UNKNOWN)
-    if _EARLY.search(s) or _NEGATED_ON_TIME.search(s) or yes_no == "yes":
+    if _rx(_EARLY).search(s) or _rx(_NEGATED_ON_TIME).search(s) or yes_no == "yes":
         return Answer(AnswerStatus.NEEDS_DETAIL)
     if yes_no == "no":
         return Answer(AnswerStatus.VALUE, 0.0)
@@ -193,13 +308,13 @@ def _seconds(text: str) -> Answer:
     seconds = parse_duration_seconds(text)
     if seconds is not None:
         return Answer(AnswerStatus.VALUE, seconds)
-    if _LONG.search(s) and not _SHORT_VAGUE.search(s):
+    if _rx(_LONG).search(s) and not _rx(_SHORT_VAGUE).search(s):
         return Answer(AnswerStatus.VALUE, LONG_STAND_SECONDS)
-    if _SHORT_VAGUE.search(s):
+    if _rx(_SHORT_VAGUE).search(s):
         return Answer(AnswerStatus.NEEDS_DETAIL)
-    if _BRIEF.search(s):
+    if _rx(_BRIEF).search(s):
         return Answer(AnswerStatus.VALUE, BRIEF_STAND_SECONDS)
-    if _ZERO_STANDING.search(s):
+    if _rx(_ZERO_STANDING).search(s):
         return Answer(AnswerStatus.VALUE, 0.0)
     bare = parse_bare_number(text)
     if bare is not None:
@@ -235,7 +350,5 @@ def interpret_answer(answer_type: str, text: str) -> Answer:
     try:
         interpreter = _INTERPRETERS[answer_type]
     except KeyError:
-        raise ValueError(
-            f"unknown answer type {answer_type!r}; expected one of {', '.join(ANSWER_TYPES)}"
-        ) from None
+        raise ValueError(f"unknown answer type {answer_type!r}; expected one of {', '.join(ANSWER_TYPES)}") from None
     return interpreter(text or "")

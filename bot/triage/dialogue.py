@@ -18,6 +18,8 @@ ASK_WHY = "ask_why"
 REQUEST_HUMAN = "request_human"
 GOODBYE = "goodbye"
 ASK_CAPABILITIES = "ask_capabilities"
+# What to ask when a reply is right but lacks the number ("yes, she was early", "she can, a bit").
+DETAIL_PROMPTS = {"weeks_early": "About how many weeks early?", "seconds": "Roughly how many seconds?"}
 
 
 @dataclass(frozen=True)
@@ -161,7 +163,7 @@ def handle_reply(
     elif answer.status is AnswerStatus.NEEDS_DETAIL and state.failures_for(slot) < max_reasks:
         state = state.with_failure(slot)
         return Turn(
-            messages=(Message(f"Thanks. About how many weeks early? For example: {question.example}."),),
+            messages=(Message(f"Thanks. {DETAIL_PROMPTS.get(question.type, 'Could you be a bit more specific?')} For example: {question.example}."),),
             answers=updates,
             state=state,
             next_slot=slot,

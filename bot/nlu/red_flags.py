@@ -1,0 +1,554 @@
+"""Deterministic red-flag detector: spaCy blank("en") tokenizer plus Matcher/PhraseMatcher rules.
+
+The rules live in knowledge/red_flags.yml (the `patterns` of each red flag). This module never imports
+rasa; it runs on every user message, so a detector is built once (lazily, see `default_detector`) and
+`detect` only tokenizes and matches.
+
+Pattern language (per red flag, under `patterns`):
+
+- `phrases`: plain phrases, matched token by token on the normalised message (see below).
+- `tokens`: spaCy Matcher token patterns. Write them against NORM; NORM values are normalised like the
+  message (so `n't` and `not` are the same). Extras: `"@name"` stands for the word list `words.name`
+  (as an attribute value, or spliced into an IN / NOT_IN list), and `{GAP: n}` is up to n optional
+  tokens that never cross a sentence end or a negation word.
+- `all_of`: named groups, each with `phrases` / `tokens`; the flag fires only when every group matches
+  (un-negated) in the same message. Used instead of top-level `phrases` / `tokens`.
+- `exclude`: `phrases` / `tokens` for near misses: a trigger overlapping an exclude match is dropped.
+- `words`: named word lists for `"@name"`.
+- `spellings`: canonical form -> variants (typos, inflections). Applied to every message before
+  matching, whichever flag declares them; two flags may not map one variant differently.
+
+Normalisation: the message is lower-cased (same length, so character offsets still point into the
+original text), a few glue symbols (+ & = : / ...) are split off, and spaCy's NORM expands
+contractions ("can't", "cant" and "cannot" all read as "can not"; "won't" as "will not").
+
+Negation: a trigger is dropped when a negation word (no, not, n't, never, without, nothing ...) stands
+at most NEGATION_WINDOW tokens before it within the same clause (punctuation, conjunctions such as
+"but"/"and"/"because", and a new subject such as "he"/"she"/"my baby" close the clause). "not sure",
+"no idea", "don't know" do not negate. Constructions that need the negation ("can't crawl anymore",
+"won't put weight on her leg", "isn't breathing properly") carry it inside the pattern itself.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+if TYPE_CHECKING:  # pragma: no cover - typing only; spaCy is imported lazily
+    from spacy.language import Language
+    from spacy.tokens import Doc
+
+DEFAULT_PATH = Path(__file__).resolve().parents[2] / "knowledge" / "red_flags.yml"
+
+PATTERN_KEYS = ("phrases", "tokens", "all_of", "exclude", "words", "spellings")
+GROUP_KEYS = ("phrases", "tokens")
+TEXT_ATTRS = ("NORM", "LOWER", "ORTH", "TEXT")
+
+NEGATION_CUES = frozenset({"no", "not", "never", "without", "nor", "neither", "nothing", "none"})
+# A cue directly followed by one of these is not a negation: "not sure", "no idea", "don't know".
+PSEUDO_NEGATION_NEXT = frozenset({"sure", "certain", "know", "idea", "clue", "doubt", "only", "just", "matter", "seen"})
+# Tokens that end the clause a negation can reach into (scanning backwards from a trigger).
+CLAUSE_BREAKS = frozenset(
+    {
+        "but", "and", "so", "because", "cause", "cos", "coz", "though", "although", "however", "until",
+        "since", "after", "before", "when", "while", "whilst", "if", "whether", "then", "now", "except",
+        "which", "who", "&", "+", "i", "he", "she", "we", "they", "you", "baby", "son", "daughter",
+        "child", "toddler", "boy", "girl", "kid", "twins",
+    }
+)  # fmt: skip
+NEGATION_WINDOW = 5  # tokens allowed between a negation cue and the trigger
+GAP_STOP = (".", "!", "?", ";", "not", "never", "no", "without", "nor")
+MAX_GAP = 8
+_SENTINEL = " ."  # lets a pattern end on "end of message" by matching punctuation
+_GLUE = str.maketrans({"+": ",", "&": ",", "=": " ", ":": " ", "/": " ", "*": " ", "_": " ", "~": " ", "|": " "})
+
+
+@dataclass(frozen=True)
+class RedFlagHit:
+    """One detected red flag: its id and the triggering text (character offsets into the message)."""
+
+    flag_id: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class _Role:
+    flag: int  # index into the detector's flag list
+    group: Optional[str]  # None = exclude pattern; "" = the flag's own patterns; else an all_of group
+
+
+class RedFlagDetector:
+    """Find red flags in a caregiver message with deterministic spaCy rules."""
+
+    def __init__(
+        self,
+        nlp: "Language",
+        matcher: Any,
+        phrase_matcher: Any,
+        flag_ids: Sequence[str],
+        groups: Sequence[Tuple[str, ...]],
+        roles: Mapping[int, _Role],
+        classes: Optional["_FirstTokenClasses"] = None,
+    ) -> None:
+        self._nlp = nlp
+        self._matcher = matcher
+        self._phrase_matcher = phrase_matcher
+        self._flag_ids = tuple(flag_ids)
+        self._groups = tuple(groups)
+        self._roles = dict(roles)
+        self._classes = classes
+
+    @property
+    def flag_ids(self) -> Tuple[str, ...]:
+        """The red flag ids this detector knows, in definition order."""
+        return self._flag_ids
+
+    @classmethod
+    def from_definitions(cls, definitions: List[Dict[str, Any]]) -> "RedFlagDetector":
+        """Compile the `red_flags` list (as loaded from YAML); invalid patterns raise ValueError."""
+        import spacy
+        from spacy.matcher import Matcher, PhraseMatcher
+
+        flags = _check_definitions(definitions)
+        nlp = spacy.blank("en")
+        tokenize = nlp.tokenizer
+
+        def one_token(value: str, flag_id: str, where: str) -> "Any":
+            doc = tokenize(_normalise_text(value))
+            if len(doc) != 1 and value[:1] in "'’":  # a clitic ('s, 've, 'll) is one token only after a word
+                for host in ("i", "he", "do", "could"):
+                    attached = tokenize(host + _normalise_text(value))
+                    if len(attached) == 2 and attached[0].text == host:
+                        return attached[1]
+            if len(doc) != 1:
+                raise ValueError(
+                    f"red flag {flag_id!r}: {where} {value!r} is {len(doc)} tokens; write one token per entry"
+                )
+            return doc[0]
+
+        # Pass 1: spellings become lexeme norms, so every later doc (patterns and messages) sees them.
+        spelled: Dict[str, Tuple[str, str]] = {}
+        for flag_id, patterns in flags:
+            for canonical, variants in _spellings(flag_id, patterns).items():
+                canon = one_token(canonical, flag_id, "spelling").norm_
+                for variant in variants:
+                    token = one_token(variant, flag_id, "spelling variant")
+                    previous = spelled.get(token.lower_)
+                    if previous and previous[0] != canon:
+                        raise ValueError(
+                            f"red flag {flag_id!r}: spelling {variant!r} -> {canon!r} conflicts with "
+                            f"{previous[0]!r} from red flag {previous[1]!r}"
+                        )
+                    spelled[token.lower_] = (canon, flag_id)
+        for variant, (canon, _) in spelled.items():
+            nlp.vocab[variant].norm_ = canon
+        chained = sorted(v for v, (c, _) in spelled.items() if c in spelled and spelled[c][0] != c)
+        if chained:
+            raise ValueError(f"red flag spellings: {chained[0]!r} maps to a form that is itself a variant")
+
+        # Pass 2: phrases and token patterns (each token pattern is validated on its own, so an error
+        # names it; they are added to the real matcher afterwards, with first-token classes).
+        checker = Matcher(nlp.vocab, validate=True)
+        compiled: List[Tuple[str, List[Dict[str, Any]]]] = []
+        phrase_matcher = PhraseMatcher(nlp.vocab, attr="NORM")
+        roles: Dict[int, _Role] = {}
+        groups: List[Tuple[str, ...]] = []
+        for index, (flag_id, patterns) in enumerate(flags):
+            words = _word_lists(flag_id, patterns, lambda v, f=flag_id: one_token(v, f, "word").norm_)
+            compile_ctx = _Compiler(flag_id, words, lambda v, w, f=flag_id: one_token(v, f, w).norm_)
+            if "all_of" in patterns:
+                named = {str(name): group for name, group in patterns["all_of"].items()}
+            else:
+                named = {"": {key: patterns[key] for key in GROUP_KEYS if key in patterns}}
+            groups.append(tuple(named))
+            for name, group in list(named.items()) + [(None, patterns.get("exclude"))]:
+                if group is None:
+                    continue
+                label = "exclude" if name is None else (f"all_of.{name}" if name else "patterns")
+                key = f"{flag_id}/{label}"
+                roles[nlp.vocab.strings.add(key)] = _Role(index, name)
+                for number, phrase in enumerate(group.get("phrases") or [], start=1):
+                    phrase_matcher.add(key, [nlp.make_doc(_normalise_text(phrase))])
+                for number, raw in enumerate(group.get("tokens") or [], start=1):
+                    pattern = compile_ctx.pattern(raw, f"{label}.tokens[{number}]")
+                    try:
+                        checker.add(key, [pattern])
+                    except Exception as error:  # spaCy raises several types for bad patterns
+                        raise ValueError(
+                            f"red flag {flag_id!r}: {label}.tokens[{number}] is not a valid spaCy pattern: {error}"
+                        ) from error
+                    compiled.append((key, pattern))
+        classes = _FirstTokenClasses.build(nlp, compiled)
+        matcher = Matcher(nlp.vocab)
+        for key, pattern in classes.patterns if classes else compiled:
+            matcher.add(key, [pattern])
+        return cls(nlp, matcher, phrase_matcher, [f for f, _ in flags], groups, roles, classes)
+
+    def detect(self, text: str) -> List[RedFlagHit]:
+        """Red flags in `text`: at most one hit per flag id, ordered by where they start."""
+        if not text or text.isspace():
+            return []
+        doc = self._nlp.tokenizer(_normalise_text(text) + _SENTINEL)
+        if self._classes is not None:
+            self._classes.tag(doc)
+        matches = list(self._matcher(doc))
+        matches.extend(self._phrase_matcher(doc))
+        if not matches:
+            return []
+        excluded: Dict[int, _Spans] = {}
+        triggers: List[Tuple[int, int, _Role]] = []
+        for key, start, end in matches:
+            role = self._roles[key]
+            if role.group is None:
+                excluded.setdefault(role.flag, _Spans()).add(start, end)
+            else:
+                triggers.append((start, end, role))
+        triggers.sort(key=lambda m: (m[0], -m[1]))
+        found: Dict[Tuple[int, str], Tuple[int, int]] = {}
+        for start, end, role in triggers:
+            slot = (role.flag, role.group or "")
+            if slot in found:
+                continue
+            spans = excluded.get(role.flag)
+            if spans is not None and spans.overlaps(start, end):
+                continue
+            if _is_negated(doc, start):
+                continue
+            found[slot] = (start, end)
+        hits = []
+        for index, flag_id in enumerate(self._flag_ids):
+            parts = [found.get((index, name)) for name in self._groups[index]]
+            if any(part is None for part in parts):
+                continue
+            start = min(p[0] for p in parts if p)
+            end = max(p[1] for p in parts if p)
+            hits.append(_hit(flag_id, text, doc, start, end))
+        hits.sort(key=lambda h: (h.start, h.end))
+        return hits
+
+
+class _Spans:
+    """Token spans (start, end) with a fast 'does anything overlap [s, e)?' query."""
+
+    def __init__(self) -> None:
+        self._items: List[Tuple[int, int]] = []
+        self._starts: List[int] = []
+        self._max_ends: List[int] = []
+
+    def add(self, start: int, end: int) -> None:
+        self._items.append((start, end))
+        self._starts = []  # rebuilt lazily
+
+    def overlaps(self, start: int, end: int) -> bool:
+        if not self._starts:
+            self._items.sort()
+            self._starts = [s for s, _ in self._items]
+            running, self._max_ends = 0, []
+            for _, e in self._items:
+                running = max(running, e)
+                self._max_ends.append(running)
+        count = bisect.bisect_left(self._starts, end)  # spans starting before `end`
+        return count > 0 and self._max_ends[count - 1] > start
+
+
+class _FirstTokenClasses:
+    """Speed-up for patterns whose first token is a NORM IN-list.
+
+    spaCy evaluates IN-lists in Python for every token and every distinct list, which made long
+    messages slow. Instead, each token's NORM is looked up once per doc (numpy) and the name of its
+    word class (the set of first-token lists containing it) is written into the token's LEMMA slot,
+    unused in a blank pipeline. Each such pattern is then added once per word class that contains its
+    list, with an exact LEMMA test that the Matcher runs in C. What matches is unchanged.
+    """
+
+    PREFIX = "red-flag-class-"
+
+    def __init__(self, patterns: List[Tuple[str, List[Dict[str, Any]]]], keys: Any, values: Any, none: int) -> None:
+        self.patterns, self._keys, self._values, self._none = patterns, keys, values, none
+
+    @staticmethod
+    def _first_list(pattern: List[Dict[str, Any]]) -> Optional[frozenset]:
+        first = pattern[0]
+        value = first.get("NORM")
+        if set(first) == {"NORM"} and isinstance(value, dict) and set(value) == {"IN"}:
+            return frozenset(value["IN"])
+        return None
+
+    @classmethod
+    def build(cls, nlp: "Language", compiled: List[Tuple[str, List[Dict[str, Any]]]]) -> Optional["_FirstTokenClasses"]:
+        """Rewrite the patterns and build the NORM -> class lookup; None when no pattern needs it."""
+        import numpy
+
+        lists: Dict[frozenset, int] = {}
+        for _, pattern in compiled:
+            found = cls._first_list(pattern)
+            if found is not None:
+                lists.setdefault(found, len(lists))
+        if not lists:
+            return None
+        membership: Dict[str, set] = {}
+        for words, number in lists.items():
+            for word in words:
+                membership.setdefault(word, set()).add(number)
+        names: Dict[frozenset, str] = {}
+        word_class = {}
+        for word in sorted(membership):
+            signature = frozenset(membership[word])
+            word_class[word] = names.setdefault(signature, f"{cls.PREFIX}{len(names)}")
+        patterns: List[Tuple[str, List[Dict[str, Any]]]] = []
+        for key, pattern in compiled:
+            found = cls._first_list(pattern)
+            if found is None:
+                patterns.append((key, pattern))
+                continue
+            number = lists[found]
+            for signature, name in names.items():
+                if number in signature:
+                    patterns.append((key, [{"LEMMA": name}] + pattern[1:]))
+        strings = nlp.vocab.strings
+        pairs = sorted((strings.add(word), strings.add(name)) for word, name in word_class.items())
+        keys = numpy.array([k for k, _ in pairs], dtype=numpy.uint64)
+        values = numpy.array([v for _, v in pairs], dtype=numpy.uint64)
+        return cls(patterns, keys, values, strings.add(f"{cls.PREFIX}none"))
+
+    def tag(self, doc: "Doc") -> None:
+        """Write each token's first-token class into its LEMMA."""
+        import numpy
+        from spacy.attrs import LEMMA, NORM
+
+        norms = doc.to_array(NORM).astype(numpy.uint64)
+        at = numpy.minimum(numpy.searchsorted(self._keys, norms), len(self._keys) - 1)
+        tags = numpy.where(self._keys[at] == norms, self._values[at], numpy.uint64(self._none))
+        doc.from_array([LEMMA], tags.astype(numpy.uint64).reshape(-1, 1))
+
+
+class _Compiler:
+    """Expand one flag's YAML token patterns (GAP, @words, NORM normalisation) into spaCy patterns."""
+
+    def __init__(self, flag_id: str, words: Dict[str, List[str]], norm: Any) -> None:
+        self.flag_id, self.words, self.norm = flag_id, words, norm
+
+    def fail(self, where: str, message: str) -> ValueError:
+        return ValueError(f"red flag {self.flag_id!r}: {where}: {message}")
+
+    def pattern(self, raw: Any, where: str) -> List[Dict[str, Any]]:
+        if not isinstance(raw, list) or not raw:
+            raise self.fail(where, "a token pattern must be a non-empty list of token specs")
+        tokens: List[Dict[str, Any]] = []
+        for spec in raw:
+            if not isinstance(spec, dict) or not spec:
+                raise self.fail(where, f"token spec {spec!r} must be a non-empty mapping")
+            if "GAP" in spec:
+                size = spec["GAP"]
+                if len(spec) != 1 or not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= MAX_GAP:
+                    raise self.fail(where, f"GAP must be alone and an integer 1..{MAX_GAP}, got {spec!r}")
+                gap = {"NORM": {"NOT_IN": list(GAP_STOP)}, "IS_SPACE": False, "OP": "?"}
+                tokens.extend(dict(gap) for _ in range(size))
+                continue
+            tokens.append({key: self.value(key, value, where) for key, value in spec.items()})
+        if all(t.get("OP") in ("?", "*") for t in tokens):
+            raise self.fail(where, "a token pattern needs at least one required token")
+        return tokens
+
+    def value(self, attr: str, value: Any, where: str) -> Any:
+        if attr not in TEXT_ATTRS:
+            return value
+        if isinstance(value, str):
+            if value.startswith("@"):
+                return {"IN": self.lookup(value, where)}
+            return self.text(attr, value, where)
+        if isinstance(value, dict):
+            out = {}
+            for op, arg in value.items():
+                if op in ("IN", "NOT_IN"):
+                    if isinstance(arg, str) and arg.startswith("@"):
+                        arg = [arg]
+                    if not isinstance(arg, list) or not arg:
+                        raise self.fail(where, f"{attr}.{op} must be a non-empty list")
+                    items: List[str] = []
+                    for item in arg:
+                        if isinstance(item, str) and item.startswith("@"):
+                            items.extend(self.lookup(item, where))
+                        else:
+                            items.append(self.text(attr, item, where))
+                    out[op] = sorted(set(items))
+                else:
+                    out[op] = arg
+            return out
+        raise self.fail(where, f"{attr} value {value!r} must be a string or a mapping")
+
+    def text(self, attr: str, value: Any, where: str) -> str:
+        if not isinstance(value, str) or not value:
+            hint = " (quote YAML words such as no, on, off, yes)" if isinstance(value, bool) else ""
+            raise self.fail(where, f"{attr} value {value!r} is not a non-empty string{hint}")
+        if value.startswith("@"):
+            raise self.fail(where, f"word list {value!r} can only stand for a whole value or an IN list item")
+        if attr == "NORM":
+            return self.norm(value, f"{where}: NORM value")
+        return value.lower() if attr == "LOWER" else value
+
+    def lookup(self, ref: str, where: str) -> List[str]:
+        name = ref[1:]
+        if name not in self.words:
+            known = ", ".join(sorted(self.words)) or "none"
+            raise self.fail(where, f"unknown word list {ref!r} (defined: {known})")
+        return self.words[name]
+
+
+def _check_definitions(definitions: Any) -> List[Tuple[str, Dict[str, Any]]]:
+    """Check the shape of the definitions; return (flag id, patterns) pairs."""
+    if not isinstance(definitions, list) or not definitions:
+        raise ValueError("red flag definitions must be a non-empty list")
+    flags: List[Tuple[str, Dict[str, Any]]] = []
+    seen = set()
+    for number, item in enumerate(definitions, start=1):
+        if not isinstance(item, dict):
+            raise ValueError(f"red flag #{number} must be a mapping")
+        flag_id = item.get("id")
+        if not isinstance(flag_id, str) or not flag_id.strip():
+            raise ValueError(f"red flag #{number} has no id")
+        if flag_id in seen:
+            raise ValueError(f"red flag {flag_id!r} is defined twice")
+        seen.add(flag_id)
+        patterns = item.get("patterns")
+        if not isinstance(patterns, dict) or not patterns:
+            raise ValueError(f"red flag {flag_id!r}: patterns are missing or empty")
+        unknown = sorted(str(k) for k in patterns if k not in PATTERN_KEYS)
+        if unknown:
+            raise ValueError(
+                f"red flag {flag_id!r}: unknown pattern keys {', '.join(unknown)} (allowed: {', '.join(PATTERN_KEYS)})"
+            )
+        own = [k for k in GROUP_KEYS if k in patterns]
+        if "all_of" in patterns:
+            if own:
+                raise ValueError(f"red flag {flag_id!r}: use either all_of or phrases/tokens, not both")
+            all_of = patterns["all_of"]
+            if not isinstance(all_of, dict) or len(all_of) < 2:
+                raise ValueError(f"red flag {flag_id!r}: all_of needs at least two named groups")
+            for name, group in all_of.items():
+                _check_group(flag_id, f"all_of.{name}", group)
+        else:
+            _check_group(flag_id, "patterns", {k: patterns[k] for k in own})
+        if "exclude" in patterns:
+            _check_group(flag_id, "exclude", patterns["exclude"])
+        flags.append((flag_id, patterns))
+    return flags
+
+
+def _check_group(flag_id: str, label: str, group: Any) -> None:
+    if not isinstance(group, dict):
+        raise ValueError(f"red flag {flag_id!r}: {label} must be a mapping with phrases and/or tokens")
+    unknown = sorted(str(k) for k in group if k not in GROUP_KEYS)
+    if unknown:
+        raise ValueError(f"red flag {flag_id!r}: unknown pattern keys in {label}: {', '.join(unknown)}")
+    phrases, tokens = group.get("phrases") or [], group.get("tokens") or []
+    if not isinstance(phrases, list) or not isinstance(tokens, list):
+        raise ValueError(f"red flag {flag_id!r}: {label} phrases and tokens must be lists")
+    if not phrases and not tokens:
+        raise ValueError(f"red flag {flag_id!r}: {label} has no phrases or tokens (empty patterns)")
+    for phrase in phrases:
+        if not isinstance(phrase, str) or not phrase.strip():
+            raise ValueError(f"red flag {flag_id!r}: {label} phrase {phrase!r} must be a non-empty string")
+
+
+def _spellings(flag_id: str, patterns: Dict[str, Any]) -> Dict[str, List[str]]:
+    raw = patterns.get("spellings") or {}
+    if not isinstance(raw, dict):
+        raise ValueError(f"red flag {flag_id!r}: spellings must map a canonical form to a list of variants")
+    for canonical, variants in raw.items():
+        if not isinstance(canonical, str) or not isinstance(variants, list) or not variants:
+            raise ValueError(f"red flag {flag_id!r}: spelling {canonical!r} needs a non-empty list of variants")
+        if not all(isinstance(v, str) and v for v in variants):
+            raise ValueError(f"red flag {flag_id!r}: spelling variants of {canonical!r} must be strings")
+    return raw
+
+
+def _word_lists(flag_id: str, patterns: Dict[str, Any], norm: Any) -> Dict[str, List[str]]:
+    """Resolve the flag's named word lists; an entry "@other" splices in another list."""
+    raw = patterns.get("words") or {}
+    if not isinstance(raw, dict):
+        raise ValueError(f"red flag {flag_id!r}: words must map a name to a list of words")
+    words: Dict[str, List[str]] = {}
+
+    def resolve(name: str, trail: Tuple[str, ...]) -> List[str]:
+        if name in words:
+            return words[name]
+        if name not in raw:
+            raise ValueError(f"red flag {flag_id!r}: word list {trail[-1]!r} refers to unknown list '@{name}'")
+        if name in trail:
+            raise ValueError(f"red flag {flag_id!r}: word list '@{name}' refers to itself")
+        items = raw[name]
+        if not isinstance(items, list) or not items:
+            raise ValueError(f"red flag {flag_id!r}: word list {name!r} must be a non-empty list")
+        out = set()
+        for item in items:
+            if not isinstance(item, str) or not item:
+                hint = " (quote YAML words such as no, on, off, yes)" if isinstance(item, bool) else ""
+                raise ValueError(f"red flag {flag_id!r}: word list {name!r} has a non-string entry {item!r}{hint}")
+            out.update(resolve(item[1:], trail + (name,)) if item.startswith("@") else [norm(item)])
+        words[name] = sorted(out)
+        return words[name]
+
+    for name in raw:
+        resolve(str(name), ())
+    return words
+
+
+def _normalise_text(text: str) -> str:
+    """Lower-case without changing the length (offsets stay valid) and split glued symbols."""
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a few characters lower-case to two code points
+        lowered = "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)
+    return lowered.translate(_GLUE)
+
+
+def _is_negated(doc: "Doc", start: int) -> bool:
+    """True when a negation cue stands shortly before token `start` in the same clause."""
+    index, steps = start - 1, 0
+    while index >= 0 and steps <= NEGATION_WINDOW:
+        token = doc[index]
+        norm = token.norm_
+        if token.is_punct or token.is_space or norm in CLAUSE_BREAKS:
+            return False
+        if norm in NEGATION_CUES:
+            following = doc[index + 1].norm_ if index + 1 < len(doc) else ""
+            if following not in PSEUDO_NEGATION_NEXT:
+                return True
+        index -= 1
+        steps += 1
+    return False
+
+
+def _hit(flag_id: str, text: str, doc: "Doc", start: int, end: int) -> RedFlagHit:
+    """Turn a token span into a hit with character offsets, without trailing punctuation or the sentinel."""
+    last = end - 1
+    while last > start and (doc[last].idx >= len(text) or doc[last].is_punct):
+        last -= 1
+    if start > 0 and not doc[start - 1].whitespace_ and not doc[start - 1].is_punct:
+        start -= 1  # show the whole word: "can't", not "n't"; "he's", not "'s"
+    begin = doc[start].idx
+    finish = min(doc[last].idx + len(doc[last].text), len(text))
+    return RedFlagHit(flag_id=flag_id, start=begin, end=finish, text=text[begin:finish])
+
+
+def load_definitions(path: Optional[Path] = None) -> List[Dict[str, Any]]:
+    """The `red_flags` list from knowledge/red_flags.yml (or `path`)."""
+    import yaml
+
+    source = Path(path) if path is not None else DEFAULT_PATH
+    data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    flags = data.get("red_flags") if isinstance(data, dict) else None
+    if not isinstance(flags, list):
+        raise ValueError(f"{source}: expected a top-level 'red_flags' list")
+    return flags
+
+
+@functools.lru_cache(maxsize=None)
+def default_detector() -> RedFlagDetector:
+    """The detector for the project's knowledge/red_flags.yml, built once."""
+    return RedFlagDetector.from_definitions(load_definitions())

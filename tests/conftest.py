@@ -1,0 +1,70 @@
+"""Shared fixtures: a keyword tracker factory, the built knowledge base, free ports."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional
+
+import pytest
+from rasa_sdk import Tracker
+
+from bot.knowledge.build import write_database
+from bot.knowledge.store import KnowledgeBase
+from bot.knowledge.validate import load_knowledge
+from bot.settings import PROJECT_ROOT
+
+
+@pytest.fixture(scope="session")
+def kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
+    """The project's knowledge, built into a throwaway database."""
+    db = tmp_path_factory.mktemp("kb") / "knowledge.db"
+    write_database(load_knowledge(PROJECT_ROOT / "knowledge"), db, stamp="tests")
+    return KnowledgeBase(db)
+
+
+@pytest.fixture
+def make_tracker() -> Callable[..., Tracker]:
+    """Build a rasa_sdk Tracker from keywords: slots, intent, entities, text, events, active_loop."""
+
+    def factory(
+        *,
+        slots: Optional[Dict[str, Any]] = None,
+        intent: str = "inform",
+        confidence: float = 0.9,
+        entities: Optional[List[Dict[str, Any]]] = None,
+        text: str = "",
+        events: Optional[List[Dict[str, Any]]] = None,
+        active_loop: Optional[str] = None,
+        sender_id: str = "test-user",
+    ) -> Tracker:
+        latest = {"intent": {"name": intent, "confidence": confidence}, "entities": entities or [], "text": text}
+        return Tracker(
+            sender_id=sender_id,
+            slots=dict(slots or {}),
+            latest_message=latest,
+            events=list(events or []),
+            paused=False,
+            followup_action=None,
+            active_loop={"name": active_loop} if active_loop else {},
+            latest_action_name="action_listen",
+        )
+
+    return factory
+
+
+@pytest.fixture
+def free_port() -> Callable[[], int]:
+    """Return a function giving an unused localhost TCP port."""
+
+    def pick() -> int:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            return sock.getsockname()[1]
+
+    return pick
+
+
+def model_path() -> Path:
+    """The model `make train` produced (tests never retrain)."""
+    return PROJECT_ROOT / "models" / "caregiver.tar.gz"

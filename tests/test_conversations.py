@@ -1,0 +1,36 @@
+"""Rasa's own checks: domain/data validation and the conversation test stories (tests/stories/)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.serve import service_env
+from bot.settings import PROJECT_ROOT
+from tests.conftest import model_path
+
+RASA = str(Path(sys.executable).parent / "rasa")
+ENV = service_env()
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([RASA, *args], cwd=PROJECT_ROOT, env=ENV, capture_output=True, text=True, timeout=600)
+
+
+def test_rasa_data_validate_fails_on_no_warning() -> None:
+    result = run("data", "validate", "--domain", "domain", "--data", "data", "--config", "config.yml", "--fail-on-warnings")
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+
+
+@pytest.mark.skipif(not model_path().exists(), reason="no trained model: run `make train` (make test does)")
+def test_conversation_stories_pass(tmp_path: Path) -> None:
+    result = run(
+        "test", "core", "--stories", "tests/stories", "--model", str(model_path()), "--endpoints", "endpoints.yml",
+        "--fail-on-prediction-errors", "--out", str(tmp_path),
+    )  # fmt: skip
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-6000:]
+    assert "Accuracy:         1.000" in output

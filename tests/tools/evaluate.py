@@ -1,0 +1,81 @@
+"""`make eval`: NLU cross-validation (intent macro-F1; entity F1 for age and duration), table + report file.
+
+Usage: python -m tests.tools.evaluate [--folds 5] [--compare configs/baseline_default.yml]
+Writes reports/eval/<config>/ (Rasa's reports) and reports/eval.md (the summary table).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, List
+
+from bot.settings import PROJECT_ROOT
+
+REPORTS = PROJECT_ROOT / "reports"
+ENTITY_EXTRACTOR = "MotorEntityExtractor"
+
+
+def cross_validate(config: Path, folds: int) -> Path:
+    """Run `rasa test nlu --cross-validation` for one config; return its report folder."""
+    out = REPORTS / "eval" / config.stem
+    command = [
+        str(Path(sys.executable).parent / "rasa"), "test", "nlu", "--nlu", "data/nlu", "--config", str(config),
+        "--cross-validation", "--folds", str(folds), "--out", str(out), "--domain", "domain",
+    ]  # fmt: skip
+    subprocess.run(command, cwd=PROJECT_ROOT, check=True)
+    return out
+
+
+def summarise(out: Path) -> Dict[str, float]:
+    """Intent macro-F1 / accuracy and per-entity F1 from Rasa's report files."""
+    intents = json.loads((out / "intent_report.json").read_text())
+    row = {"intent macro-F1": intents["macro avg"]["f1-score"], "intent accuracy": intents["accuracy"]}
+    entity_files = sorted(out.glob(f"{ENTITY_EXTRACTOR}_report.json")) or sorted(out.glob("*Extractor_report.json"))
+    for path in entity_files:
+        report = json.loads(path.read_text())
+        for entity in ("age", "duration", "weeks_early"):
+            if entity in report:
+                row[f"{entity} F1 ({path.stem.replace('_report', '')})"] = report[entity]["f1-score"]
+    return row
+
+
+def hardest_confusions(out: Path, limit: int = 8) -> List[str]:
+    """The most frequent intent confusions in the cross-validation errors."""
+    errors_file = out / "intent_errors.json"
+    if not errors_file.exists():
+        return []
+    counts: Dict[str, int] = {}
+    for error in json.loads(errors_file.read_text()):
+        key = f"{error['intent']} -> {error['intent_prediction']['name']}"
+        counts[key] = counts.get(key, 0) + 1
+    return [f"{n} × {k}" for k, n in sorted(counts.items(), key=lambda item: -item[1])[:limit]]
+
+
+def main(argv: List[str] | None = None) -> int:
+    """Evaluate config.yml (and optionally a baseline) and write reports/eval.md."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--compare", type=Path, default=None, help="also evaluate this config (e.g. the Rasa default)")
+    args = parser.parse_args(argv)
+    configs = [PROJECT_ROOT / "config.yml"] + ([args.compare] if args.compare else [])
+    rows = {config.name: summarise(cross_validate(config, args.folds)) for config in configs}
+    columns = sorted({key for row in rows.values() for key in row})
+    lines = [f"# NLU cross-validation ({args.folds} folds)", "", "| config | " + " | ".join(columns) + " |"]
+    lines.append("|---" * (len(columns) + 1) + "|")
+    for name, row in rows.items():
+        lines.append(f"| {name} | " + " | ".join(f"{row.get(c, float('nan')):.3f}" for c in columns) + " |")
+    confusions = hardest_confusions(REPORTS / "eval" / "config")
+    if confusions:
+        lines += ["", "Most frequent confusions (config.yml):", *[f"- {c}" for c in confusions]]
+    report = "\n".join(lines) + "\n"
+    (REPORTS / "eval.md").write_text(report)
+    print(report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
