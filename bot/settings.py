@@ -54,7 +54,7 @@ def get_settings() -> Settings:
     }
     return Settings(
         knowledge_dir=_path("KNOWLEDGE_DIR", PROJECT_ROOT / "knowledge"),
-        knowledge_db=_path("KNOWLEDGE_DB", data_dir / "knowledge.db"),
+        knowledge_db=_path("KNOWLEDGE_DB", PROJECT_ROOT / "build" / "knowledge.db"),
         max_reasks=int(_env("TRIAGE_MAX_REASKS", "1")),
         rasa_port=int(_env("RASA_PORT", "5005")),
         action_port=action_port,

@@ -39,8 +39,9 @@ def domain_data(knowledge: Knowledge) -> Dict[str, Any]:
     for question in knowledge.questions.values():
         mappings: List[Dict[str, Any]] = []
         entity = ENTITY_FOR_TYPE.get(question.type)
-        if entity:
-            mappings.append({"type": "from_entity", "entity": entity})
+        if entity:  # from any message outside the form ("my 12 month old..."), or as the answer to this question
+            conditions = [{"active_loop": None}, {"active_loop": FORM, "requested_slot": question.slot}]
+            mappings.append({"type": "from_entity", "entity": entity, "conditions": conditions})
         mappings.append({"type": "custom"})
         slots[question.slot] = {
             "type": SLOT_TYPE_FOR_ANSWER[question.type],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
@@ -58,6 +59,11 @@ def describe_age(age: AgeUsed) -> Optional[str]:
     return f"I used your child's age: **{actual}**."
 
 
+def _compact(text: str) -> str:
+    """One chat bubble per message: channels split text on blank lines, so keep single line breaks only."""
+    return re.sub(r"\n\s*\n+", "\n", text.strip())
+
+
 def sources_text(sources: Tuple[Source, ...]) -> str:
     """A Markdown list of sources: title and link."""
     return "**Sources**\n" + "\n".join(f"- [{s.title}]({s.url})" for s in sources)
@@ -80,22 +86,14 @@ def compose_advice(topic: Topic, answers: Mapping[str, Any], previous_referral: 
             "child's doctor about an older child."
         )
     messages.append(Message(intro))
-    for key in ("why", "try"):
+    tailored = [rule.say for rule in decision.rules]
+    messages.append(Message(_compact("\n\n".join(["**For your child**", *tailored, REFERRAL_LINES[referral]]))))
+    for key in ("why", "try", "when"):
         section = topic.section(key)
         if section:
-            messages.append(Message(f"**{section.heading}**\n\n{section.body}"))
-    tailored = [rule.say for rule in decision.rules]
-    when = topic.section("when")
-    personal = "\n\n".join(["**For your child**", *tailored, REFERRAL_LINES[referral]])
-    messages.append(Message(personal))
-    if when:
-        messages.append(Message(f"**{when.heading}**\n\n{when.body}"))
+            messages.append(Message(_compact(f"**{section.heading}**\n{section.body}")))
     messages.append(Message(sources_text(topic.sources)))
-    messages.append(
-        Message(
-            "This is general information, not a diagnosis. Is there anything else you'd like to ask?",
-        )
-    )
+    messages.append(Message("This is general information, not a diagnosis. Is there anything else you'd like to ask?"))
     return Advice(
         topic_id=topic.id,
         referral=referral,
