@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -16,12 +16,12 @@ from bot.triage.dialogue import TriageState
 class ActionGiveAdvice(Action):
     """Composes the advice (bot.triage.advice) and records the referral level and the rules behind it."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Action name used in rules."""
         return "action_give_advice"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
         """Give the advice, or close politely when the caregiver stopped the questions."""
         kb = knowledge_base()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
@@ -14,12 +14,12 @@ from actions.tracker_io import knowledge_base
 class ActionSuggestTopic(Action):
     """Searches the knowledge base for the caregiver's words; offers matching topics as buttons, never forces one."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Action name used in rules."""
         return "action_suggest_topic"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
         """Suggest topics, or explain what the assistant covers."""
         text = tracker.latest_message.get("text") or ""

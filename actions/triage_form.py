@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -21,12 +21,12 @@ class ValidateTriageForm(Action):
     `requested_slot` itself (None ends the form, and the advice follows).
     """
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Rasa calls this action to validate `triage_form`."""
         return "validate_triage_form"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
         """Run one form turn."""
         kb = knowledge_base()

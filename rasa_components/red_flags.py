@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -30,11 +30,11 @@ class RedFlagRules(GraphComponent, EntityExtractorMixin):
     """
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> Dict[str, Any]:
         """Defaults: the definitions file (None = knowledge/red_flags.yml) and the classifier threshold."""
         return {"definitions": None, "classifier_threshold": 0.8}
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
+    def __init__(self, config: Dict[str, Any]) -> None:
         self._config = {**self.get_default_config(), **config}
         path: Optional[str] = self._config["definitions"]
         self._detector = RedFlagDetector.from_definitions(load_definitions(Path(path) if path else None))
@@ -42,11 +42,11 @@ class RedFlagRules(GraphComponent, EntityExtractorMixin):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "RedFlagRules":
+    ) -> RedFlagRules:
         """Create the component, compiling the rules once."""
         return cls(config)
 

@@ -3,7 +3,7 @@ gets a reply. Runs inside the Rasa server, so both hold when the action server i
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional
 
 from rasa.core.policies.policy import Policy, PolicyPrediction
 from rasa.engine.graph import ExecutionContext
@@ -32,31 +32,31 @@ class SafetyPolicy(Policy):
     """
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> Dict[str, Any]:
         """Priority above RulePolicy (6)."""
         return {"priority": 7}
 
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
         **kwargs: Any,
-    ) -> "SafetyPolicy":
+    ) -> SafetyPolicy:
         """Create the policy (nothing to train)."""
         return cls({**cls.get_default_config(), **config}, model_storage, resource, execution_context)
 
     @classmethod
     def load(
         cls,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
         **kwargs: Any,
-    ) -> "SafetyPolicy":
+    ) -> SafetyPolicy:
         """Load the policy (nothing was persisted)."""
         return cls.create(config, model_storage, resource, execution_context)
 
@@ -68,7 +68,7 @@ class SafetyPolicy(Policy):
         self,
         tracker: DialogueStateTracker,
         domain: Domain,
-        rule_only_data: Optional[Dict[Text, Any]] = None,
+        rule_only_data: Optional[Dict[str, Any]] = None,
         **kwargs: Any,
     ) -> PolicyPrediction:
         """Predict the safety action with confidence 1, or abstain (all zeros)."""

@@ -4,23 +4,40 @@ from __future__ import annotations
 
 import socket
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
 import pytest
 from rasa_sdk import Tracker
 
 from bot.knowledge.build import write_database
-from bot.knowledge.store import KnowledgeBase
+from bot.knowledge.store import KnowledgeBase, get_knowledge_base
 from bot.knowledge.validate import load_knowledge
-from bot.settings import PROJECT_ROOT
+from bot.settings import PROJECT_ROOT, get_settings
 
 
 @pytest.fixture(scope="session")
-def kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
-    """The project's knowledge, built into a throwaway database."""
+def kb_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project's knowledge, built into a throwaway database file."""
     db = tmp_path_factory.mktemp("kb") / "knowledge.db"
     write_database(load_knowledge(PROJECT_ROOT / "knowledge"), db, stamp="tests")
-    return KnowledgeBase(db)
+    return db
+
+
+@pytest.fixture(scope="session")
+def kb(kb_path: Path) -> KnowledgeBase:
+    """The project's knowledge base, loaded."""
+    return KnowledgeBase(kb_path)
+
+
+@pytest.fixture
+def settings_env(monkeypatch: pytest.MonkeyPatch, kb_path: Path) -> Iterator[None]:
+    """Point the settings (and the cached knowledge base) at the test knowledge base."""
+    monkeypatch.setenv("KNOWLEDGE_DB", str(kb_path))
+    get_settings.cache_clear()
+    get_knowledge_base.cache_clear()
+    yield
+    get_settings.cache_clear()
+    get_knowledge_base.cache_clear()
 
 
 @pytest.fixture

@@ -58,13 +58,13 @@ def test_unusable_answer_is_reasked_once_then_skipped(kb: KnowledgeBase) -> None
 
 def test_not_sure_is_unknown_without_reask(kb: KnowledgeBase) -> None:
     topic = kb.topic("late_walking")
-    turn = dialogue.handle_reply(topic, kb.questions, "age_months", "unsure", "not sure", empty(kb), TriageState(topic="late_walking"))
+    turn = dialogue.handle_reply(topic, kb.questions, "age_months", "inform", "not sure", empty(kb), TriageState(topic="late_walking"))
     assert "age_months" in turn.state.skipped and turn.next_slot == "weeks_early"
 
 
 def test_yes_means_born_early_and_asks_how_many_weeks(kb: KnowledgeBase) -> None:
     topic = kb.topic("late_walking")
-    turn = dialogue.handle_reply(topic, kb.questions, "weeks_early", "affirm", "yes", empty(kb, age_months=14), TriageState(topic="late_walking"))
+    turn = dialogue.handle_reply(topic, kb.questions, "weeks_early", "inform", "yes", empty(kb, age_months=14), TriageState(topic="late_walking"))
     assert turn.next_slot == "weeks_early" and "how many weeks" in turn.messages[0].text.lower()
     done = dialogue.handle_reply(topic, kb.questions, "weeks_early", "inform", "6 weeks early", empty(kb, age_months=14), turn.state)
     assert done.answers == {"weeks_early": 6.0}

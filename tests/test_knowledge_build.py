@@ -8,7 +8,7 @@ from typing import Dict
 
 import pytest
 
-from bot.knowledge.build import write_database, fingerprint
+from bot.knowledge.build import fingerprint, write_database
 from bot.knowledge.documents import KnowledgeError
 from bot.knowledge.store import KnowledgeBase
 from bot.knowledge.validate import load_knowledge

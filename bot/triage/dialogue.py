@@ -35,13 +35,13 @@ class TriageState:
         """How many unusable replies this question has had."""
         return dict(self.failures).get(slot, 0)
 
-    def with_failure(self, slot: str) -> "TriageState":
+    def with_failure(self, slot: str) -> TriageState:
         """This state with one more unusable reply to `slot`."""
         counts = dict(self.failures)
         counts[slot] = counts.get(slot, 0) + 1
         return replace(self, failures=tuple(sorted(counts.items())))
 
-    def with_skipped(self, slot: str) -> "TriageState":
+    def with_skipped(self, slot: str) -> TriageState:
         """This state with `slot` treated as unknown from now on."""
         return replace(self, skipped=tuple(dict.fromkeys(self.skipped + (slot,))))
 
@@ -55,7 +55,7 @@ class TriageState:
         }
 
     @classmethod
-    def from_dict(cls, data: Optional[Mapping[str, Any]]) -> "TriageState":
+    def from_dict(cls, data: Optional[Mapping[str, Any]]) -> TriageState:
         """Rebuild from the tracker slot (tolerates a missing or malformed value)."""
         if not isinstance(data, Mapping):
             return cls()

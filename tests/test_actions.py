@@ -1,0 +1,92 @@
+"""Actions through the tracker factory: thin adapters between the tracker and the bot core."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, List
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.advice import ActionGiveAdvice
+from actions.fallback import ActionSuggestTopic
+from actions.triage_form import ValidateTriageForm
+
+pytestmark = pytest.mark.usefixtures("settings_env")
+
+
+def slots_set(events: List[Dict[str, Any]]) -> Dict[str, Any]:
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+async def run(action: Any, tracker: Tracker) -> tuple:
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, tracker, {})
+    return dispatcher.messages, events
+
+
+async def test_form_activation_asks_first_missing_question(make_tracker: Callable[..., Tracker]) -> None:
+    tracker = make_tracker(slots={"topic": "bottom_scooting", "age_months": 11.0}, intent="ask_bottom_scooting",
+                           text="my 11 month old bum shuffles", active_loop="triage_form")  # fmt: skip
+    messages, events = await run(ValidateTriageForm(), tracker)
+    slots = slots_set(events)
+    assert slots["requested_slot"] == "weeks_early"
+    assert slots["triage_state"]["topic"] == "bottom_scooting"
+    assert messages[-1]["buttons"] and "born early" in messages[-1]["text"]
+
+
+async def test_form_reply_sets_the_answer_and_moves_on(make_tracker: Callable[..., Tracker]) -> None:
+    tracker = make_tracker(
+        slots={"topic": "late_walking", "age_months": 14.0, "requested_slot": "weeks_early",
+               "triage_state": {"topic": "late_walking"}},
+        intent="inform", text="she was born at 34 weeks", active_loop="triage_form",
+    )  # fmt: skip
+    messages, events = await run(ValidateTriageForm(), tracker)
+    slots = slots_set(events)
+    assert slots["weeks_early"] == pytest.approx(6)
+    assert slots["requested_slot"] == "pulls_to_stand"
+
+
+async def test_form_records_request_for_a_person(make_tracker: Callable[..., Tracker]) -> None:
+    tracker = make_tracker(
+        slots={"topic": "late_walking", "requested_slot": "age_months", "triage_state": {"topic": "late_walking"}},
+        intent="request_human", text="I want to talk to a human", active_loop="triage_form",
+    )  # fmt: skip
+    messages, events = await run(ValidateTriageForm(), tracker)
+    slots = slots_set(events)
+    assert slots["human_requested"] is True and slots["requested_slot"] == "age_months"
+    assert "support team" in messages[0]["text"]
+
+
+async def test_advice_sets_referral_rules_and_cites_sources(make_tracker: Callable[..., Tracker]) -> None:
+    tracker = make_tracker(slots={"topic": "late_walking", "age_months": 20.0, "weeks_early": 0.0, "pulls_to_stand": "yes",
+                                  "stands_alone_seconds": 5.0, "uses_both_sides": "yes", "hips_checked": "yes"})  # fmt: skip
+    messages, events = await run(ActionGiveAdvice(), tracker)
+    slots = slots_set(events)
+    assert slots["referral"] == "provider"
+    assert "not_walking_by_18_months" in slots["advice_rules"]
+    text = "\n".join(m["text"] for m in messages)
+    assert "What you can try" in text and "**Sources**" in text and "](https://" in text
+
+
+async def test_advice_never_downgrades_an_earlier_emergency(make_tracker: Callable[..., Tracker]) -> None:
+    tracker = make_tracker(slots={"topic": "crawling_backward", "age_months": 8.0, "referral": "urgent"})
+    _, events = await run(ActionGiveAdvice(), tracker)
+    assert slots_set(events)["referral"] == "urgent"
+
+
+async def test_advice_after_goodbye_only_resets(make_tracker: Callable[..., Tracker]) -> None:
+    tracker = make_tracker(slots={"topic": "crawling_backward", "triage_state": {"topic": "crawling_backward", "stopped": True}})
+    messages, events = await run(ActionGiveAdvice(), tracker)
+    assert messages == [] and "referral" not in slots_set(events)
+
+
+async def test_suggest_topic_offers_matches_from_full_text_search(make_tracker: Callable[..., Tracker]) -> None:
+    messages, _ = await run(ActionSuggestTopic(), make_tracker(intent="nlu_fallback", text="shuffling hips hypermobility"))
+    titles = [b["title"] for b in messages[0]["buttons"]]
+    assert "Bottom scooting" in titles[0] or any("scoot" in t.lower() for t in titles)
+
+
+async def test_suggest_topic_without_match_explains_scope(make_tracker: Callable[..., Tracker]) -> None:
+    messages, _ = await run(ActionSuggestTopic(), make_tracker(intent="nlu_fallback", text="qwerty zzzz"))
+    assert messages[0]["response"] == "utter_default"
