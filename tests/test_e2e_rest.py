@@ -5,105 +5,23 @@ Uses the model `make train` produced; the tracker store is a throwaway SQLite fi
 
 from __future__ import annotations
 
-import subprocess
-import uuid
-from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Optional
+from typing import Callable, Iterator
 
 import httpx
 import pytest
 
-from bot.serve import action_command, rasa_command, service_env, wait_until_up
-from bot.settings import PROJECT_ROOT
-from tests.conftest import model_path
+from tests.servers import MODEL, TOKEN, Chat, Services
 
-pytestmark = pytest.mark.skipif(not model_path().exists(), reason="no trained model: run `make train` (make test does)")
-
-TOKEN = "e2e-secret-token"
-
-
-class Services:
-    """The two servers, started as real processes."""
-
-    def __init__(self, rasa_port: int, action_port: int, tmp: Path) -> None:
-        self.rasa_port, self.action_port = rasa_port, action_port
-        self.env = service_env(
-            {
-                "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
-                "TRACKER_DB_DIALECT": "sqlite",
-                "TRACKER_DB_URL": f"sqlite:///{tmp / 'tracker.db'}",
-                "KNOWLEDGE_DB": str(PROJECT_ROOT / "build" / "knowledge.db"),
-            }
-        )
-        self.logs = tmp
-        self.action: Optional[subprocess.Popen] = None
-        self.rasa: Optional[subprocess.Popen] = None
-
-    def _spawn(self, command: List[str], name: str) -> subprocess.Popen:
-        log = open(self.logs / f"{name}.log", "ab")
-        return subprocess.Popen(command, cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
-
-    def start_action(self) -> None:
-        self.action = self._spawn(action_command(self.action_port), "actions")
-        wait_until_up(f"http://127.0.0.1:{self.action_port}/health", 60, self.action)
-
-    def stop_action(self) -> None:
-        if self.action and self.action.poll() is None:
-            self.action.terminate()
-            self.action.wait(timeout=20)
-
-    def start_rasa(self) -> None:
-        self.rasa = self._spawn(rasa_command(self.rasa_port, model_path(), TOKEN), "rasa")
-        wait_until_up(f"http://127.0.0.1:{self.rasa_port}/", 180, self.rasa)
-
-    def stop(self) -> None:
-        self.stop_action()
-        if self.rasa and self.rasa.poll() is None:
-            self.rasa.terminate()
-            self.rasa.wait(timeout=30)
+pytestmark = pytest.mark.skipif(not MODEL.exists(), reason="no trained model: run `make train` (make test does)")
 
 
 @pytest.fixture(scope="module")
 def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
-    import socket
-
-    def port() -> int:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            return sock.getsockname()[1]
-
-    running = Services(port(), port(), tmp_path_factory.mktemp("e2e"))
+    running = Services(tmp_path_factory.mktemp("e2e"))
     try:
-        running.start_action()
-        running.start_rasa()
-        yield running
+        yield running.start()
     finally:
         running.stop()
-
-
-class Chat:
-    """One caregiver talking over the REST channel."""
-
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.sender = f"parent-{uuid.uuid4().hex[:12]}"
-        self.base = f"http://127.0.0.1:{services.rasa_port}"
-
-    def say(self, text: str) -> List[Dict[str, Any]]:
-        response = httpx.post(f"{self.base}/webhooks/rest/webhook", json={"sender": self.sender, "message": text}, timeout=30)
-        response.raise_for_status()
-        return response.json()
-
-    def says(self, text: str) -> str:
-        """Send a message; return all reply texts joined (there must be at least one)."""
-        replies = self.say(text)
-        assert replies, f"no reply to {text!r}"
-        return "\n".join(r.get("text", "") for r in replies)
-
-    def slots(self) -> Dict[str, Any]:
-        response = httpx.get(f"{self.base}/conversations/{self.sender}/tracker", params={"token": TOKEN}, timeout=30)
-        response.raise_for_status()
-        return response.json()["slots"]
 
 
 @pytest.fixture
@@ -112,7 +30,7 @@ def chat(services: Services) -> Callable[[], Chat]:
 
 
 def test_http_api_requires_the_token(services: Services) -> None:
-    url = f"http://127.0.0.1:{services.rasa_port}/conversations/someone/tracker"
+    url = f"http://127.0.0.1:{services.rasa_ports[0]}/conversations/someone/tracker"
     assert httpx.get(url, timeout=10).status_code == 401
     assert httpx.get(url, params={"token": TOKEN}, timeout=10).status_code == 200
 
@@ -196,3 +114,21 @@ def test_action_server_down_mid_conversation(services: Services, chat: Callable[
         services.start_action()
     # back up: the conversation can carry on
     assert parent.says("why does my baby scoot on his bottom")
+
+
+def test_born_early_in_two_steps_keeps_the_age(chat: Callable[[], Chat]) -> None:
+    parent = chat()
+    parent.says("my 10 month old keeps crawling backwards??")
+    detail = parent.says("yes she was a bit early")
+    assert "how many weeks" in detail.lower()
+    parent.says("5 weeks")  # "5 weeks" would read as an age outside the form: it must not replace 10 months
+    slots = parent.slots()
+    assert slots["age_months"] == pytest.approx(10) and slots["weeks_early"] == pytest.approx(5)
+
+
+def test_start_over_clears_the_conversation(chat: Callable[[], Chat]) -> None:
+    parent = chat()
+    parent.says("my 14 month old bottom shuffles")
+    assert "start again" in parent.says("start over").lower()
+    slots = parent.slots()
+    assert slots["topic"] is None and slots["age_months"] is None and slots["requested_slot"] is None

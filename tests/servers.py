@@ -1,0 +1,95 @@
+"""Real server processes for end-to-end tests: the action server and one or more Rasa servers."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import uuid
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import httpx
+
+from bot.serve import action_command, rasa_command, service_env, wait_until_up
+from bot.settings import PROJECT_ROOT
+
+TOKEN = "e2e-secret-token"
+MODEL = PROJECT_ROOT / "models" / "caregiver.tar.gz"
+
+
+def free_port() -> int:
+    """An unused localhost TCP port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Services:
+    """An action server plus `replicas` Rasa servers sharing one tracker store and lock store."""
+
+    def __init__(self, tmp: Path, env: Optional[Dict[str, str]] = None, replicas: int = 1) -> None:
+        self.action_port = free_port()
+        self.rasa_ports = [free_port() for _ in range(replicas)]
+        defaults = {"TRACKER_DB_DIALECT": "sqlite", "TRACKER_DB_URL": f"sqlite:///{tmp / 'tracker.db'}"}
+        self.env = service_env({**defaults, **(env or {}), "ACTION_SERVER_URL": f"http://127.0.0.1:{self.action_port}/webhook"})
+        self.logs = tmp
+        self.action: Optional[subprocess.Popen] = None
+        self.rasa: List[subprocess.Popen] = []
+
+    def _spawn(self, command: List[str], name: str) -> subprocess.Popen:
+        log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - the process owns it
+        return subprocess.Popen(command, cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+
+    def start(self) -> "Services":
+        self.start_action()
+        self.rasa = [self._spawn(rasa_command(port, MODEL, TOKEN), f"rasa-{port}") for port in self.rasa_ports]
+        for port, process in zip(self.rasa_ports, self.rasa):
+            wait_until_up(f"http://127.0.0.1:{port}/", 240, process)
+        return self
+
+    def start_action(self) -> None:
+        self.action = self._spawn(action_command(self.action_port), "actions")
+        wait_until_up(f"http://127.0.0.1:{self.action_port}/health", 60, self.action)
+
+    def stop_action(self) -> None:
+        if self.action and self.action.poll() is None:
+            self.action.terminate()
+            self.action.wait(timeout=20)
+
+    def stop(self) -> None:
+        self.stop_action()
+        for process in self.rasa:
+            if process.poll() is None:
+                process.terminate()
+                process.wait(timeout=30)
+
+
+class Chat:
+    """One caregiver talking over the REST channel (optionally to several replicas in turn)."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.sender = f"parent-{uuid.uuid4().hex[:12]}"
+        self.turn = 0
+
+    def base(self) -> str:
+        ports = self.services.rasa_ports
+        return f"http://127.0.0.1:{ports[self.turn % len(ports)]}"
+
+    def say(self, text: str) -> List[Dict[str, Any]]:
+        url = f"{self.base()}/webhooks/rest/webhook"
+        self.turn += 1
+        response = httpx.post(url, json={"sender": self.sender, "message": text}, timeout=60)
+        response.raise_for_status()
+        return response.json()
+
+    def says(self, text: str) -> str:
+        """Send a message; return all reply texts joined (there must be at least one)."""
+        replies = self.say(text)
+        assert replies, f"no reply to {text!r}"
+        return "\n".join(r.get("text", "") for r in replies)
+
+    def slots(self) -> Dict[str, Any]:
+        response = httpx.get(f"{self.base()}/conversations/{self.sender}/tracker", params={"token": TOKEN}, timeout=30)
+        response.raise_for_status()
+        return response.json()["slots"]
