@@ -40,7 +40,7 @@ class Services:
         log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - the process owns it
         return subprocess.Popen(command, cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
 
-    def start(self) -> "Services":
+    def start(self) -> Services:
         self.start_action()
         self.rasa = [self._spawn(rasa_command(port, MODEL, TOKEN), f"rasa-{port}") for port in self.rasa_ports]
         for port, process in zip(self.rasa_ports, self.rasa):
