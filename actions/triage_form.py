@@ -37,7 +37,7 @@ class ValidateTriageForm(Action):
         if topic is None:  # nothing to ask about: end the form quietly, the advice action explains
             return [SlotSet("requested_slot", None)]
         if requested is None or state.topic != topic.id:
-            turn = dialogue.start(topic, kb.questions, answers, state)
+            turn = dialogue.start(topic, kb.questions, answers, state, tracker.latest_message.get("text") or "")
         else:
             turn = dialogue.handle_reply(
                 topic,

@@ -103,3 +103,22 @@ def test_state_round_trips_and_tolerates_garbage() -> None:
     assert TriageState.from_dict(state.to_dict()) == state
     assert TriageState.from_dict("nonsense") == TriageState()
     assert TriageState.from_dict(None) == TriageState()
+
+
+def test_facts_said_in_passing_are_not_asked_again(kb: KnowledgeBase) -> None:
+    topic = kb.topic("late_walking")
+    turn = dialogue.start(topic, kb.questions, empty(kb, age_months=16), TriageState(), text="my 16 month old was born 6 weeks early")
+    assert turn.answers == {"weeks_early": 6.0} and turn.next_slot == "pulls_to_stand"
+    reply = dialogue.handle_reply(
+        topic, kb.questions, "pulls_to_stand", "inform", "yes, and she stands for a couple of seconds", empty(kb, age_months=16, weeks_early=0), turn.state
+    )
+    assert reply.answers == {"pulls_to_stand": "yes", "stands_alone_seconds": 2.0}
+    assert reply.next_slot == "uses_both_sides"
+
+
+def test_durations_not_about_standing_are_ignored(kb: KnowledgeBase) -> None:
+    topic = kb.topic("late_walking")
+    reply = dialogue.handle_reply(
+        topic, kb.questions, "pulls_to_stand", "inform", "yes, for about 5 minutes a day of tummy time", empty(kb, age_months=16, weeks_early=0), TriageState(topic="late_walking")
+    )
+    assert "stands_alone_seconds" not in reply.answers

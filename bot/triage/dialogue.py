@@ -5,12 +5,14 @@ Pure functions over the topic, the answers so far and a small state; the Rasa fo
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from bot.knowledge.documents import Question, Topic
 from bot.triage.advice import Message
 from bot.triage.age import asks_about_prematurity
+from bot.nlu.parsers import extract_entities
 from bot.triage.answers import AnswerStatus, interpret_answer
 
 # Intents that interrupt a follow-up question instead of answering it.
@@ -87,6 +89,25 @@ def applicable(slot: str, answers: Mapping[str, Any]) -> bool:
     return True
 
 
+_STANDING = re.compile(r"\bstand(s|ing)?\b|\bon (his|her|their) own\b", re.IGNORECASE)
+
+
+def facts_in_passing(topic: Topic, text: str, known: Mapping[str, Any], skip: Optional[str] = None) -> Dict[str, Any]:
+    """Answers to other questions that a message states clearly ("born 6 weeks early", "stands for 5 seconds").
+
+    Only unambiguous facts: weeks born early, and a duration in a message about standing. Ages are not
+    taken in passing (too easy to confuse with other amounts of time).
+    """
+    found: Dict[str, Any] = {}
+    wanted = {slot for slot in topic.questions if known.get(slot) is None and slot != skip}
+    for match in extract_entities(text or ""):
+        if match.entity == "weeks_early" and "weeks_early" in wanted:
+            found.setdefault("weeks_early", match.value)
+        elif match.entity == "duration" and "stands_alone_seconds" in wanted and _STANDING.search(text):
+            found.setdefault("stands_alone_seconds", match.value)
+    return found
+
+
 def next_question(topic: Topic, answers: Mapping[str, Any], state: TriageState) -> Optional[str]:
     """The first of the topic's questions that is unanswered, not skipped and still relevant."""
     for slot in topic.questions:
@@ -101,9 +122,11 @@ def ask(question: Question, prefix: str = "") -> Message:
 
 
 def start(
-    topic: Topic, questions: Mapping[str, Question], answers: Mapping[str, Any], state: TriageState
+    topic: Topic, questions: Mapping[str, Question], answers: Mapping[str, Any], state: TriageState, text: str = ""
 ) -> Turn:
     """Begin (or switch to) a topic: acknowledge it and ask the first missing question."""
+    updates = facts_in_passing(topic, text, answers)
+    answers = {**answers, **updates}
     switched = state.topic is not None and state.topic != topic.id
     new_state = TriageState(topic=topic.id, skipped=state.skipped if not switched else ())
     pending = next_question(topic, answers, new_state)
@@ -113,7 +136,7 @@ def start(
         lead = f"I can help with **{topic.title.lower()}**."
     if pending:
         lead += " A few quick questions first, so my advice fits your child."
-    return _finish(topic, questions, dict(answers), {}, new_state, [Message(lead)])
+    return _finish(topic, questions, dict(answers), updates, new_state, [Message(lead)])
 
 
 def handle_reply(
@@ -180,6 +203,9 @@ def handle_reply(
     else:
         state = state.with_skipped(slot)
         messages.append(Message("No problem — I'll leave that one out and carry on."))
+    extra = facts_in_passing(topic, text, known, skip=slot)
+    updates.update(extra)
+    known.update(extra)
     return _finish(topic, questions, known, updates, state, messages)
 
 
