@@ -10,9 +10,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from bot.knowledge.documents import Question, Topic
+from bot.nlu.parsers import extract_entities
 from bot.triage.advice import Message
 from bot.triage.age import asks_about_prematurity
-from bot.nlu.parsers import extract_entities
 from bot.triage.answers import AnswerStatus, interpret_answer
 
 # Intents that interrupt a follow-up question instead of answering it.
