@@ -1,6 +1,8 @@
 # The verbs a newcomer needs. `make run` and `make test` set up whatever is missing first.
 SHELL := /bin/bash
-PYTHON_BOOT ?= $(shell command -v python3.10 || ls /root/.pyenv/versions/3.10.*/bin/python3.10 2>/dev/null | head -1)
+# The first Python 3.10 that actually runs (a pyenv shim may exist without a 3.10 selected).
+PYTHON_BOOT ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/bin/python3.10 /usr/local/bin/python3.10; do \
+	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && { echo "$$p"; break; }; done)
 VENV := .venv
 PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
