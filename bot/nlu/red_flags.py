@@ -30,13 +30,17 @@ at most NEGATION_WINDOW tokens before it within the same clause (punctuation, co
 
 Speed: about 0.1 ms for a typical message, and well under a second for 100,000 characters. spaCy would
 evaluate a first-token IN-list in Python at every token, so such first tokens are turned into exact
-tests on a per-token word class (see `_FirstTokenClasses`).
+tests on a per-token word class (see `_FirstTokenClasses`). A run of optional tokens makes spaCy keep one
+partial match per way of skipping them (2**n for a gap of n), so a pattern with GAPs is not given to
+spaCy whole: its gap-free pieces are matched on their own and joined afterwards (see `_Chain`), with the
+same meaning. Consecutive GAPs add up, so `{GAP: 8}, {GAP: 8}` allows up to 16 tokens.
 """
 
 from __future__ import annotations
 
 import bisect
 import functools
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple
@@ -66,6 +70,7 @@ CLAUSE_BREAKS = frozenset(
 NEGATION_WINDOW = 5  # tokens allowed between a negation cue and the trigger
 GAP_STOP = (".", "!", "?", ";", "not", "never", "no", "without", "nor")
 MAX_GAP = 8
+_GAP_TOKEN: Dict[str, Any] = {"NORM": {"NOT_IN": list(GAP_STOP)}, "IS_SPACE": False, "OP": "?"}
 _SENTINEL = " ."  # lets a pattern end on "end of message" by matching punctuation
 _GLUE = str.maketrans({"+": ",", "&": ",", "=": " ", ":": " ", "/": " ", "*": " ", "_": " ", "~": " ", "|": " "})
 
@@ -86,6 +91,19 @@ class _Role:
     group: Optional[str]  # None = exclude pattern; "" = the flag's own patterns; else an all_of group
 
 
+@dataclass(frozen=True)
+class _Chain:
+    """A token pattern with GAPs: gap-free segments (ids) and the largest gap after each segment but the last.
+
+    A segment id is a matcher key, or, for a one-token segment that only tests NORM, a key of the
+    detector's word segments (set of NORM hashes), which are looked up directly instead of matched.
+    """
+
+    role: _Role
+    segments: Tuple[int, ...]
+    gaps: Tuple[int, ...]
+
+
 class RedFlagDetector:
     """Find red flags in a caregiver message with deterministic spaCy rules."""
 
@@ -98,6 +116,8 @@ class RedFlagDetector:
         groups: Sequence[Tuple[str, ...]],
         roles: Mapping[int, _Role],
         classes: Optional[_FirstTokenClasses] = None,
+        chains: Sequence[_Chain] = (),
+        word_segments: Optional[Mapping[int, frozenset]] = None,
     ) -> None:
         self._nlp = nlp
         self._matcher = matcher
@@ -106,6 +126,8 @@ class RedFlagDetector:
         self._groups = tuple(groups)
         self._roles = dict(roles)
         self._classes = classes
+        self._chains = tuple(chains)
+        self._word_segments = dict(word_segments or {})
 
     @property
     def flag_ids(self) -> Tuple[str, ...]:
@@ -157,6 +179,9 @@ class RedFlagDetector:
         # names it; they are added to the real matcher afterwards, with first-token classes).
         checker = Matcher(nlp.vocab, validate=True)
         compiled: List[Tuple[str, List[Dict[str, Any]]]] = []
+        chains: List[_Chain] = []
+        segment_keys: Dict[str, str] = {}  # one matcher key per distinct segment, shared by all chains
+        word_segments: Dict[int, frozenset] = {}
         phrase_matcher = PhraseMatcher(nlp.vocab, attr="NORM")
         roles: Dict[int, _Role] = {}
         groups: List[Tuple[str, ...]] = []
@@ -173,7 +198,8 @@ class RedFlagDetector:
                     continue
                 label = "exclude" if name is None else (f"all_of.{name}" if name else "patterns")
                 key = f"{flag_id}/{label}"
-                roles[nlp.vocab.strings.add(key)] = _Role(index, name)
+                role = _Role(index, name)
+                roles[nlp.vocab.strings.add(key)] = role
                 for phrase in group.get("phrases") or []:
                     phrase_matcher.add(key, [nlp.make_doc(_normalise_text(phrase))])
                 for number, raw in enumerate(group.get("tokens") or [], start=1):
@@ -184,12 +210,29 @@ class RedFlagDetector:
                         raise ValueError(
                             f"red flag {flag_id!r}: {label}.tokens[{number}] is not a valid spaCy pattern: {error}"
                         ) from error
-                    compiled.append((key, pattern))
+                    parts = _split_gaps(pattern)
+                    if parts is None:
+                        compiled.append((key, pattern))
+                        continue
+                    segments, gaps = parts
+                    seg_ids = []
+                    for segment in segments:
+                        canon = json.dumps(segment, sort_keys=True)
+                        if canon not in segment_keys:
+                            segment_keys[canon] = f"red-flag-segment-{len(segment_keys)}"
+                            words_only = _word_segment(segment)
+                            if words_only is None:
+                                compiled.append((segment_keys[canon], segment))
+                            else:
+                                seg_key = nlp.vocab.strings.add(segment_keys[canon])
+                                word_segments[seg_key] = frozenset(nlp.vocab.strings.add(w) for w in words_only)
+                        seg_ids.append(nlp.vocab.strings.add(segment_keys[canon]))
+                    chains.append(_Chain(role, tuple(seg_ids), tuple(gaps)))
         classes = _FirstTokenClasses.build(nlp, compiled)
         matcher = Matcher(nlp.vocab)
         for key, pattern in classes.patterns if classes else compiled:
             matcher.add(key, [pattern])
-        return cls(nlp, matcher, phrase_matcher, [f for f, _ in flags], groups, roles, classes)
+        return cls(nlp, matcher, phrase_matcher, [f for f, _ in flags], groups, roles, classes, chains, word_segments)
 
     def detect(self, text: str) -> List[RedFlagHit]:
         """Red flags in `text`: at most one hit per flag id, ordered by where they start."""
@@ -200,12 +243,23 @@ class RedFlagDetector:
             self._classes.tag(doc)
         matches = list(self._matcher(doc))
         matches.extend(self._phrase_matcher(doc))
-        if not matches:
+        if not matches and not self._word_segments:
             return []
         excluded: Dict[int, _Spans] = {}
         triggers: List[Tuple[int, int, _Role]] = []
+        segments: Dict[int, Dict[int, List[int]]] = {}
+        candidates: List[Tuple[int, int, _Role]] = []
         for key, start, end in matches:
-            role = self._roles[key]
+            role = self._roles.get(key)
+            if role is None:  # a chain segment
+                segments.setdefault(key, {}).setdefault(start, []).append(end)
+            else:
+                candidates.append((start, end, role))
+        if self._chains:
+            candidates.extend(_join_chains(self._chains, segments, self._word_segments, doc))
+        if not candidates:
+            return []
+        for start, end, role in candidates:
             if role.group is None:
                 excluded.setdefault(role.flag, _Spans()).add(start, end)
             else:
@@ -349,8 +403,7 @@ class _Compiler:
                 size = spec["GAP"]
                 if len(spec) != 1 or not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= MAX_GAP:
                     raise self.fail(where, f"GAP must be alone and an integer 1..{MAX_GAP}, got {spec!r}")
-                gap = {"NORM": {"NOT_IN": list(GAP_STOP)}, "IS_SPACE": False, "OP": "?"}
-                tokens.extend(dict(gap) for _ in range(size))
+                tokens.extend(dict(_GAP_TOKEN) for _ in range(size))
                 continue
             tokens.append({key: self.value(key, value, where) for key, value in spec.items()})
         if all(t.get("OP") in ("?", "*") for t in tokens):
@@ -400,6 +453,118 @@ class _Compiler:
             known = ", ".join(sorted(self.words)) or "none"
             raise self.fail(where, f"unknown word list {ref!r} (defined: {known})")
         return self.words[name]
+
+
+def _split_gaps(pattern: List[Dict[str, Any]]) -> Optional[Tuple[List[List[Dict[str, Any]]], List[int]]]:
+    """Split a pattern at its GAP runs into (segments, gap sizes); None when spaCy can take it whole.
+
+    Patterns without GAPs, or with a GAP at either end or an all-optional segment, stay whole.
+    """
+    segments: List[List[Dict[str, Any]]] = [[]]
+    gaps: List[int] = []
+    for token in pattern:
+        if token == _GAP_TOKEN:
+            if segments[-1]:
+                gaps.append(0)
+                segments.append([])
+            elif not gaps:
+                return None  # leading GAP
+            gaps[-1] += 1
+        else:
+            segments[-1].append(token)
+    if not gaps or not segments[-1]:
+        return None
+    if any(all(t.get("OP") in ("?", "*") for t in segment) for segment in segments):
+        return None
+    return segments, gaps
+
+
+def _word_segment(segment: List[Dict[str, Any]]) -> Optional[List[str]]:
+    """The words of a one-token segment that only tests NORM (exact or IN list); else None."""
+    if len(segment) != 1 or set(segment[0]) != {"NORM"}:
+        return None
+    value = segment[0]["NORM"]
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict) and set(value) == {"IN"}:
+        return list(value["IN"])
+    return None
+
+
+def _join_chains(
+    chains: Sequence[_Chain], found: Dict[int, Dict[int, List[int]]], words: Mapping[int, frozenset], doc: Doc
+) -> List[Tuple[int, int, _Role]]:
+    """Join segment matches into whole chain matches, honouring each GAP.
+
+    `found` maps a matcher segment to {start: [ends]}; `words` maps a word segment to its NORM hashes,
+    looked up in the doc here (lazily: a long message is indexed only when a chain needs it).
+    """
+    from spacy.attrs import NORM
+
+    norms: List[int] = []
+    index: Dict[int, List[int]] = {}
+    blocked: Dict[int, bool] = {}
+    present: Dict[int, bool] = {}
+
+    def word_norms() -> List[int]:
+        if not norms:
+            norms.extend(doc.to_array(NORM).tolist())
+            for position, norm in enumerate(norms):
+                index.setdefault(norm, []).append(position)
+        return norms
+
+    def has(key: int) -> bool:  # does the segment occur at all?
+        if key in found:
+            return True
+        value = present.get(key)
+        if value is None:
+            wanted = words.get(key)
+            word_norms()
+            value = present[key] = wanted is not None and not wanted.isdisjoint(index)
+        return value
+
+    def starts(key: int) -> List[Tuple[int, List[int]]]:
+        if key in found:
+            return list(found[key].items())
+        return [(p, [p + 1]) for norm in words[key].intersection(index) for p in index[norm]]
+
+    def ends_at(key: int, position: int) -> Optional[List[int]]:
+        table = found.get(key)
+        if table is not None:
+            return table.get(position)
+        return [position + 1] if position < length and norms[position] in words[key] else None
+
+    def is_blocked(position: int) -> bool:  # a token a GAP may not cover
+        value = blocked.get(position)
+        if value is None:
+            token = doc[position]
+            value = blocked[position] = token.is_space or token.norm_ in GAP_STOP
+        return value
+
+    out = set()
+    length = len(doc)
+    for chain in chains:
+        if not all(has(key) for key in chain.segments):
+            continue
+        for start, ends in starts(chain.segments[0]):
+            frontier = set(ends)
+            for gap, key in zip(chain.gaps, chain.segments[1:]):
+                following = set()
+                for end in frontier:
+                    position = end
+                    while True:
+                        hit = ends_at(key, position)
+                        if hit:
+                            following.update(hit)
+                        if position - end >= gap or position >= length or is_blocked(position):
+                            break
+                        position += 1
+                frontier = following
+                if not frontier:
+                    break
+            for end in frontier:
+                out.add((start, end, chain.role))
+    return sorted(out, key=lambda m: (m[0], m[1], m[2].flag, m[2].group or ""))
 
 
 def _check_definitions(definitions: Any) -> List[Tuple[str, Dict[str, Any]]]:
