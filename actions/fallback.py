@@ -1,11 +1,11 @@
-"""action_suggest_topic: when the message was not understood, offer the closest topics from a full-text search."""
+"""Replies when a message is not about a topic: suggest the closest topics, or say what is outside the scope."""
 
 from __future__ import annotations
 
 from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.tracker_io import knowledge_base
@@ -33,3 +33,18 @@ class ActionSuggestTopic(Action):
             buttons=buttons + [{"title": "Something else", "payload": "What can you help with?"}],
         )
         return []
+
+
+class ActionHandleOutOfScope(Action):
+    """Says honestly that the question is outside what the assistant covers, and clears the topic."""
+
+    def name(self) -> Text:
+        """Action name used in rules."""
+        return "action_handle_out_of_scope"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        """Reply with utter_out_of_scope; topic becomes null (the contract for questions outside the topics)."""
+        dispatcher.utter_message(response="utter_out_of_scope")
+        return [SlotSet("topic", None)]

@@ -52,6 +52,8 @@ class ValidateTriageForm(Action):
         send(dispatcher, turn.messages)
         events: List[EventType] = [SlotSet(slot, value) for slot, value in turn.answers.items()]
         events += [SlotSet("triage_state", turn.state.to_dict()), SlotSet("requested_slot", turn.next_slot)]
+        if tracker.get_slot("topic") != topic.id:
+            events.append(SlotSet("topic", topic.id))
         if turn.human_requested:
             events.append(SlotSet("human_requested", True))
         return events

@@ -9,7 +9,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.advice import ActionGiveAdvice
-from actions.fallback import ActionSuggestTopic
+from actions.fallback import ActionHandleOutOfScope, ActionSuggestTopic
 from actions.triage_form import ValidateTriageForm
 
 pytestmark = pytest.mark.usefixtures("settings_env")
@@ -90,3 +90,9 @@ async def test_suggest_topic_offers_matches_from_full_text_search(make_tracker: 
 async def test_suggest_topic_without_match_explains_scope(make_tracker: Callable[..., Tracker]) -> None:
     messages, _ = await run(ActionSuggestTopic(), make_tracker(intent="nlu_fallback", text="qwerty zzzz"))
     assert messages[0]["response"] == "utter_default"
+
+
+async def test_out_of_scope_clears_the_topic(make_tracker: Callable[..., Tracker]) -> None:
+    messages, events = await run(ActionHandleOutOfScope(), make_tracker(slots={"topic": "late_walking"}, intent="out_of_scope"))
+    assert messages[0]["response"] == "utter_out_of_scope"
+    assert slots_set(events) == {"topic": None}

@@ -132,3 +132,13 @@ def test_start_over_clears_the_conversation(chat: Callable[[], Chat]) -> None:
     assert "start again" in parent.says("start over").lower()
     slots = parent.slots()
     assert slots["topic"] is None and slots["age_months"] is None and slots["requested_slot"] is None
+
+
+def test_question_outside_the_topics_clears_the_topic(chat: Callable[[], Chat]) -> None:
+    parent = chat()
+    parent.says("my 8 month old crawls backwards")
+    for reply in ("no", "yes", "yes"):
+        parent.says(reply)
+    assert parent.slots()["topic"] == "crawling_backward"
+    assert "can't help" in parent.says("how do I get her to sleep through the night?").lower()
+    assert parent.slots()["topic"] is None

@@ -241,7 +241,7 @@ class RedFlagDetector:
         doc = self._nlp.tokenizer(_normalise_text(text) + _SENTINEL)
         if self._classes is not None:
             self._classes.tag(doc)
-        matches = list(self._matcher(doc))
+        matches = list(self._matcher(doc)) if len(self._matcher) else []
         matches.extend(self._phrase_matcher(doc))
         if not matches and not self._word_segments:
             return []
@@ -696,7 +696,8 @@ def _hit(flag_id: str, text: str, doc: Doc, start: int, end: int) -> RedFlagHit:
     last = end - 1
     while last > start and (doc[last].idx >= len(text) or doc[last].is_punct):
         last -= 1
-    if start > 0 and not doc[start - 1].whitespace_ and not doc[start - 1].is_punct:
+    before = doc[start - 1] if start > 0 else None
+    if before is not None and not before.whitespace_ and not before.is_punct and not before.is_space:
         start -= 1  # show the whole word: "can't", not "n't"; "he's", not "'s"
     begin = doc[start].idx
     finish = min(doc[last].idx + len(doc[last].text), len(text))
