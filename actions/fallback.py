@@ -38,12 +38,12 @@ class ActionSuggestTopic(Action):
 class ActionHandleOutOfScope(Action):
     """Says honestly that the question is outside what the assistant covers, and clears the topic."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Action name used in rules."""
         return "action_handle_out_of_scope"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
         """Reply with utter_out_of_scope; topic becomes null (the contract for questions outside the topics)."""
         dispatcher.utter_message(response="utter_out_of_scope")
