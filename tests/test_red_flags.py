@@ -204,6 +204,7 @@ POSITIVES: Dict[str, List[str]] = {
         "he banged his elbow and now he won't use his arm",
         "she fell and I heard a snap",
         "my baby fell out of his highchair, hit the back of his head and keeps falling asleep",
+        "he fell in the bath and hit his head",
         # falls from a height, road accidents, burns and scalds
         "she fell out of the window",
         "he fell from the top bunk",
