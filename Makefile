@@ -14,7 +14,7 @@ MODEL := models/caregiver.tar.gz
 RASA_INPUTS := config.yml $(wildcard domain/*.yml) $(shell find data -name '*.yml' 2>/dev/null) \
 	$(wildcard rasa_components/*.py) $(wildcard bot/nlu/*.py)
 
-.PHONY: install knowledge train run test test-fast validate eval bench lint lock clean
+.PHONY: install knowledge train run test validate eval bench lint lock clean
 
 install: $(VENV)/.installed
 
@@ -47,8 +47,9 @@ test: train
 lint: install
 	$(VENV)/bin/ruff check bot actions rasa_components tests
 
+EVAL_FOLDS ?= 5
 eval: train
-	$(PY) -m tests.tools.evaluate
+	$(PY) -m tests.tools.evaluate --folds $(EVAL_FOLDS) --compare configs/baseline_default.yml
 
 bench: train
 	$(PY) -m tests.tools.benchmark

@@ -16,6 +16,8 @@ from rasa.shared.core.events import ActionExecuted, Restarted
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from rasa_components import action_response_validation
+
 RED_FLAG_INTENT = "report_red_flag"
 URGENT_RESPONSE = "utter_urgent_help"
 TROUBLE_RESPONSE = "utter_technical_trouble"
@@ -45,7 +47,8 @@ class SafetyPolicy(Policy):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> SafetyPolicy:
-        """Create the policy (nothing to train)."""
+        """Create the policy (nothing to train); also speeds up action-response validation (see that module)."""
+        action_response_validation.install()
         return cls({**cls.get_default_config(), **config}, model_storage, resource, execution_context)
 
     @classmethod
