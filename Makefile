@@ -1,5 +1,6 @@
 # The verbs a newcomer needs. `make run` and `make test` set up whatever is missing first.
 SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
 # The first Python 3.10 that actually runs (a pyenv shim may exist without a 3.10 selected).
 PYTHON_BOOT ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/bin/python3.10 /usr/local/bin/python3.10; do \
 	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && { echo "$$p"; break; }; done)
@@ -21,8 +22,8 @@ install: $(VENV)/.installed
 $(VENV)/.installed: requirements.lock
 	@test -n "$(PYTHON_BOOT)" || { echo "Python 3.10 is required (Rasa 3.6 supports 3.8-3.10)"; exit 1; }
 	test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade "pip<24.1" 2>&1 | grep -v "is ignored" || true
-	$(PY) -m pip install --quiet -r requirements.lock 2>&1 | grep -v "is ignored" || true
+	$(PY) -m pip install --quiet --upgrade "pip<24.1" 2>&1 | { grep -v "is ignored" || true; }
+	$(PY) -m pip install --quiet -r requirements.lock 2>&1 | { grep -v "is ignored" || true; }
 	$(PY) -c "import rasa, rasa_sdk, spacy, sqlalchemy, pytest"
 	touch $@
 
