@@ -6,7 +6,7 @@ Pure functions over the topic, the answers so far and a small state; the Rasa fo
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from bot.knowledge.documents import Question, Topic
@@ -79,7 +79,6 @@ class Turn:
     state: TriageState
     next_slot: Optional[str]
     human_requested: bool = False
-    extra: Dict[str, Any] = field(default_factory=dict)
 
 
 def applicable(slot: str, answers: Mapping[str, Any]) -> bool:
