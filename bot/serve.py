@@ -1,4 +1,4 @@
-"""Start the action server and the Rasa server (the `make run` entry point); Ctrl-C stops both cleanly.
+"""Start the action server, the Rasa server and the web server (`make run`); Ctrl-C stops them all cleanly.
 
 Usage: python -m bot.serve [--model PATH]
 """
@@ -13,7 +13,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 from bot.settings import PROJECT_ROOT, get_settings
 
@@ -43,13 +43,22 @@ def action_command(port: int) -> List[str]:
     return [str(BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
 
 
-def rasa_command(port: int, model: Path, token: Optional[str]) -> List[str]:
-    """Command line of the Rasa server: REST + socket.io channels and the HTTP API."""
+def rasa_command(port: int, model: Path, token: Optional[str], origins: Sequence[str] = ()) -> List[str]:
+    """Command line of the Rasa server: REST + socket.io channels and the HTTP API.
+
+    origins: the web pages allowed to call it from a browser (CORS), default WEB_ALLOWED_ORIGINS.
+    """
+    origins = list(origins or get_settings().web_allowed_origins)
     command = [
-        str(BIN / "rasa"), "run", "--enable-api", "--cors", "*", "--port", str(port), "--model", str(model),
-        "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+        str(BIN / "rasa"), "run", "--enable-api", "--port", str(port), "--model", str(model),
+        "--endpoints", "endpoints.yml", "--credentials", "credentials.yml", "--cors", *origins,
     ]  # fmt: skip
     return command + (["--auth-token", token] if token else [])
+
+
+def web_command(port: int) -> List[str]:
+    """Command line of the web server (widget and demo pages)."""
+    return [str(BIN / "python"), "-m", "bot.web", "--port", str(port)]
 
 
 def wait_until_up(url: str, timeout: float, process: Optional[subprocess.Popen] = None) -> None:
@@ -69,7 +78,7 @@ def wait_until_up(url: str, timeout: float, process: Optional[subprocess.Popen] 
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    """Run both servers until Ctrl-C or until one of them stops."""
+    """Run the servers until Ctrl-C or until one of them stops."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=None, help="model archive (default: newest in models/)")
     args = parser.parse_args(argv)
@@ -79,6 +88,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     processes = [
         subprocess.Popen(action_command(settings.action_port), cwd=PROJECT_ROOT, env=env),
         subprocess.Popen(rasa_command(settings.rasa_port, model, settings.rasa_token), cwd=PROJECT_ROOT, env=env),
+        subprocess.Popen(web_command(settings.web_port), cwd=PROJECT_ROOT, env=env),
     ]
 
     def stop(*_: object) -> None:
@@ -94,10 +104,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
     try:
         wait_until_up(f"http://127.0.0.1:{settings.action_port}/health", 60, processes[0])
+        wait_until_up(f"http://127.0.0.1:{settings.web_port}/health", 60, processes[2])
         wait_until_up(f"http://127.0.0.1:{settings.rasa_port}/", 180, processes[1])
         print(
-            f"\nThe assistant is ready:\n  Rasa REST  http://localhost:{settings.rasa_port}/webhooks/rest/webhook\n"
-            f"  Actions    http://localhost:{settings.action_port}/health\nPress Ctrl-C to stop.\n",
+            f"\nThe assistant is ready:\n  Chat widget demo  http://localhost:{settings.web_port}/\n"
+            f"  Rasa REST         http://localhost:{settings.rasa_port}/webhooks/rest/webhook\n"
+            f"  Actions           http://localhost:{settings.action_port}/health\nPress Ctrl-C to stop.\n",
             flush=True,
         )
         while all(p.poll() is None for p in processes):

@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,6 +26,12 @@ class Settings:
     rasa_token: Optional[str]
     model_dir: Path
     service_env: Dict[str, str]  # variables endpoints.yml reads, with defaults filled in
+    web_port: int
+    web_allowed_origins: Tuple[str, ...]  # origins whose pages may open the chat widget ("*" = any)
+    rasa_public_url: str  # where a browser reaches Rasa's socket.io channel
+    webchat_secret: Optional[str]  # signs widget session tokens; default: a file in data_dir
+    webchat_secret_file: Path
+    max_message_chars: int
 
 
 def _path(name: str, default: Path) -> Path:
@@ -43,6 +49,9 @@ def get_settings() -> Settings:
     """Read settings from the environment once."""
     action_port = int(_env("ACTION_PORT", "5055"))
     data_dir = _path("DATA_DIR", PROJECT_ROOT / "build")
+    rasa_port = int(_env("RASA_PORT", "5005"))
+    web_port = int(_env("WEB_PORT", "8000"))
+    default_origins = f"http://localhost:{web_port} http://127.0.0.1:{web_port}"
     service_env = {
         "ACTION_SERVER_URL": _env("ACTION_SERVER_URL", f"http://127.0.0.1:{action_port}/webhook"),
         "TRACKER_DB_DIALECT": _env("TRACKER_DB_DIALECT", "sqlite"),
@@ -56,9 +65,15 @@ def get_settings() -> Settings:
         knowledge_dir=_path("KNOWLEDGE_DIR", PROJECT_ROOT / "knowledge"),
         knowledge_db=_path("KNOWLEDGE_DB", PROJECT_ROOT / "build" / "knowledge.db"),
         max_reasks=int(_env("TRIAGE_MAX_REASKS", "1")),
-        rasa_port=int(_env("RASA_PORT", "5005")),
+        rasa_port=rasa_port,
         action_port=action_port,
         rasa_token=os.environ.get("RASA_TOKEN") or None,
         model_dir=_path("MODEL_DIR", PROJECT_ROOT / "models"),
         service_env=service_env,
+        web_port=web_port,
+        web_allowed_origins=tuple(_env("WEB_ALLOWED_ORIGINS", default_origins).replace(",", " ").split()),
+        rasa_public_url=_env("RASA_PUBLIC_URL", f"http://localhost:{rasa_port}").rstrip("/"),
+        webchat_secret=os.environ.get("WEBCHAT_SECRET") or None,
+        webchat_secret_file=data_dir / "webchat_secret",
+        max_message_chars=int(_env("WEBCHAT_MAX_MESSAGE_CHARS", "1000")),
     )

@@ -85,3 +85,11 @@ def free_port() -> Callable[[], int]:
 def model_path() -> Path:
     """The model `make train` produced (tests never retrain)."""
     return PROJECT_ROOT / "models" / "caregiver.tar.gz"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless Chromium (skips with a reason when missing; fails under CI)."""
+    from tests.browser import chromium_browser
+
+    yield from chromium_browser()

@@ -1,4 +1,4 @@
-"""Real server processes for end-to-end tests: the action server and one or more Rasa servers."""
+"""Real server processes for end-to-end tests: the action server, Rasa server(s) and the web server."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Optional
 
 import httpx
 
-from bot.serve import action_command, rasa_command, service_env, wait_until_up
+from bot.serve import action_command, rasa_command, service_env, wait_until_up, web_command
 from bot.settings import PROJECT_ROOT
 
 TOKEN = "e2e-secret-token"
@@ -25,16 +25,36 @@ def free_port() -> int:
 
 
 class Services:
-    """An action server plus `replicas` Rasa servers sharing one tracker store and lock store."""
+    """An action server plus `replicas` Rasa servers sharing one tracker store and lock store.
 
-    def __init__(self, tmp: Path, env: Optional[Dict[str, str]] = None, replicas: int = 1) -> None:
+    With web=True, also the web server (widget + demo pages), and the origins and URLs the browser needs.
+    """
+
+    def __init__(self, tmp: Path, env: Optional[Dict[str, str]] = None, replicas: int = 1, web: bool = False) -> None:
         self.action_port = free_port()
         self.rasa_ports = [free_port() for _ in range(replicas)]
-        defaults = {"TRACKER_DB_DIALECT": "sqlite", "TRACKER_DB_URL": f"sqlite:///{tmp / 'tracker.db'}"}
+        self.web_port = free_port() if web else None
+        self.origins = [f"http://127.0.0.1:{self.web_port}", f"http://localhost:{self.web_port}"] if web else ["*"]
+        defaults = {
+            "TRACKER_DB_DIALECT": "sqlite",
+            "TRACKER_DB_URL": f"sqlite:///{tmp / 'tracker.db'}",
+            "DATA_DIR": str(tmp),
+            "WEB_ALLOWED_ORIGINS": " ".join(self.origins),
+            "RASA_PUBLIC_URL": f"http://127.0.0.1:{self.rasa_ports[0]}",
+        }
         self.env = service_env({**defaults, **(env or {}), "ACTION_SERVER_URL": f"http://127.0.0.1:{self.action_port}/webhook"})
         self.logs = tmp
         self.action: Optional[subprocess.Popen] = None
         self.rasa: List[subprocess.Popen] = []
+        self.web: Optional[subprocess.Popen] = None
+
+    @property
+    def web_url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_ports[0]}"
 
     def _spawn(self, command: List[str], name: str) -> subprocess.Popen:
         log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - the process owns it
@@ -42,10 +62,26 @@ class Services:
 
     def start(self) -> Services:
         self.start_action()
-        self.rasa = [self._spawn(rasa_command(port, MODEL, TOKEN), f"rasa-{port}") for port in self.rasa_ports]
+        if self.web_port:
+            self.start_web()
+        self.start_rasa()
+        return self
+
+    def start_rasa(self) -> None:
+        """Start the Rasa server(s), or restart them on the same ports after stop_rasa()."""
+        self.rasa = [self._spawn(rasa_command(port, MODEL, TOKEN, self.origins), f"rasa-{port}") for port in self.rasa_ports]
         for port, process in zip(self.rasa_ports, self.rasa):
             wait_until_up(f"http://127.0.0.1:{port}/", 240, process)
-        return self
+
+    def stop_rasa(self) -> None:
+        for process in self.rasa:
+            if process.poll() is None:
+                process.terminate()
+                process.wait(timeout=30)
+
+    def start_web(self) -> None:
+        self.web = self._spawn(web_command(self.web_port), "web")
+        wait_until_up(f"{self.web_url}/health", 60, self.web)
 
     def start_action(self) -> None:
         self.action = self._spawn(action_command(self.action_port), "actions")
@@ -58,10 +94,10 @@ class Services:
 
     def stop(self) -> None:
         self.stop_action()
-        for process in self.rasa:
-            if process.poll() is None:
-                process.terminate()
-                process.wait(timeout=30)
+        self.stop_rasa()
+        if self.web and self.web.poll() is None:
+            self.web.terminate()
+            self.web.wait(timeout=20)
 
 
 class Chat:

@@ -1,0 +1,1 @@
+"""Channel logic that needs no Rasa: web chat sessions and history."""

@@ -1,0 +1,130 @@
+"""Web chat sessions, without Rasa: unguessable ids, signed resume tokens, allowed origins, history.
+
+A conversation id alone is not a credential: it shows up in logs, the tracker store and the review
+dashboard. To rejoin a conversation, a browser must also present the session token the server gave it,
+an HMAC of the id under a server secret. The Rasa channel (rasa_components/webchat.py) uses these.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+import secrets
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Sequence
+
+SESSION_ID_BYTES = 16  # 128 random bits
+_SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
+_CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+HISTORY_LIMIT = 300  # messages replayed to a browser that rejoins
+
+
+def new_session_id() -> str:
+    """A fresh conversation id: 128 bits from the OS's secure random source, as hex."""
+    return secrets.token_hex(SESSION_ID_BYTES)
+
+
+def session_token(secret: bytes, session_id: str) -> str:
+    """The token that proves a browser was given session_id by this server."""
+    return hmac.new(secret, session_id.encode(), hashlib.sha256).hexdigest()
+
+
+def verify_session(secret: bytes, session_id: Any, token: Any) -> bool:
+    """True when session_id is well formed and token was issued for it (constant-time compare)."""
+    if not isinstance(session_id, str) or not isinstance(token, str) or not _SESSION_ID.match(session_id):
+        return False
+    return hmac.compare_digest(session_token(secret, session_id), token)
+
+
+def load_or_create_secret(configured: Optional[str], path: Path) -> bytes:
+    """The configured secret, else the one kept in path (created once, readable by the owner only)."""
+    if configured:
+        return configured.encode()
+    try:
+        return path.read_bytes().strip()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        value = secrets.token_hex(32).encode()
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another replica wrote it first
+            return path.read_bytes().strip()
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(value)
+        return value
+
+
+def origin_allowed(origin: Optional[str], allowed: Sequence[str]) -> bool:
+    """Whether a page from origin may open the widget. Non-browser clients send no Origin."""
+    if not origin or "*" in allowed:
+        return True
+    return origin.rstrip("/") in {a.rstrip("/") for a in allowed}
+
+
+def clean_client_id(value: Any) -> Optional[str]:
+    """The widget's id for one typed message, if well formed (used to drop re-sent duplicates)."""
+    return value if isinstance(value, str) and _CLIENT_ID.match(value) else None
+
+
+def too_long_notice(text: str, max_chars: int) -> Optional[str]:
+    """A friendly notice when a message is over the limit, else None."""
+    if len(text) <= max_chars:
+        return None
+    return (
+        f"Sorry, that message is too long for me ({len(text):,} characters; the limit is {max_chars:,}). "
+        "Could you send it in shorter parts, or tell me the main worry in a sentence or two?"
+    )
+
+
+class RecentIds:
+    """The last few message ids seen per conversation, so a message re-sent after a reconnect runs once."""
+
+    def __init__(self, per_session: int = 50, sessions: int = 10_000) -> None:
+        self._ids: "OrderedDict[str, OrderedDict[str, None]]" = OrderedDict()
+        self._per_session = per_session
+        self._sessions = sessions
+
+    def seen(self, session_id: str, message_id: str) -> bool:
+        """Record message_id; True if it was already recorded for this conversation."""
+        ids = self._ids.setdefault(session_id, OrderedDict())
+        self._ids.move_to_end(session_id)
+        if message_id in ids:
+            return True
+        ids[message_id] = None
+        if len(ids) > self._per_session:
+            ids.popitem(last=False)
+        if len(self._ids) > self._sessions:
+            self._ids.popitem(last=False)
+        return False
+
+
+def _bot_messages(event: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """A bot event as the socket.io channel sent it: split at blank lines, buttons on the last part."""
+    text = (event.get("text") or "").strip()
+    data = event.get("data") or {}
+    buttons = data.get("buttons") or data.get("quick_replies") or []
+    parts = text.split("\n\n") if text else [""]
+    messages: List[Dict[str, Any]] = [{"sender": "bot", "text": part} for part in parts]
+    if buttons:
+        messages[-1]["quick_replies"] = [{"title": b.get("title", ""), "payload": b.get("payload", "")} for b in buttons]
+    return [m for m in messages if m["text"] or m.get("quick_replies")]
+
+
+def history_from_events(events: Iterable[Dict[str, Any]], limit: int = HISTORY_LIMIT) -> List[Dict[str, Any]]:
+    """The messages of a conversation (since its last restart) from tracker events, oldest first."""
+    messages: List[Dict[str, Any]] = []
+    for event in events:
+        kind = event.get("event")
+        if kind == "restart":
+            messages = []
+        elif kind == "user":
+            message: Dict[str, Any] = {"sender": "user", "text": event.get("text") or ""}
+            if event.get("message_id"):
+                message["id"] = event["message_id"]
+            messages.append(message)
+        elif kind == "bot":
+            messages.extend(_bot_messages(event))
+    return messages[-limit:]

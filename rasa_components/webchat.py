@@ -1,0 +1,152 @@
+"""The web chat widget's socket.io channel: Rasa's SocketIOInput with its session handling hardened.
+
+Rasa 3.6's channel lets any client join any conversation by sending its id in `session_request`, and
+trusts the `session_id` inside every message. Here the server issues the ids (128 random bits) with a
+signed token, a browser rejoins only with that token, and a message always goes to the conversation
+its socket joined. Pages must come from an allowed origin. Resuming replays the conversation's history.
+
+Events (all on the default namespace):
+  client -> server  session_request {session_id?, session_token?}
+                    user_uttered {message, client_id?}      ack: {ok, error?, duplicate?}
+  server -> client  session_confirm <session_id>           (as Rasa's channel, for compatibility)
+                    session_state {session_id, session_token, resumed, history, max_message_chars}
+                    bot_uttered {text, quick_replies?}      user_echo {text} (to the session's other tabs)
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from socketio import AsyncServer
+
+from bot.channels.webchat import (
+    RecentIds,
+    clean_client_id,
+    history_from_events,
+    load_or_create_secret,
+    new_session_id,
+    origin_allowed,
+    session_token,
+    too_long_notice,
+    verify_session,
+)
+from bot.settings import get_settings
+
+logger = logging.getLogger(__name__)
+TECHNICAL_TROUBLE = "Sorry, something went wrong on my side. Please try again in a moment."
+
+
+class WebChatInput(SocketIOInput):
+    """socket.io channel for the web widget (credentials.yml: rasa_components.webchat.WebChatInput)."""
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        """Event names and path from credentials.yml; sessions are always persistent here."""
+        credentials = credentials or {}
+        return cls(
+            credentials.get("user_message_evt", "user_uttered"),
+            credentials.get("bot_message_evt", "bot_uttered"),
+            credentials.get("namespace"),
+            True,
+            credentials.get("socketio_path", "/socket.io"),
+        )
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """The socket.io endpoint with server-issued sessions."""
+        settings = get_settings()
+        secret = load_or_create_secret(settings.webchat_secret, settings.webchat_secret_file)
+        # CORS headers for polling come from `rasa run --cors`; the origin check is in `connect`.
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
+        self.sio = sio
+        sessions: Dict[str, str] = {}  # socket id -> conversation id
+        recent = RecentIds()
+        apps: Dict[str, Any] = {}
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @sio.on("connect", namespace=self.namespace)
+        async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
+            origin = environ.get("HTTP_ORIGIN")
+            if not origin_allowed(origin, settings.web_allowed_origins):
+                logger.warning("Refused a web chat connection from origin %s (see WEB_ALLOWED_ORIGINS).", origin)
+                return False
+            request = environ.get("sanic.request")
+            if request is not None:
+                apps["app"] = request.app
+            return True
+
+        @sio.on("disconnect", namespace=self.namespace)
+        async def disconnect(sid: Text) -> None:
+            sessions.pop(sid, None)
+
+        @sio.on("session_request", namespace=self.namespace)
+        async def session_request(sid: Text, data: Any) -> None:
+            data = data if isinstance(data, dict) else {}
+            requested = data.get("session_id")
+            resumed = verify_session(secret, requested, data.get("session_token"))
+            session_id = requested if resumed else new_session_id()
+            previous = sessions.get(sid)
+            if previous and previous != session_id:
+                await sio.leave_room(sid, previous, namespace=self.namespace)
+            sessions[sid] = session_id
+            await sio.enter_room(sid, session_id, namespace=self.namespace)
+            state = {
+                "session_id": session_id,
+                "session_token": session_token(secret, session_id),
+                "resumed": resumed,
+                "history": await self._history(apps.get("app"), session_id) if resumed else [],
+                "max_message_chars": settings.max_message_chars,
+            }
+            await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
+            await sio.emit("session_state", state, room=sid, namespace=self.namespace)
+
+        @sio.on(self.user_message_evt, namespace=self.namespace)
+        async def handle_message(sid: Text, data: Any) -> Dict[str, Any]:
+            session_id = sessions.get(sid)
+            if session_id is None:
+                return {"ok": False, "error": "no_session"}
+            data = data if isinstance(data, dict) else {}
+            text = data.get("message") if isinstance(data.get("message"), str) else ""
+            notice = too_long_notice(text, settings.max_message_chars)
+            if notice:
+                await sio.emit(self.bot_message_evt, {"text": notice}, room=sid, namespace=self.namespace)
+                return {"ok": False, "error": "too_long"}
+            client_id = clean_client_id(data.get("client_id"))
+            if client_id and recent.seen(session_id, client_id):
+                return {"ok": True, "duplicate": True}
+            await sio.emit("user_echo", {"text": text}, room=session_id, skip_sid=sid, namespace=self.namespace)
+            output = SocketIOOutput(sio, self.bot_message_evt)
+            message = UserMessage(
+                text, output, session_id, input_channel=self.name(), message_id=client_id, metadata={}
+            )
+            try:
+                await on_new_message(message)
+            except Exception:  # the parent still gets an answer; the details go to the log
+                logger.exception("Handling a web chat message failed.")
+                await sio.emit(self.bot_message_evt, {"text": TECHNICAL_TROUBLE}, room=sid, namespace=self.namespace)
+                return {"ok": False, "error": "server"}
+            return {"ok": True}
+
+        return webhook
+
+    @staticmethod
+    async def _history(app: Any, session_id: str) -> List[Dict[str, Any]]:
+        """The conversation so far, read from the tracker store."""
+        agent = getattr(getattr(app, "ctx", None), "agent", None)
+        if agent is None or agent.tracker_store is None:
+            return []
+        try:
+            tracker = await agent.tracker_store.retrieve(session_id)
+        except Exception:  # history is a convenience; the conversation itself goes on
+            logger.exception("Could not read the history of a web chat conversation.")
+            return []
+        return history_from_events(e.as_dict() for e in tracker.events) if tracker else []
