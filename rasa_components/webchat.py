@@ -16,11 +16,11 @@ Events (all on the default namespace):
 from __future__ import annotations
 
 import logging
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
-from sanic import Blueprint, response
+from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
@@ -42,11 +42,36 @@ logger = logging.getLogger(__name__)
 TECHNICAL_TROUBLE = "Sorry, something went wrong on my side. Please try again in a moment."
 
 
+class OriginCheckedBlueprint(SocketBlueprint):
+    """Rasa's socket.io blueprint, refusing (403) socket.io requests from pages of other origins.
+
+    Refused at the HTTP handshake, before any socket exists, for polling and WebSocket alike.
+    """
+
+    def __init__(self, sio: AsyncServer, socketio_path: str, allowed: Sequence[str], *args: Any) -> None:
+        super().__init__(sio, socketio_path, *args)
+        self.ctx.allowed_origins = tuple(allowed)
+
+    def register(self, app: Sanic, options: Dict[str, Any]) -> None:
+        """Attach socket.io to the app, behind the origin check."""
+        path, allowed = self.ctx.socketio_path.rstrip("/"), self.ctx.allowed_origins
+
+        async def refuse_other_origins(request: Request) -> Optional[HTTPResponse]:
+            origin = request.headers.get("origin")
+            if request.path.startswith(path) and not origin_allowed(origin, allowed):
+                logger.warning("Refused a web chat connection from origin %s (see WEB_ALLOWED_ORIGINS).", origin)
+                return response.json({"error": "This site is not allowed to use the chat."}, status=403)
+            return None
+
+        app.register_middleware(refuse_other_origins, "request")
+        super().register(app, options)
+
+
 class WebChatInput(SocketIOInput):
     """socket.io channel for the web widget (credentials.yml: rasa_components.webchat.WebChatInput)."""
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> InputChannel:
         """Event names and path from credentials.yml; sessions are always persistent here."""
         credentials = credentials or {}
         return cls(
@@ -61,9 +86,9 @@ class WebChatInput(SocketIOInput):
         """The socket.io endpoint with server-issued sessions."""
         settings = get_settings()
         secret = load_or_create_secret(settings.webchat_secret, settings.webchat_secret_file)
-        # CORS headers for polling come from `rasa run --cors`; the origin check is in `connect`.
+        # CORS headers for polling come from `rasa run --cors`; the blueprint checks the Origin.
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
-        webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
+        webhook = OriginCheckedBlueprint(sio, self.socketio_path, settings.web_allowed_origins, "socketio_webhook", __name__)
         self.sio = sio
         sessions: Dict[str, str] = {}  # socket id -> conversation id
         recent = RecentIds()
@@ -74,22 +99,20 @@ class WebChatInput(SocketIOInput):
             return response.json({"status": "ok"})
 
         @sio.on("connect", namespace=self.namespace)
-        async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
-            origin = environ.get("HTTP_ORIGIN")
-            if not origin_allowed(origin, settings.web_allowed_origins):
-                logger.warning("Refused a web chat connection from origin %s (see WEB_ALLOWED_ORIGINS).", origin)
-                return False
+        async def connect(sid: str, environ: Dict, auth: Optional[Dict] = None) -> bool:
+            if not origin_allowed(environ.get("HTTP_ORIGIN"), settings.web_allowed_origins):
+                return False  # the blueprint refuses these already; kept in case of a custom mount
             request = environ.get("sanic.request")
             if request is not None:
                 apps["app"] = request.app
             return True
 
         @sio.on("disconnect", namespace=self.namespace)
-        async def disconnect(sid: Text) -> None:
+        async def disconnect(sid: str) -> None:
             sessions.pop(sid, None)
 
         @sio.on("session_request", namespace=self.namespace)
-        async def session_request(sid: Text, data: Any) -> None:
+        async def session_request(sid: str, data: Any) -> None:
             data = data if isinstance(data, dict) else {}
             requested = data.get("session_id")
             resumed = verify_session(secret, requested, data.get("session_token"))
@@ -110,7 +133,7 @@ class WebChatInput(SocketIOInput):
             await sio.emit("session_state", state, room=sid, namespace=self.namespace)
 
         @sio.on(self.user_message_evt, namespace=self.namespace)
-        async def handle_message(sid: Text, data: Any) -> Dict[str, Any]:
+        async def handle_message(sid: str, data: Any) -> Dict[str, Any]:
             session_id = sessions.get(sid)
             if session_id is None:
                 return {"ok": False, "error": "no_session"}

@@ -93,3 +93,17 @@ def browser() -> Iterator[Any]:
     from tests.browser import chromium_browser
 
     yield from chromium_browser()
+
+
+@pytest.fixture(scope="session")
+def web_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Action server, Rasa and the web server on free ports, shared by the web chat tests."""
+    from tests.servers import MODEL, Services
+
+    if not MODEL.exists():
+        pytest.skip("no trained model: run `make train` (make test does)")
+    running = Services(tmp_path_factory.mktemp("web"), web=True)
+    try:
+        yield running.start()
+    finally:
+        running.stop()

@@ -12,18 +12,12 @@ import httpx
 import pytest
 
 from tests.browser import DESKTOP, PHONE, WidgetPage, screenshot
-from tests.servers import MODEL, TOKEN, Services
-
-pytestmark = pytest.mark.skipif(not MODEL.exists(), reason="no trained model: run `make train` (make test does)")
+from tests.servers import TOKEN, Services
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
-    running = Services(tmp_path_factory.mktemp("widget"), web=True)
-    try:
-        yield running.start()
-    finally:
-        running.stop()
+@pytest.fixture
+def stack(web_stack: Services) -> Services:
+    return web_stack
 
 
 @pytest.fixture
@@ -52,6 +46,8 @@ def test_whole_conversation_typing_and_tapping_ends_with_linked_sources(widget: 
     assert "How old" in widget.say("why is my baby crawling backwards")
     assert "born early" in widget.say("9 months").lower()
     assert widget.reply_titles() == ["No, on time", "4 weeks early", "8 weeks early", "Not sure"]
+    widget.settle()
+    screenshot(widget.page, "widget-desktop-question")
     question = widget.tap("No, on time")
     assert "opposite arm and leg" in question
     assert widget.page.locator("#caregiver-chat .msg.user").last.inner_text().endswith("No, on time")  # the title shows
@@ -107,6 +103,7 @@ def test_start_over_begins_a_fresh_conversation(widget: WidgetPage) -> None:
 def test_message_typed_while_rasa_is_down_is_delivered_after_restart(widget: WidgetPage, stack: Services) -> None:
     widget.open()
     widget.say("hello")
+    session = widget.session_id()
     stack.stop_rasa()
     try:
         widget.page.wait_for_selector("#caregiver-chat .banner:not([hidden])", timeout=15_000)
@@ -123,6 +120,7 @@ def test_message_typed_while_rasa_is_down_is_delivered_after_restart(widget: Wid
     widget.wait_idle(before, timeout=90_000)
     assert "How old" in widget.bot_text_since(before)
     assert widget.log_text().count("why is my baby crawling backwards") == 1
+    assert widget.session_id() == session  # the restarted server accepts the same session
 
 
 def test_server_that_cannot_be_reached_gets_a_clear_message(context: Any, stack: Services) -> None:

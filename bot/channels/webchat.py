@@ -83,7 +83,7 @@ class RecentIds:
     """The last few message ids seen per conversation, so a message re-sent after a reconnect runs once."""
 
     def __init__(self, per_session: int = 50, sessions: int = 10_000) -> None:
-        self._ids: "OrderedDict[str, OrderedDict[str, None]]" = OrderedDict()
+        self._ids: OrderedDict[str, OrderedDict[str, None]] = OrderedDict()
         self._per_session = per_session
         self._sessions = sessions
 

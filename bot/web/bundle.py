@@ -23,6 +23,7 @@ def build_widget(static: Path = STATIC) -> str:
     css = (widget_dir / "widget.css").read_text(encoding="utf-8")
     modules = "\n".join((widget_dir / name).read_text(encoding="utf-8") for name in MODULES)
     vendor = (static / "vendor" / VENDOR.name).read_text(encoding="utf-8")
+    vendor = "\n".join(line for line in vendor.splitlines() if not line.startswith("//# sourceMappingURL="))
     library = ", ".join(f"{name}: {name}" for name in LIBRARY)
     return (
         "/*! Caregiver chat widget. Bundles the Socket.IO client 4.8.3, (c) 2014-2025 Guillermo Rauch,\n"

@@ -77,7 +77,7 @@ ChatWidget.prototype.mount = function () {
   var root = el(doc, "div", { class: "root", lang: String(this.config.lang) });
   root.style.setProperty("--primary", primary);
   root.style.setProperty("--on-primary", readableTextColor(primary));
-  root.style.setProperty("--primary-on-white", contrastRatio(primary, "#ffffff") >= 4.5 ? primary : "#1a1a1a");
+  root.style.setProperty("--primary-on-white", contrastRatio(primary, "#ffffff") >= 4.5 ? primary : "#000000");
   shadow.appendChild(root);
 
   this.launcher = el(doc, "button", { type: "button", class: "launcher", "aria-label": t.open, "aria-expanded": "false", "aria-controls": "caregiver-chat-panel" });
