@@ -13,7 +13,7 @@ export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 MODEL := models/caregiver.tar.gz
 RASA_INPUTS := config.yml $(wildcard domain/*.yml) $(shell find data -name '*.yml' 2>/dev/null) \
-	$(wildcard rasa_components/*.py) $(wildcard bot/nlu/*.py)
+	$(filter-out rasa_components/webchat.py,$(wildcard rasa_components/*.py)) $(wildcard bot/nlu/*.py)
 
 .PHONY: install browser knowledge train run test validate eval bench lint lock clean
 

@@ -7,7 +7,7 @@ its socket joined. Pages must come from an allowed origin. Resuming replays the 
 
 Events (all on the default namespace):
   client -> server  session_request {session_id?, session_token?}
-                    user_uttered {message, client_id?}      ack: {ok, error?, duplicate?}
+                    user_uttered {message, client_id?, shown_as?}   ack: {ok, error?, duplicate?}
   server -> client  session_confirm <session_id>           (as Rasa's channel, for compatibility)
                     session_state {session_id, session_token, resumed, history, max_message_chars}
                     bot_uttered {text, quick_replies?}      user_echo {text} (to the session's other tabs)
@@ -33,6 +33,7 @@ from bot.channels.webchat import (
     new_session_id,
     origin_allowed,
     session_token,
+    shown_as_metadata,
     too_long_notice,
     verify_session,
 )
@@ -149,8 +150,9 @@ class WebChatInput(SocketIOInput):
             await sio.emit("user_echo", {"text": text}, room=session_id, skip_sid=sid, namespace=self.namespace)
             output = SocketIOOutput(sio, self.bot_message_evt)
             message = UserMessage(
-                text, output, session_id, input_channel=self.name(), message_id=client_id, metadata={}
-            )
+                text, output, session_id, input_channel=self.name(), message_id=client_id,
+                metadata=shown_as_metadata(text, data.get("shown_as")),
+            )  # fmt: skip
             try:
                 await on_new_message(message)
             except Exception:  # the parent still gets an answer; the details go to the log

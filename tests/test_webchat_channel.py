@@ -81,7 +81,11 @@ async def test_sessions_are_issued_by_the_server_and_resume_only_with_their_toke
     assert history[0]["sender"] == "user" and history[0]["text"] == "my 10 month old crawls backwards"
     assert any(m["sender"] == "bot" and "born early" in m["text"] for m in history)
     assert history[-1]["quick_replies"][0]["title"] == "No, on time"  # the pending question's buttons
+    ack, _ = await again.say("No, born on time", shown_as="No, on time")  # a tapped button
+    assert ack == {"ok": True}
     await again.stop()
+    later = await SocketChat(web_stack).start({"session_id": state["session_id"], "session_token": state["session_token"]})
+    assert [m["text"] for m in later["history"] if m["sender"] == "user"][-1] == "No, on time"
 
 
 async def test_an_id_without_its_token_opens_a_new_empty_conversation(web_stack: Services) -> None:

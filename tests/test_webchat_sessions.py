@@ -15,6 +15,7 @@ from bot.channels.webchat import (
     new_session_id,
     origin_allowed,
     session_token,
+    shown_as_metadata,
     too_long_notice,
     verify_session,
 )
@@ -97,13 +98,21 @@ def test_history_mirrors_what_the_channel_sent() -> None:
         {"event": "bot", "text": "I can help.\n\nHow old is your child?", "data": {}},
         {"event": "slot", "name": "topic", "value": "crawling_backward"},
         {"event": "bot", "text": "Was your child born early?", "data": {"buttons": [{"title": "No", "payload": "No"}]}},
-        {"event": "user", "text": "no"},
+        {"event": "user", "text": "No, born on time", "metadata": {"shown_as": "No, on time", "model_id": "x"}},
     ]
     assert history_from_events(events) == [
         {"sender": "user", "text": "my baby crawls backwards", "id": "m1"},
         {"sender": "bot", "text": "I can help."},
         {"sender": "bot", "text": "How old is your child?"},
         {"sender": "bot", "text": "Was your child born early?", "quick_replies": [{"title": "No", "payload": "No"}]},
-        {"sender": "user", "text": "no"},
+        {"sender": "user", "text": "No, on time"},  # the button title the parent tapped
     ]
     assert len(history_from_events([{"event": "user", "text": str(i)} for i in range(500)], limit=300)) == 300
+
+
+@pytest.mark.parametrize(
+    "text, shown, expected",
+    [("No, born on time", "No, on time", {"shown_as": "No, on time"}), ("Yes", "Yes", {}), ("Yes", None, {}), ("Yes", "x" * 201, {}), ("Yes", 5, {})],
+)
+def test_shown_as_metadata(text: str, shown: object, expected: dict) -> None:
+    assert shown_as_metadata(text, shown) == expected

@@ -69,6 +69,13 @@ def clean_client_id(value: Any) -> Optional[str]:
     return value if isinstance(value, str) and _CLIENT_ID.match(value) else None
 
 
+def shown_as_metadata(text: str, shown_as: Any) -> Dict[str, str]:
+    """Message metadata naming the button title a parent tapped, when it differs from the payload sent."""
+    if isinstance(shown_as, str) and shown_as.strip() and shown_as != text and len(shown_as) <= 200:
+        return {"shown_as": shown_as.strip()}
+    return {}
+
+
 def too_long_notice(text: str, max_chars: int) -> Optional[str]:
     """A friendly notice when a message is over the limit, else None."""
     if len(text) <= max_chars:
@@ -121,7 +128,8 @@ def history_from_events(events: Iterable[Dict[str, Any]], limit: int = HISTORY_L
         if kind == "restart":
             messages = []
         elif kind == "user":
-            message: Dict[str, Any] = {"sender": "user", "text": event.get("text") or ""}
+            shown = (event.get("metadata") or {}).get("shown_as")
+            message: Dict[str, Any] = {"sender": "user", "text": shown or event.get("text") or ""}
             if event.get("message_id"):
                 message["id"] = event["message_id"]
             messages.append(message)

@@ -63,6 +63,7 @@ function ChatWidget(config, win, io) {
   this.everConnected = false;
   this.unreachableTimer = null;
   this.pendingNote = null;
+  this.generation = 0; // bumps on every disconnect
 }
 
 ChatWidget.prototype.mount = function () {
@@ -279,19 +280,25 @@ ChatWidget.prototype.markSent = function (id) {
 
 ChatWidget.prototype.flush = function () {
   // Send queued messages one at a time, in order; each stays queued until the server acknowledges it.
+  // A re-send carries the same id, so the server runs it once.
   if (!this.ready || this.sending || !this.state.outbox.length) return;
   var self = this;
   var entry = this.state.outbox[0];
+  var generation = this.generation;
+  var payload = { message: entry.text, client_id: entry.id };
+  if (entry.shown !== entry.text) payload.shown_as = entry.shown;
   this.sending = true;
   this.updateTyping();
-  this.socket.timeout(this.config.ackTimeoutMs).emit("user_uttered", { message: entry.text, client_id: entry.id }, function (err, ack) {
+  this.socket.timeout(this.config.ackTimeoutMs).emit("user_uttered", payload, function (err, ack) {
+    if (generation !== self.generation) return; // the connection it was sent on is gone; the reconnect re-sends
     self.sending = false;
     if (!err && ack && (ack.ok || ack.error === "too_long")) {
       self.state.delivered(entry.id);
       self.markSent(entry.id);
     }
     self.updateTyping();
-    if (!err) self.flush();
+    if (err) self.win.setTimeout(function () { self.flush(); }, 3000);
+    else self.flush();
   });
 };
 
@@ -321,6 +328,7 @@ ChatWidget.prototype.connect = function () {
     self.appendMessage({ sender: "user", text: message.text }, false);
   });
   this.socket.on("disconnect", function () {
+    self.generation += 1;
     self.ready = false;
     self.sending = false;
     self.updateTyping();
@@ -370,6 +378,7 @@ ChatWidget.prototype.startOver = function () {
   this.appendNote(this.text.startOverDone);
   this.pendingNote = this.text.startOverDone; // shown again once the new session is confirmed
   if (this.socket && this.socket.connected) {
+    this.generation += 1;
     this.ready = false;
     this.sending = false;
     this.socket.emit("session_request", {});
