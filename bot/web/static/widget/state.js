@@ -65,7 +65,10 @@ ChatState.prototype.isQueued = function (id) {
 };
 
 ChatState.prototype.addBot = function (message) {
-  this.messages.push({ sender: "bot", text: message.text || "", quick_replies: message.quick_replies || [] });
+  // Same shape as the server's history, so a resumed conversation compares equal to what is shown.
+  var entry = { sender: "bot", text: message.text || "" };
+  if (message.quick_replies && message.quick_replies.length) entry.quick_replies = message.quick_replies;
+  this.messages.push(entry);
   this.save();
 };
 

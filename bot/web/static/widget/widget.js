@@ -346,9 +346,12 @@ ChatWidget.prototype.connect = function () {
 ChatWidget.prototype.onSession = function (state) {
   this.win.clearTimeout(this.unreachableTimer);
   if (state.max_message_chars) this.maxChars = state.max_message_chars;
+  var shown = JSON.stringify(this.state.messages);
   var lost = this.state.adoptSession(state);
   this.ready = true;
-  this.render();
+  // Redraw only when the server's history differs from what is shown, so screen readers do not
+  // hear the whole conversation again on every reconnect.
+  if (lost || this.pendingNote || JSON.stringify(this.state.messages) !== shown) this.render();
   if (lost) this.appendNote(this.text.newSession);
   if (this.pendingNote) this.appendNote(this.pendingNote);
   this.pendingNote = null;
