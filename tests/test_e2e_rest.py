@@ -142,3 +142,17 @@ def test_question_outside_the_topics_clears_the_topic(chat: Callable[[], Chat]) 
     assert parent.slots()["topic"] == "crawling_backward"
     assert "can't help" in parent.says("how do I get her to sleep through the night?").lower()
     assert parent.slots()["topic"] is None
+
+
+def test_identifiers_are_redacted_in_the_tracker_store(services: Services) -> None:
+    import sqlalchemy as sa
+
+    parent = Chat(services)
+    parent.says("my 10 month old crawls backwards, email me at jane.doe@example.org or call 07700 900123")
+    assert parent.slots()["age_months"] == pytest.approx(10)  # the assistant still understood the message
+    engine = sa.create_engine(services.env["TRACKER_DB_URL"])
+    with engine.connect() as connection:
+        rows = [r[0] for r in connection.execute(sa.text("SELECT data FROM events WHERE sender_id = :s"), {"s": parent.sender})]
+    stored = "\n".join(rows)
+    assert "[email]" in stored and "[number]" in stored
+    assert "jane.doe" not in stored and "900123" not in stored and "07700" not in stored

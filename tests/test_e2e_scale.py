@@ -93,3 +93,15 @@ def test_red_flag_on_a_replica(replicas: Services) -> None:
     parent.says("she scoots on her bottom")
     assert "now" in parent.says("she's having a seizure").lower()
     assert parent.slots()["referral"] == "urgent"
+
+
+def test_identifiers_never_reach_postgresql(replicas: Services, database: str) -> None:
+    parent = Chat(replicas)
+    parent.says("she scoots on her bottom, reach me on +1 (555) 123-4567 or mum@example.com")
+    import psycopg2
+
+    with psycopg2.connect(database) as conn, conn.cursor() as cursor:
+        cursor.execute("SELECT string_agg(data, ' ') FROM events WHERE sender_id = %s", (parent.sender,))
+        stored = cursor.fetchone()[0]
+    assert "[email]" in stored and "[number]" in stored
+    assert "mum@example.com" not in stored and "123-4567" not in stored

@@ -1,0 +1,1 @@
+"""Privacy: identifiers removed from conversations before they are stored."""
