@@ -32,6 +32,8 @@ class Settings:
     webchat_secret: Optional[str]  # signs widget session tokens; default: a file in data_dir
     webchat_secret_file: Path
     max_message_chars: int
+    review_retention_days: int  # conversations older than this are deleted by `python -m bot.review retention`
+    review_cookie_secure: bool  # mark the dashboard's session cookie Secure (browsers allow it on localhost)
 
 
 def _path(name: str, default: Path) -> Path:
@@ -76,4 +78,6 @@ def get_settings() -> Settings:
         webchat_secret=os.environ.get("WEBCHAT_SECRET") or None,
         webchat_secret_file=data_dir / "webchat_secret",
         max_message_chars=int(_env("WEBCHAT_MAX_MESSAGE_CHARS", "1000")),
+        review_retention_days=int(_env("REVIEW_RETENTION_DAYS", "365")),
+        review_cookie_secure=_env("REVIEW_COOKIE_SECURE", "true").lower() not in ("0", "false", "no"),
     )

@@ -6,32 +6,12 @@ Skipped with a reason only when they are unreachable and CI is not set; with CI=
 
 from __future__ import annotations
 
-import os
-import socket
-import uuid
 from typing import Iterator
 
 import pytest
 
+from tests.databases import PG_HOST, REDIS_PORT, postgres_database, require
 from tests.servers import MODEL, Chat, Services
-
-PG_HOST, PG_PORT, REDIS_PORT = "127.0.0.1", 5432, 6379
-
-
-def reachable(port: int) -> bool:
-    try:
-        with socket.create_connection((PG_HOST, port), timeout=2):
-            return True
-    except OSError:
-        return False
-
-
-def require_servers() -> None:
-    missing = [name for name, port in (("PostgreSQL", PG_PORT), ("Redis", REDIS_PORT)) if not reachable(port)]
-    if missing and not os.environ.get("CI"):
-        pytest.skip(f"{' and '.join(missing)} not reachable on {PG_HOST}; CI runs this test")
-    assert not missing, f"{missing} must be running for CI"
-
 
 pytestmark = pytest.mark.skipif(not MODEL.exists(), reason="no trained model: run `make train` (make test does)")
 
@@ -39,18 +19,9 @@ pytestmark = pytest.mark.skipif(not MODEL.exists(), reason="no trained model: ru
 @pytest.fixture(scope="module")
 def database() -> Iterator[str]:
     """A fresh PostgreSQL database for this run, dropped afterwards."""
-    require_servers()
-    import psycopg2
-
-    name = f"caregiver_e2e_{uuid.uuid4().hex[:8]}"
-    admin = psycopg2.connect(host=PG_HOST, port=PG_PORT, user="root", dbname="test")
-    admin.autocommit = True
-    admin.cursor().execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql://root@{PG_HOST}:{PG_PORT}/{name}"
-    finally:
-        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    require("PostgreSQL", "Redis")
+    with postgres_database("caregiver_e2e") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,1 @@
+"""The support team's review dashboard: conversations from the tracker store, review work, accounts."""

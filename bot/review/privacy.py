@@ -1,0 +1,48 @@
+"""Erasure on request and the retention period: conversations deleted completely, with an audit entry."""
+
+from __future__ import annotations
+
+import time
+from typing import List, Optional
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from bot.review import audit
+from bot.review.models import conversations, corrections, events, events_table_exists, notes, tags
+
+OWN_TABLES = (tags, notes, corrections, conversations)
+
+
+def erase(engine: Engine, sender_ids: List[str], username: Optional[str], reason: str) -> int:
+    """Delete these conversations everywhere (Rasa's events and every review table); return the count."""
+    if not sender_ids:
+        return 0
+    has_events = events_table_exists(engine)
+    erased = 0
+    for start in range(0, len(sender_ids), 500):
+        batch = sender_ids[start : start + 500]
+        with engine.begin() as connection:
+            if has_events:
+                erased += connection.execute(sa.select(sa.func.count(sa.distinct(events.c.sender_id))).where(events.c.sender_id.in_(batch))).scalar() or 0
+                connection.execute(events.delete().where(events.c.sender_id.in_(batch)))
+            for table in OWN_TABLES:
+                connection.execute(table.delete().where(table.c.sender_id.in_(batch)))
+            for sender_id in batch:
+                audit.record(connection, username, "erase", sender_id, reason)
+    return erased
+
+
+def expired(engine: Engine, days: int, now: Optional[float] = None) -> List[str]:
+    """Conversations whose last event is older than `days` days."""
+    if not events_table_exists(engine):
+        return []
+    cutoff = (now or time.time()) - days * 86400
+    query = sa.select(events.c.sender_id).group_by(events.c.sender_id).having(sa.func.max(events.c.timestamp) < cutoff)
+    with engine.connect() as connection:
+        return [sender_id for (sender_id,) in connection.execute(query)]
+
+
+def apply_retention(engine: Engine, days: int, username: Optional[str] = None) -> int:
+    """Erase every conversation past the retention period; return how many."""
+    return erase(engine, expired(engine, days), username or "retention", f"older than {days} days")

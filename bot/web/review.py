@@ -1,0 +1,315 @@
+"""The review dashboard's pages under /review: sign-in, overview, conversations, transcript, admin.
+
+Every route but the sign-in page needs a session; every POST needs the session's CSRF token; admin
+routes (exports, erasure, users, audit log) need the admin role. Views, exports and erasures are
+written to the audit log.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import secrets
+from functools import wraps
+from typing import Any, Callable, Dict, Optional
+from urllib.parse import quote
+
+from jinja2 import Environment
+from sanic import Blueprint, response
+from sanic.exceptions import NotFound
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.review import accounts, audit, index, privacy, queries, work
+from bot.review.filters import REFERRALS, SORTS, FilterError, Filters, parse_filters
+from bot.review.intents import known_intents
+from bot.review.transcript import build_turns, decisions
+from bot.settings import Settings
+
+COOKIE = "review_session"
+LOGIN_CSRF = "review_login_csrf"
+PERIODS = (7, 30, 90, 365)
+
+
+class Refused(Exception):
+    """Shown to the person as a page with a status code and a plain message."""
+
+    def __init__(self, status: int, title: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.title, self.message = status, title, message
+
+
+def blueprint(settings: Settings, templates: Environment, engine_of: Callable[[], Any], knowledge_of: Callable[[], Any]) -> Blueprint:
+    """The dashboard's routes; engine_of/knowledge_of give the database and knowledge base lazily."""
+    bp = Blueprint("review", url_prefix="/review")
+
+    def render(request: Request, template: str, status: int = 200, **context: Any) -> HTTPResponse:
+        session = request.ctx.__dict__.get("session")
+        html = templates.get_template(f"review/{template}").render(
+            user=session.user if session else None, csrf=session.csrf_token if session else "", path=request.path, **context
+        )
+        return response.html(html, status=status, headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY"})
+
+    def set_cookie(resp: HTTPResponse, name: str, value: str, max_age: Optional[int] = None) -> None:
+        resp.cookies[name] = value
+        cookie = resp.cookies[name]
+        cookie["path"] = "/review"
+        cookie["httponly"] = True
+        cookie["samesite"] = "Strict"
+        cookie["secure"] = settings.review_cookie_secure
+        if max_age is not None:
+            cookie["max-age"] = max_age
+
+    def signed_in(role: Optional[str] = None) -> Callable:
+        def decorate(handler: Callable) -> Callable:
+            @wraps(handler)
+            async def wrapper(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+                token = request.cookies.get(COOKIE)
+                session = accounts.session_for(engine_of(), token)
+                if session is None:
+                    reason = "expired" if token else "required"
+                    target = quote(request.path + (f"?{request.query_string}" if request.query_string else ""), safe="")
+                    return response.redirect(f"/review/login?reason={reason}&next={target}")
+                request.ctx.session = session
+                if request.method == "POST" and not accounts.csrf_ok(session.csrf_token, request.form.get("csrf")):
+                    raise Refused(403, "This form has expired", "The page was open too long or came from elsewhere. Go back, reload it and try again.")
+                if role and session.user.role != role:
+                    raise Refused(403, "Not allowed", "This needs an administrator account.")
+                return await handler(request, *args, **kwargs)
+
+            return wrapper
+
+        return decorate
+
+    def filters_of(request: Request) -> Filters:
+        try:
+            return parse_filters({k: v[0] for k, v in request.args.items()})
+        except FilterError as error:
+            raise Refused(400, "That filter doesn't work", str(error)) from None
+
+    def conversation_or_404(sender_id: str) -> Dict[str, Any]:
+        found = queries.conversation(engine_of(), sender_id)
+        if found is None:
+            raise Refused(404, "No such conversation", "It may have been erased, or the link is incomplete.")
+        return found
+
+    def user_of(request: Request) -> str:
+        return request.ctx.session.user.username
+
+    @bp.get("/login")
+    async def login_page(request: Request) -> HTTPResponse:
+        if accounts.session_for(engine_of(), request.cookies.get(COOKIE)):
+            return response.redirect("/review/")
+        token = secrets.token_urlsafe(32)
+        reason = request.args.get("reason")
+        notice = {"expired": "Your session has ended. Please sign in again.", "required": "Please sign in to continue.", "out": "You are signed out."}.get(reason or "")
+        page = render(request, "login.html", notice=notice, login_csrf=token, next=request.args.get("next", ""))
+        set_cookie(page, LOGIN_CSRF, token, max_age=3600)
+        return page
+
+    @bp.post("/login")
+    async def login(request: Request) -> HTTPResponse:
+        token = request.cookies.get(LOGIN_CSRF)
+        if not accounts.csrf_ok(token, request.form.get("csrf")):
+            raise Refused(403, "This form has expired", "Reload the sign-in page and try again.")
+        try:
+            session_token = accounts.sign_in(engine_of(), request.form.get("username", ""), request.form.get("password", ""), request.ip or "unknown")
+        except accounts.AccountError as error:
+            status = 429 if "Too many" in str(error) else 401
+            fresh = secrets.token_urlsafe(32)
+            page = render(request, "login.html", status=status, error=str(error), login_csrf=fresh, next=request.form.get("next", ""))
+            set_cookie(page, LOGIN_CSRF, fresh, max_age=3600)
+            return page
+        audit.record(engine_of(), request.form.get("username", "").strip().lower(), "sign_in")
+        target = request.form.get("next", "")
+        resp = response.redirect(target if target.startswith("/review") and not target.startswith("//") else "/review/")
+        set_cookie(resp, COOKIE, session_token, max_age=accounts.MAX_SECONDS)
+        set_cookie(resp, LOGIN_CSRF, "", max_age=0)
+        return resp
+
+    @bp.post("/logout")
+    @signed_in()
+    async def logout(request: Request) -> HTTPResponse:
+        accounts.sign_out(engine_of(), request.cookies.get(COOKIE))
+        audit.record(engine_of(), user_of(request), "sign_out")
+        resp = response.redirect("/review/login?reason=out")
+        set_cookie(resp, COOKIE, "", max_age=0)
+        return resp
+
+    @bp.get("/")
+    @signed_in()
+    async def overview(request: Request) -> HTTPResponse:
+        days_text = request.args.get("days", "30")
+        if not days_text.isdigit() or int(days_text) not in PERIODS:
+            raise Refused(400, "That period doesn't work", f"Choose one of {', '.join(map(str, PERIODS))} days.")
+        index.sync(engine_of())
+        stats = queries.overview(engine_of(), int(days_text))
+        return render(request, "overview.html", stats=stats, days=int(days_text), periods=PERIODS, peak=max([n for _, n in stats["days"]] + [1]))
+
+    @bp.get("/conversations")
+    @signed_in()
+    async def conversation_list(request: Request) -> HTTPResponse:
+        filters = filters_of(request)
+        index.sync(engine_of())
+        page = queries.list_conversations(engine_of(), filters)
+        return render(request, "list.html", page=page, filters=filters, choices=queries.choices(engine_of()), referrals=REFERRALS, sorts=SORTS)
+
+    @bp.get("/conversations/<sender_id:str>")
+    @signed_in()
+    async def transcript(request: Request, sender_id: str) -> HTTPResponse:
+        index.sync(engine_of())
+        found = conversation_or_404(sender_id)
+        events = queries.event_rows(engine_of(), sender_id)
+        kb = knowledge_of()
+        found_decisions = []
+        for decision in decisions(events):
+            topic = kb.topic(decision["topic"]) if kb else None
+            rules = {r.id: r for r in topic.rules} if topic else {}
+            decision["rules"] = [rules.get(rule_id) or rule_id for rule_id in decision["rules"]]
+            decision["sources"] = list(topic.sources) if topic else []
+            found_decisions.append(decision)
+        audit.record(engine_of(), user_of(request), "view", sender_id)
+        return render(
+            request, "conversation.html", conversation=found, turns=build_turns(events), decisions=found_decisions,
+            intents=known_intents(), back=request.args.get("back", ""),
+        )  # fmt: skip
+
+    def back_to(sender_id: str, request: Request) -> HTTPResponse:
+        back = request.form.get("back", "")
+        return response.redirect(f"/review/conversations/{quote(sender_id, safe='')}" + (f"?back={quote(back, safe='')}" if back else ""))
+
+    def review_action(path: str, action: Callable[[Request, str], None], role: Optional[str] = None) -> None:
+        @bp.post(f"/conversations/<sender_id:str>/{path}", name=f"review_{path.replace('-', '_')}")
+        @signed_in(role)
+        async def handler(request: Request, sender_id: str) -> HTTPResponse:
+            conversation_or_404(sender_id)
+            try:
+                action(request, sender_id)
+            except (work.WorkError, ValueError) as error:
+                raise Refused(400, "That didn't work", str(error)) from None
+            return back_to(sender_id, request)
+
+    def do_tag(request: Request, sender_id: str) -> None:
+        tag = work.add_tag(engine_of(), sender_id, request.form.get("tag", ""), user_of(request))
+        audit.record(engine_of(), user_of(request), "tag", sender_id, tag)
+
+    def do_untag(request: Request, sender_id: str) -> None:
+        work.remove_tag(engine_of(), sender_id, request.form.get("tag", ""))
+        audit.record(engine_of(), user_of(request), "untag", sender_id, request.form.get("tag", ""))
+
+    def do_note(request: Request, sender_id: str) -> None:
+        work.add_note(engine_of(), sender_id, request.form.get("text", ""), user_of(request))
+        audit.record(engine_of(), user_of(request), "note", sender_id)
+
+    def do_review(request: Request, sender_id: str) -> None:
+        reviewed = request.form.get("reviewed") == "yes"
+        work.set_reviewed(engine_of(), sender_id, reviewed, user_of(request))
+        audit.record(engine_of(), user_of(request), "reviewed" if reviewed else "unreviewed", sender_id)
+
+    def do_correct(request: Request, sender_id: str) -> None:
+        event_id = request.form.get("event_id", "")
+        if not event_id.isdigit():
+            raise work.WorkError("Choose a message to correct.")
+        work.correct_intent(engine_of(), sender_id, int(event_id), request.form.get("intent", ""), known_intents(), user_of(request))
+        audit.record(engine_of(), user_of(request), "correct", sender_id, f"{event_id} -> {request.form.get('intent')}")
+
+    for path, action in (("tags", do_tag), ("untag", do_untag), ("notes", do_note), ("review", do_review), ("correct", do_correct)):
+        review_action(path, action)
+
+    @bp.post("/conversations/<sender_id:str>/erase")
+    @signed_in("admin")
+    async def erase(request: Request, sender_id: str) -> HTTPResponse:
+        conversation_or_404(sender_id)
+        if request.form.get("confirm") != sender_id:
+            raise Refused(400, "Not erased", "Type the conversation id in the box to confirm the erasure.")
+        privacy.erase(engine_of(), [sender_id], user_of(request), request.form.get("reason", "")[:500] or "erased on request")
+        return render(request, "message.html", title="Conversation erased", message=f"Conversation {sender_id} and everything the team recorded about it have been deleted.")
+
+    def export_filename(kind: str) -> str:
+        return f"conversations.{kind}"
+
+    @bp.get("/export.csv")
+    @signed_in("admin")
+    async def export_csv(request: Request) -> HTTPResponse:
+        filters = filters_of(request)
+        index.sync(engine_of())
+        out = io.StringIO()
+        columns = ["sender_id", "started_at", "last_at", "channel", "topic", "referral", "red_flag", "had_fallback", "low_confidence",
+                   "asked_person", "user_messages", "first_message", "tags", "reviewed_by", "reviewed_at"]  # fmt: skip
+        writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        count = 0
+        for row in queries.export_rows(engine_of(), filters, with_messages=False):
+            row["tags"] = " ".join(row["tags"])
+            row["first_message"] = _csv_safe(row.get("first_message"))
+            writer.writerow(row)
+            count += 1
+        audit.record(engine_of(), user_of(request), "export_csv", None, f"{count} conversations; {filters.query()}")
+        return response.text(out.getvalue(), content_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": f'attachment; filename="{export_filename("csv")}"'})  # fmt: skip
+
+    @bp.get("/export.jsonl")
+    @signed_in("admin")
+    async def export_jsonl(request: Request) -> HTTPResponse:
+        filters = filters_of(request)
+        index.sync(engine_of())
+        lines = [json.dumps(row, default=str) for row in queries.export_rows(engine_of(), filters, with_messages=True)]
+        audit.record(engine_of(), user_of(request), "export_jsonl", None, f"{len(lines)} conversations; {filters.query()}")
+        return response.text("\n".join(lines) + ("\n" if lines else ""), content_type="application/x-ndjson; charset=utf-8",
+                             headers={"Content-Disposition": f'attachment; filename="{export_filename("jsonl")}"'})  # fmt: skip
+
+    @bp.get("/corrections.yml")
+    @signed_in("admin")
+    async def export_corrections(request: Request) -> HTTPResponse:
+        audit.record(engine_of(), user_of(request), "export_corrections")
+        return response.text(work.corrections_yaml(engine_of()), content_type="text/yaml; charset=utf-8",
+                             headers={"Content-Disposition": 'attachment; filename="corrections.yml"'})  # fmt: skip
+
+    @bp.get("/users")
+    @signed_in("admin")
+    async def users_page(request: Request) -> HTTPResponse:
+        return render(request, "users.html", users=accounts.list_users(engine_of()), roles=accounts.ROLES)
+
+    @bp.post("/users")
+    @signed_in("admin")
+    async def users_change(request: Request) -> HTTPResponse:
+        form = request.form
+        action, name = form.get("action", ""), form.get("username", "")
+        try:
+            if action == "add":
+                accounts.add_user(engine_of(), name, form.get("password", ""), form.get("role", "reviewer"))
+            elif action == "role":
+                accounts.set_role(engine_of(), name, form.get("role", ""))
+            elif action in ("disable", "enable"):
+                if name == user_of(request):
+                    raise accounts.AccountError("You cannot disable your own account.")
+                accounts.set_active(engine_of(), name, action == "enable")
+            else:
+                raise accounts.AccountError("Unknown change.")
+        except accounts.AccountError as error:
+            return render(request, "users.html", status=400, error=str(error), users=accounts.list_users(engine_of()), roles=accounts.ROLES)
+        audit.record(engine_of(), user_of(request), f"user_{action}", name, form.get("role", "") if action != "disable" else "")
+        return response.redirect("/review/users")
+
+    @bp.get("/audit")
+    @signed_in("admin")
+    async def audit_page(request: Request) -> HTTPResponse:
+        return render(request, "audit.html", entries=audit.recent(engine_of()))
+
+    @bp.exception(Refused)
+    async def refused(request: Request, error: Refused) -> HTTPResponse:
+        return render(request, "message.html", status=error.status, title=error.title, message=error.message)
+
+    @bp.exception(NotFound)
+    async def not_found(request: Request, _: Exception) -> HTTPResponse:
+        return render(request, "message.html", status=404, title="Page not found", message="There is no such page in the dashboard.")
+
+    return bp
+
+
+def _csv_safe(value: Optional[str]) -> str:
+    """Cell text that spreadsheets will not run as a formula."""
+    value = value or ""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
