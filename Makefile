@@ -15,7 +15,7 @@ MODEL := models/caregiver.tar.gz
 RASA_INPUTS := config.yml $(wildcard domain/*.yml) $(shell find data -name '*.yml' 2>/dev/null) \
 	$(filter-out rasa_components/webchat.py,$(wildcard rasa_components/*.py)) $(wildcard bot/nlu/*.py)
 
-.PHONY: install browser knowledge train run test validate eval bench lint lock clean
+.PHONY: install browser knowledge train run test validate eval bench bench-review lint lock clean
 
 install: $(VENV)/.installed
 
@@ -53,6 +53,9 @@ browser:
 
 test: train browser
 	CHROMIUM=$(CHROMIUM) $(PY) -m pytest
+
+bench-review: knowledge
+	$(PY) -m tests.tools.review_bench
 
 lint: install
 	$(VENV)/bin/ruff check bot actions rasa_components tests

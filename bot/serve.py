@@ -108,6 +108,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         wait_until_up(f"http://127.0.0.1:{settings.rasa_port}/", 180, processes[1])
         print(
             f"\nThe assistant is ready:\n  Chat widget demo  http://localhost:{settings.web_port}/\n"
+            f"  Review dashboard  http://localhost:{settings.web_port}/review  (accounts: python -m bot.review users add)\n"
             f"  Rasa REST         http://localhost:{settings.rasa_port}/webhooks/rest/webhook\n"
             f"  Actions           http://localhost:{settings.action_port}/health\nPress Ctrl-C to stop.\n",
             flush=True,

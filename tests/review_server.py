@@ -20,9 +20,10 @@ PASSWORDS = {"admin": "admin-password-123", "reviewer": "reviewer-password-123"}
 
 
 class ReviewServer:
-    """Web server + database with 60 generated conversations, an admin and a reviewer."""
+    """Web server + database with generated conversations (60 by default), an admin and a reviewer."""
 
-    def __init__(self, url: str, tmp: Path, kb_path: Path) -> None:
+    def __init__(self, url: str, tmp: Path, kb_path: Path, conversations: int = 60) -> None:
+        self.conversations = conversations
         self.db_url = url
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -37,7 +38,7 @@ class ReviewServer:
 
     def start(self) -> ReviewServer:
         engine = create_events_table(self.db_url)
-        write(engine, generate(60, seed=7, days=20, now=time.time()))
+        write(engine, generate(self.conversations, seed=7, days=20 if self.conversations <= 1000 else 365, now=time.time()))
         engine.dispose()
         for role, password in PASSWORDS.items():
             done = self.cli("users", "add", role, "--role", role, "--password-stdin", stdin=password + "\n")

@@ -53,15 +53,16 @@ def conversation(kind: str, start: float, rng: random.Random, channel: str = "so
 
     if kind == "fallback":
         events += [_user("what about the purple thing", "nlu_fallback", 0.21, channel, step()), _action("action_suggest_topic", t),
-                   _bot("I'm not sure I understood. Did you mean one of these?", t)]  # fmt: skip
+                   _bot("I'm not sure I understood. Did you mean one of these?", t), _action("action_listen", t)]  # fmt: skip
     opener = OPENERS[topic].format(age=age)
     events += [_user(opener, f"ask_{topic}", rng.uniform(0.55, 0.99), channel, step(), [{"entity": "age", "value": float(age)}]),
                _slot("topic", topic, t), _slot("age_months", float(age), t), _action("triage_form", t),
-               _bot("I can help with that. A few quick questions first.", t), _bot("Was your child born early?", t)]  # fmt: skip
+               _bot("I can help with that. A few quick questions first.", t), _bot("Was your child born early?", t),
+               _action("action_listen", t)]  # fmt: skip
     if kind == "pending":
         return events
     events += [_user("no, on time", "inform", rng.uniform(0.3, 0.95), channel, step()), _slot("weeks_early", 0.0, t),
-               _bot("Has a doctor or nurse checked your child's hips recently?", t)]  # fmt: skip
+               _bot("Has a doctor or nurse checked your child's hips recently?", t), _action("action_listen", t)]  # fmt: skip
     if kind == "person":
         events += [_user("can I talk to a real person please", "request_human", 0.93, channel, step()), _slot("human_requested", True, t),
                    _bot("I'll note that you'd like to talk to someone from the team.", t)]  # fmt: skip
@@ -74,7 +75,7 @@ def conversation(kind: str, start: float, rng: random.Random, channel: str = "so
     rules = ["no_alternating_crawl_by_12_months"] if referral == "provider" else []
     events += [_user("yes", "inform", 0.9, channel, step()), _action("action_give_advice", t), _slot("referral", referral, t),
                _slot("advice_rules", rules, t), _bot("**What you can try**\n- play on the floor every day", t),
-               _bot("**Sources**\n- [Example](https://www.cdc.gov/)", t)]  # fmt: skip
+               _bot("**Sources**\n- [Example](https://www.cdc.gov/)", t), _action("action_listen", t)]  # fmt: skip
     return events
 
 
