@@ -87,9 +87,13 @@ def model_path() -> Path:
     return PROJECT_ROOT / "models" / "caregiver.tar.gz"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Headless Chromium (skips with a reason when missing; fails under CI)."""
+    """Headless Chromium (skips with a reason when missing; fails under CI).
+
+    Module-scoped: Playwright's sync API keeps an event loop running while it is open, which async
+    tests in other modules must not meet.
+    """
     from tests.browser import chromium_browser
 
     yield from chromium_browser()

@@ -1,0 +1,112 @@
+"""Dashboard logic without a web server: summaries, filters, transcripts, accounts (on SQLite files)."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.review import accounts, index, queries
+from bot.review.db import engine_for
+from bot.review.filters import FilterError, Filters, parse_filters
+from bot.review.summary import apply_event, new_summary
+from bot.review.transcript import build_turns, decisions
+from tests.tools.review_data import conversation, create_events_table, write
+
+
+def rows(events: list) -> list:
+    return [{"id": i + 1, "sender_id": "s", "type_name": e["event"], "timestamp": e["timestamp"], "data": json.dumps(e)} for i, e in enumerate(events)]
+
+
+@pytest.mark.parametrize(
+    "kind, referral, fallback, person, messages",
+    [("none", "none", False, False, 3), ("provider", "provider", False, False, 3), ("urgent", "urgent", False, False, 3),
+     ("fallback", None, True, False, 4), ("person", None, False, True, 4), ("pending", None, False, False, 1)],
+)  # fmt: skip
+def test_summaries_follow_the_events(kind: str, referral: object, fallback: bool, person: bool, messages: int) -> None:
+    events = conversation(kind, 1_700_000_000.0, random.Random(3))
+    summary = new_summary("s", events[0]["timestamp"])
+    for row in rows(events):
+        apply_event(summary, row)
+    if kind in ("fallback", "person"):  # these end with advice of either level
+        assert summary["referral"] in ("none", "provider")
+    else:
+        assert summary["referral"] == referral
+    assert summary["had_fallback"] is fallback and summary["asked_person"] is person
+    assert summary["user_messages"] == messages and summary["topic"] and summary["channel"] == "socketio"
+    assert summary["last_event_id"] == len(events) and summary["started_at"] <= summary["last_at"]
+
+
+def test_referral_keeps_the_highest_level() -> None:
+    summary = new_summary("s", 0.0)
+    for i, value in enumerate(["provider", "urgent", "none"]):
+        apply_event(summary, {"id": i + 1, "type_name": "slot", "timestamp": float(i), "data": json.dumps({"event": "slot", "name": "referral", "value": value})})
+    assert summary["referral"] == "urgent"
+
+
+def test_unreadable_event_data_is_skipped_not_fatal() -> None:
+    summary = apply_event(new_summary("s", 5.0), {"id": 1, "type_name": "user", "timestamp": 6.0, "data": "{not json"})
+    assert summary["user_messages"] == 1 and summary["last_at"] == 6.0
+
+
+def test_filters_round_trip_through_the_query_string() -> None:
+    filters = parse_filters({"referral": "urgent", "date_from": "2026-01-01", "q": " seizure ", "page": "2"})
+    assert filters == Filters(date_from=filters.date_from, referral="urgent", q="seizure", page=2)
+    assert parse_filters(dict(pair.split("=") for pair in filters.query().split("&"))) == filters
+    assert Filters().query() == ""
+    with pytest.raises(FilterError):
+        parse_filters({"page": "0"})
+
+
+def test_transcript_groups_turns_and_finds_decisions() -> None:
+    events = conversation("provider", 1_700_000_000.0, random.Random(4))
+    for i, event in enumerate(events):
+        event["event_id"] = i + 1
+    turns = build_turns(events)
+    assert [t.text for t in turns if t.text][:2] and turns[1].intent.startswith("ask_")
+    assert any(("topic", t.slots[0][1]) == t.slots[0] for t in turns if t.slots)
+    found = decisions(events)
+    assert found == [{"referral": "provider", "topic": found[0]["topic"], "rules": ["no_alternating_crawl_by_12_months"], "red_flag": None, "at": found[0]["at"]}]
+
+
+def test_sync_is_incremental(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    create_events_table(url).dispose()
+    engine = engine_for(url)
+    write(engine, iter([("a", conversation("none", 1_700_000_000.0, random.Random(1)))]))
+    first = index.sync(engine)
+    assert first > 10 and index.sync(engine) == 0
+    write(engine, iter([("a", [{"event": "user", "timestamp": 1_700_000_900.0, "text": "one more", "parse_data": {"intent": {"name": "thank", "confidence": 0.9}}}])]))
+    assert index.sync(engine) == 1
+    row = queries.conversation(engine, "a")
+    assert row["user_messages"] == 4 and row["last_at"] == 1_700_000_900.0
+
+
+def test_sessions_expire_and_passwords_are_checked(tmp_path: Path) -> None:
+    engine = engine_for(f"sqlite:///{tmp_path / 'a.db'}")
+    accounts.add_user(engine, "Carol", "long enough password", "reviewer")
+    with pytest.raises(accounts.AccountError):
+        accounts.add_user(engine, "carol", "another long password", "reviewer")  # names are case-insensitive
+    with pytest.raises(accounts.AccountError):
+        accounts.add_user(engine, "dave", "short", "reviewer")
+    with pytest.raises(accounts.AccountError):
+        accounts.sign_in(engine, "carol", "wrong password", "10.0.0.1")
+    with pytest.raises(accounts.AccountError):
+        accounts.sign_in(engine, "nobody", "long enough password", "10.0.0.1")
+    token = accounts.sign_in(engine, "carol", "long enough password", "10.0.0.1")
+    now = time.time()
+    assert accounts.session_for(engine, token, now=now).user.username == "carol"
+    assert accounts.session_for(engine, token, now=now + accounts.IDLE_SECONDS + 60) is None  # idle too long: gone
+    assert accounts.session_for(engine, token, now=now) is None
+
+
+def test_throttling_window(tmp_path: Path) -> None:
+    engine = engine_for(f"sqlite:///{tmp_path / 'b.db'}")
+    for _ in range(accounts.MAX_FAILURES):
+        with pytest.raises(accounts.AccountError):
+            accounts.sign_in(engine, "eve", "guess guess guess", "10.0.0.2")
+    assert accounts.throttled(engine, "eve", "10.0.0.9")
+    assert not accounts.throttled(engine, "eve", "10.0.0.9", now=time.time() + accounts.FAILURE_WINDOW + 1)
