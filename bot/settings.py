@@ -32,6 +32,14 @@ class Settings:
     webchat_secret: Optional[str]  # signs widget session tokens; default: a file in data_dir
     webchat_secret_file: Path
     max_message_chars: int
+    telegram_token: Optional[str]  # Telegram is enabled when this and telegram_webhook_secret are set
+    telegram_webhook_secret: Optional[str]
+    telegram_api_url: str
+    twilio_account_sid: Optional[str]  # WhatsApp is enabled when sid, token and number are set
+    twilio_auth_token: Optional[str]
+    twilio_whatsapp_number: Optional[str]  # the sender, e.g. whatsapp:+14155238886
+    twilio_webhook_url: Optional[str]  # the public URL Twilio calls (signatures are computed over it)
+    twilio_api_url: str
     review_retention_days: int  # conversations older than this are deleted by `python -m bot.review retention`
     review_cookie_secure: bool  # mark the dashboard's session cookie Secure (browsers allow it on localhost)
 
@@ -78,6 +86,14 @@ def get_settings() -> Settings:
         webchat_secret=os.environ.get("WEBCHAT_SECRET") or None,
         webchat_secret_file=data_dir / "webchat_secret",
         max_message_chars=int(_env("WEBCHAT_MAX_MESSAGE_CHARS", "1000")),
+        telegram_token=os.environ.get("TELEGRAM_TOKEN") or None,
+        telegram_webhook_secret=os.environ.get("TELEGRAM_WEBHOOK_SECRET") or None,
+        telegram_api_url=_env("TELEGRAM_API_URL", "https://api.telegram.org").rstrip("/"),
+        twilio_account_sid=os.environ.get("TWILIO_ACCOUNT_SID") or None,
+        twilio_auth_token=os.environ.get("TWILIO_AUTH_TOKEN") or None,
+        twilio_whatsapp_number=os.environ.get("TWILIO_WHATSAPP_NUMBER") or None,
+        twilio_webhook_url=os.environ.get("TWILIO_WEBHOOK_URL") or None,
+        twilio_api_url=_env("TWILIO_API_URL", "https://api.twilio.com").rstrip("/"),
         review_retention_days=int(_env("REVIEW_RETENTION_DAYS", "365")),
         review_cookie_secure=_env("REVIEW_COOKIE_SECURE", "true").lower() not in ("0", "false", "no"),
     )

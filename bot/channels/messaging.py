@@ -1,0 +1,129 @@
+"""Messaging-platform logic without Rasa: conversation ids, message splitting, numbered options,
+and sending to a platform API with retries.
+
+Telegram and WhatsApp (through Twilio) replies are built here; rasa_components/telegram.py and
+rasa_components/whatsapp.py only adapt them to Rasa's channel interface.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import re
+from collections import OrderedDict
+from typing import Any, Dict, List, Optional, Sequence
+
+import httpx
+
+logger = logging.getLogger(__name__)
+TELEGRAM_LIMIT = 4096  # characters per Telegram message
+WHATSAPP_LIMIT = 1600  # characters per WhatsApp message through Twilio
+
+
+def conversation_id(secret: bytes, platform: str, raw_id: str) -> str:
+    """A stable conversation id for a chat or phone number that does not reveal it (HMAC-SHA256)."""
+    digest = hmac.new(secret, f"{platform}:{raw_id}".encode(), hashlib.sha256).hexdigest()[:32]
+    return f"{platform}-{digest}"
+
+
+def split_message(text: str, limit: int) -> List[str]:
+    """Split text into parts of at most limit characters, at paragraph, line, sentence or word breaks."""
+    text = text.strip()
+    parts: List[str] = []
+    while len(text) > limit:
+        window = text[:limit]
+        cut = max(window.rfind("\n\n"), window.rfind("\n"))
+        if cut < limit // 2:
+            sentence = max(window.rfind(". "), window.rfind("! "), window.rfind("? "))
+            cut = sentence + 1 if sentence >= limit // 2 else window.rfind(" ")
+        if cut <= 0:
+            cut = limit
+        parts.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    if text:
+        parts.append(text)
+    return parts
+
+
+def numbered_options(text: str, buttons: Sequence[Dict[str, Any]]) -> str:
+    """A question followed by its quick replies as a numbered list (WhatsApp has no buttons here)."""
+    lines = [f"{i}. {b['title']}" for i, b in enumerate(buttons, 1)]
+    return f"{text}\n\nReply with a number or the words:\n" + "\n".join(lines)
+
+
+def match_option(reply: str, buttons: Sequence[Dict[str, Any]]) -> Optional[str]:
+    """The payload a reply picks from numbered options ("2", "2.", "option 2" or the title), else None."""
+    cleaned = reply.strip().lower()
+    number = re.fullmatch(r"(?:option\s*)?#?(\d{1,2})[.)]?", cleaned)
+    if number and 1 <= int(number.group(1)) <= len(buttons):
+        return str(buttons[int(number.group(1)) - 1]["payload"])
+    for button in buttons:
+        if cleaned == str(button["title"]).strip().lower():
+            return str(button["payload"])
+    return None
+
+
+def telegram_keyboard(buttons: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
+    """An inline keyboard, one button per row; a tap sends the payload back as callback data."""
+    return {"inline_keyboard": [[{"text": str(b["title"])[:64], "callback_data": str(b["payload"]).encode()[:64].decode(errors="ignore")}] for b in buttons]}
+
+
+class SeenIds:
+    """Ids of requests already handled (Telegram update_id, Twilio MessageSid): a replay is refused."""
+
+    def __init__(self, size: int = 50_000) -> None:
+        self._ids: OrderedDict[str, None] = OrderedDict()
+        self._size = size
+
+    def add(self, key: str) -> bool:
+        """Record key; False when it was already seen."""
+        if key in self._ids:
+            return False
+        self._ids[key] = None
+        if len(self._ids) > self._size:
+            self._ids.popitem(last=False)
+        return True
+
+
+RETRY_STATUSES = {429, 500, 502, 503, 504}
+
+
+async def post_with_retries(
+    client: httpx.AsyncClient, url: str, *, attempts: int = 5, base_delay: float = 0.5, max_delay: float = 8.0, **kwargs: Any
+) -> Optional[httpx.Response]:
+    """POST, retrying timeouts, connection errors, 5xx and 429 with exponential backoff (Retry-After honoured).
+
+    Returns the last response, or None when every attempt failed to connect; failures are logged.
+    """
+    delay = base_delay
+    for attempt in range(1, attempts + 1):
+        response: Optional[httpx.Response] = None
+        try:
+            response = await client.post(url, **kwargs)
+            if response.status_code not in RETRY_STATUSES:
+                if response.status_code >= 400:
+                    logger.error("Platform API refused a message: HTTP %s %s", response.status_code, response.text[:200])
+                return response
+            wait = _retry_after(response) or delay
+            logger.warning("Platform API answered HTTP %s (attempt %s of %s); retrying in %.1f s", response.status_code, attempt, attempts, wait)
+        except httpx.HTTPError as error:
+            wait = delay
+            logger.warning("Platform API unreachable (%s; attempt %s of %s); retrying in %.1f s", type(error).__name__, attempt, attempts, wait)
+        if attempt == attempts:
+            logger.error("Giving up on a platform message after %s attempts", attempts)
+            return response
+        await asyncio.sleep(min(wait, max_delay))
+        delay = min(delay * 2, max_delay)
+    return None
+
+
+def _retry_after(response: httpx.Response) -> Optional[float]:
+    header = response.headers.get("retry-after")
+    if header and header.replace(".", "", 1).isdigit():
+        return float(header)
+    try:
+        return float(response.json().get("parameters", {}).get("retry_after"))  # Telegram's 429 body
+    except (ValueError, TypeError, AttributeError):
+        return None
