@@ -18,7 +18,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.messaging import TELEGRAM_LIMIT, SeenIds, conversation_id, post_with_retries, split_message, telegram_keyboard
+from bot.channels.messaging import TELEGRAM_LIMIT, conversation_id, post_with_retries, split_message, telegram_keyboard
+from bot.channels.replays import ReplayGuard
 from bot.channels.webchat import load_or_create_secret
 from bot.settings import get_settings
 from rasa_components.messaging import ChatOutput, disabled
@@ -61,7 +62,7 @@ class TelegramChannel(InputChannel):
         enabled = bool(settings.telegram_token and settings.telegram_webhook_secret)
         api = f"{settings.telegram_api_url}/bot{settings.telegram_token}"
         secret = load_or_create_secret(settings.webchat_secret, settings.webchat_secret_file)
-        seen = SeenIds()
+        replays = ReplayGuard(settings.service_env["TRACKER_DB_URL"]) if enabled else None
         clients: Dict[str, httpx.AsyncClient] = {}
         webhook = Blueprint("telegram_webhook", __name__)
 
@@ -78,7 +79,7 @@ class TelegramChannel(InputChannel):
                 logger.warning("Refused a Telegram webhook without the right secret token.")
                 return response.json({"error": "forbidden"}, status=403)
             update = request.json if isinstance(request.json, dict) else {}
-            if "update_id" not in update or not seen.add(str(update["update_id"])):
+            if "update_id" not in update or not replays.first_time("telegram", str(update["update_id"])):
                 return response.json({"error": "forbidden"}, status=403)
             client = clients.setdefault("http", httpx.AsyncClient(timeout=10))
             callback = update.get("callback_query") or {}

@@ -21,13 +21,13 @@ from twilio.request_validator import RequestValidator
 
 from bot.channels.messaging import (
     WHATSAPP_LIMIT,
-    SeenIds,
     conversation_id,
     match_option,
     numbered_options,
     post_with_retries,
     split_message,
 )
+from bot.channels.replays import ReplayGuard
 from bot.channels.webchat import load_or_create_secret
 from bot.settings import get_settings
 from rasa_components.messaging import ChatOutput, disabled, last_buttons
@@ -70,7 +70,7 @@ class WhatsAppChannel(InputChannel):
         url = f"{settings.twilio_api_url}/2010-04-01/Accounts/{settings.twilio_account_sid}/Messages.json"
         auth = (settings.twilio_account_sid or "", settings.twilio_auth_token or "")
         secret = load_or_create_secret(settings.webchat_secret, settings.webchat_secret_file)
-        seen = SeenIds()
+        replays = ReplayGuard(settings.service_env["TRACKER_DB_URL"]) if enabled else None
         clients: Dict[str, httpx.AsyncClient] = {}
         webhook = Blueprint("whatsapp_webhook", __name__)
 
@@ -87,7 +87,7 @@ class WhatsAppChannel(InputChannel):
             if not validator.validate(signed_url, form, request.headers.get("x-twilio-signature") or ""):
                 logger.warning("Refused a Twilio webhook with a missing or wrong signature.")
                 return response.json({"error": "forbidden"}, status=403)
-            if not form.get("MessageSid") or not seen.add(form["MessageSid"]):
+            if not form.get("MessageSid") or not replays.first_time("whatsapp", form["MessageSid"]):
                 return response.json({"error": "forbidden"}, status=403)
             phone = form.get("From") or ""
             client = clients.setdefault("http", httpx.AsyncClient(timeout=10))

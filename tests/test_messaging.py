@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import List
 
 import httpx
 import pytest
 
 from bot.channels.messaging import (
-    SeenIds,
     conversation_id,
     match_option,
     numbered_options,
@@ -16,6 +16,7 @@ from bot.channels.messaging import (
     split_message,
     telegram_keyboard,
 )
+from bot.channels.replays import ReplayGuard
 
 BUTTONS = [{"title": "No, on time", "payload": "No, born on time"}, {"title": "4 weeks early", "payload": "4 weeks early"}, {"title": "Not sure", "payload": "Not sure"}]
 
@@ -57,12 +58,12 @@ def test_telegram_keyboard_fits_callback_limits() -> None:
     assert all(len(row[0]["callback_data"].encode()) <= 64 for row in keyboard["inline_keyboard"])
 
 
-def test_seen_ids_refuse_replays_and_stay_bounded() -> None:
-    seen = SeenIds(size=2)
-    assert seen.add("a") and not seen.add("a")
-    seen.add("b")
-    seen.add("c")
-    assert seen.add("a")  # forgotten after two newer ids
+def test_replays_are_refused_across_restarts(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    guard = ReplayGuard(url)
+    assert guard.first_time("whatsapp", "SM1") and not guard.first_time("whatsapp", "SM1")
+    assert guard.first_time("telegram", "SM1")  # ids are per platform
+    assert not ReplayGuard(url).first_time("whatsapp", "SM1")  # a restarted server still knows it
 
 
 async def test_retries_on_5xx_429_and_timeouts_then_succeeds() -> None:

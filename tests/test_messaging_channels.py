@@ -175,6 +175,19 @@ def test_platform_failures_are_retried_until_it_recovers(stack: Services, fake: 
     assert telegram(stack, other).status_code == 200 and tg_replies(fake, 555005, 0)
 
 
+def test_replays_are_refused_after_a_restart(stack: Services) -> None:
+    phone, sid = "whatsapp:+447700900999", "SM" + "8" * 32
+    assert whatsapp(stack, phone, "hi", sid=sid).status_code == 200
+    update = tg_text(555006, "hi")
+    assert telegram(stack, update).status_code == 200
+    stack.stop_rasa()
+    stack.start_rasa()
+    before = stored(stack)
+    assert whatsapp(stack, phone, "hi", sid=sid).status_code == 403
+    assert telegram(stack, update).status_code == 403
+    assert stored(stack) == before
+
+
 def test_channels_without_credentials_are_off(tmp_path: Path) -> None:
     blank = {name: "" for name in ("TELEGRAM_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_WHATSAPP_NUMBER")}
     running = Services(tmp_path, env=blank)

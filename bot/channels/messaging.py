@@ -12,7 +12,6 @@ import hashlib
 import hmac
 import logging
 import re
-from collections import OrderedDict
 from typing import Any, Dict, List, Optional, Sequence
 
 import httpx
@@ -68,23 +67,6 @@ def match_option(reply: str, buttons: Sequence[Dict[str, Any]]) -> Optional[str]
 def telegram_keyboard(buttons: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
     """An inline keyboard, one button per row; a tap sends the payload back as callback data."""
     return {"inline_keyboard": [[{"text": str(b["title"])[:64], "callback_data": str(b["payload"]).encode()[:64].decode(errors="ignore")}] for b in buttons]}
-
-
-class SeenIds:
-    """Ids of requests already handled (Telegram update_id, Twilio MessageSid): a replay is refused."""
-
-    def __init__(self, size: int = 50_000) -> None:
-        self._ids: OrderedDict[str, None] = OrderedDict()
-        self._size = size
-
-    def add(self, key: str) -> bool:
-        """Record key; False when it was already seen."""
-        if key in self._ids:
-            return False
-        self._ids[key] = None
-        if len(self._ids) > self._size:
-            self._ids.popitem(last=False)
-        return True
 
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
