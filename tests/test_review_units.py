@@ -110,3 +110,21 @@ def test_throttling_window(tmp_path: Path) -> None:
             accounts.sign_in(engine, "eve", "guess guess guess", "10.0.0.2")
     assert accounts.throttled(engine, "eve", "10.0.0.9")
     assert not accounts.throttled(engine, "eve", "10.0.0.9", now=time.time() + accounts.FAILURE_WINDOW + 1)
+
+
+def test_rows_committed_late_below_the_watermark_are_still_folded_in_once(tmp_path: Path) -> None:
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{tmp_path / 'late.db'}"
+    create_events_table(url).dispose()
+    engine = engine_for(url)
+    write(engine, iter([("a", conversation("none", 1_700_000_000.0, random.Random(1)))]))
+    index.sync(engine)
+    late = conversation("provider", 1_700_000_100.0, random.Random(2))
+    write(engine, iter([("b", late)]))
+    with engine.begin() as connection:  # as if b's rows had been committed after a later row was seen
+        top = connection.execute(sa.text("SELECT max(id) FROM events")).scalar()
+        connection.execute(sa.text("UPDATE review_index_state SET last_event_id = :t"), {"t": top})
+    assert index.sync(engine) == len(late)
+    assert index.sync(engine) == 0  # re-reading the window never counts a row twice
+    assert queries.conversation(engine, "b")["user_messages"] == 3 and queries.conversation(engine, "a")["user_messages"] == 3

@@ -1,4 +1,11 @@
-"""Keep `review_conversations` in step with Rasa's `events`, incrementally (only new event rows)."""
+"""Keep `review_conversations` in step with Rasa's `events`, incrementally.
+
+Each sync reads the event rows after a watermark, plus a short window before it: on PostgreSQL, two
+Rasa replicas can commit their rows out of id order, so a row may appear below the watermark a moment
+later. A row is folded into its conversation only if its id is above the conversation's own
+`last_event_id` (one conversation's rows are written in one transaction, under Rasa's lock), so
+re-reading the window never counts a row twice.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +19,7 @@ from bot.review.models import conversations, events, events_table_exists, index_
 from bot.review.summary import apply_event, new_summary
 
 BATCH = 5000
+RESCAN = 200  # ids re-read below the watermark, for rows committed late
 _lock = threading.Lock()  # one sync at a time per process
 
 
@@ -20,24 +28,29 @@ def _load(connection: Connection, sender_ids: set) -> Dict[str, Dict[str, Any]]:
     return {row.sender_id: dict(row._mapping) for row in rows}
 
 
+def _watermark(connection: Connection) -> int:
+    state = connection.execute(sa.select(index_state.c.last_event_id).where(index_state.c.id == 1)).scalar()
+    if state is None:
+        connection.execute(index_state.insert().values(id=1, last_event_id=0))
+        return 0
+    return state
+
+
 def sync(engine: Engine) -> int:
-    """Fold events newer than the last sync into the summaries; return how many events were read."""
+    """Fold events not yet in the summaries into them; return how many events were folded in."""
     if not events_table_exists(engine):
         return 0
-    read = 0
+    folded = 0
     with _lock:
         while True:
             with engine.begin() as connection:
-                state = connection.execute(sa.select(index_state.c.last_event_id).where(index_state.c.id == 1)).scalar()
-                if state is None:
-                    connection.execute(index_state.insert().values(id=1, last_event_id=0))
-                    state = 0
-                rows = [dict(r._mapping) for r in connection.execute(
-                    sa.select(events).where(events.c.id > state).order_by(events.c.id).limit(BATCH)
-                )]  # fmt: skip
-                if not rows:
-                    return read
-                known = _load(connection, {r["sender_id"] for r in rows})
+                state = _watermark(connection)
+                ids = connection.execute(
+                    sa.select(events.c.id, events.c.sender_id).where(events.c.id > max(0, state - RESCAN)).order_by(events.c.id).limit(BATCH)
+                ).fetchall()
+                known = _load(connection, {sender for _, sender in ids})
+                needed = [i for i, sender in ids if i > (known.get(sender) or {}).get("last_event_id", 0)]
+                rows = [dict(r._mapping) for r in connection.execute(sa.select(events).where(events.c.id.in_(needed)).order_by(events.c.id))] if needed else []
                 changed: Dict[str, Dict[str, Any]] = {}
                 for row in rows:
                     summary = changed.get(row["sender_id"]) or known.get(row["sender_id"])
@@ -49,5 +62,8 @@ def sync(engine: Engine) -> int:
                         connection.execute(conversations.update().where(conversations.c.sender_id == sender_id).values(**values))
                     else:
                         connection.execute(conversations.insert().values(**summary))
-                connection.execute(index_state.update().where(index_state.c.id == 1).values(last_event_id=rows[-1]["id"]))
-                read += len(rows)
+                if ids and ids[-1][0] > state:
+                    connection.execute(index_state.update().where(index_state.c.id == 1).values(last_event_id=ids[-1][0]))
+                folded += len(rows)
+            if len(ids) < BATCH:
+                return folded
