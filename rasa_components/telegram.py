@@ -79,17 +79,23 @@ class TelegramChannel(InputChannel):
                 logger.warning("Refused a Telegram webhook without the right secret token.")
                 return response.json({"error": "forbidden"}, status=403)
             update = request.json if isinstance(request.json, dict) else {}
-            if "update_id" not in update or not replays.first_time("telegram", str(update["update_id"])):
+            if "update_id" not in update:
+                return response.json({"error": "not a Telegram update"}, status=400)
+            update_key = str(update["update_id"])
+            if not replays.first_time("telegram", update_key):
                 return response.json({"error": "forbidden"}, status=403)
-            client = clients.setdefault("http", httpx.AsyncClient(timeout=10))
+            if "http" not in clients:
+                clients["http"] = httpx.AsyncClient(timeout=10)
+            client = clients["http"]
             callback = update.get("callback_query") or {}
-            message = callback.get("message") or update.get("message") or update.get("edited_message") or {}
+            if callback:  # answer every tap, so the button stops spinning
+                await post_with_retries(client, f"{api}/answerCallbackQuery", json={"callback_query_id": callback.get("id")})
+            message = callback.get("message") or update.get("message") or {}  # edits of old messages are not new answers
             chat_id = (message.get("chat") or {}).get("id")
             if chat_id is None:
                 return response.text("")  # an update we don't act on (a member joined, ...)
             output = TelegramOutput(client, api, chat_id)
             if callback:
-                await post_with_retries(client, f"{api}/answerCallbackQuery", json={"callback_query_id": callback.get("id")})
                 text = str(callback.get("data") or "")
             else:
                 text = message.get("text") or ""
@@ -97,7 +103,11 @@ class TelegramChannel(InputChannel):
                 await output.send("Sorry, I can only read text messages. Please type your question.", [])
                 return response.text("")
             sender = conversation_id(secret, "telegram", str(chat_id))
-            await on_new_message(UserMessage(text, output, sender, input_channel=self.name(), metadata={}))
+            try:
+                await on_new_message(UserMessage(text, output, sender, input_channel=self.name(), metadata={}))
+            except Exception:
+                replays.forget("telegram", update_key)  # Telegram redelivers; let that one through
+                raise
             return response.text("")
 
         return webhook

@@ -3,6 +3,7 @@
 endpoints.yml: tracker_store.type = rasa_components.tracker_store.RedactingSQLTrackerStore. The
 conversation in memory keeps the original text for this turn (NLU and actions see it); what reaches
 the database, and so the review dashboard and exports, has emails and phone/ID numbers replaced.
+(An event broker, if one is ever configured, is fed by Rasa before this redaction: redact there too.)
 """
 
 from __future__ import annotations

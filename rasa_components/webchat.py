@@ -147,16 +147,20 @@ class WebChatInput(SocketIOInput):
             client_id = clean_client_id(data.get("client_id"))
             if client_id and recent.seen(session_id, client_id):
                 return {"ok": True, "duplicate": True}
-            await sio.emit("user_echo", {"text": text}, room=session_id, skip_sid=sid, namespace=self.namespace)
+            metadata = shown_as_metadata(text, data.get("shown_as"))
+            echo = {"text": metadata.get("shown_as", text)}
+            await sio.emit("user_echo", echo, room=session_id, skip_sid=sid, namespace=self.namespace)
             output = SocketIOOutput(sio, self.bot_message_evt)
             message = UserMessage(
                 text, output, session_id, input_channel=self.name(), message_id=client_id,
-                metadata=shown_as_metadata(text, data.get("shown_as")),
+                metadata=metadata,
             )  # fmt: skip
             try:
                 await on_new_message(message)
             except Exception:  # the parent still gets an answer; the details go to the log
                 logger.exception("Handling a web chat message failed.")
+                if client_id:
+                    recent.forget(session_id, client_id)  # the widget's re-send must run
                 await sio.emit(self.bot_message_evt, {"text": TECHNICAL_TROUBLE}, room=sid, namespace=self.namespace)
                 return {"ok": False, "error": "server"}
             return {"ok": True}

@@ -90,7 +90,9 @@ class WhatsAppChannel(InputChannel):
             if not form.get("MessageSid") or not replays.first_time("whatsapp", form["MessageSid"]):
                 return response.json({"error": "forbidden"}, status=403)
             phone = form.get("From") or ""
-            client = clients.setdefault("http", httpx.AsyncClient(timeout=10))
+            if "http" not in clients:
+                clients["http"] = httpx.AsyncClient(timeout=10)
+            client = clients["http"]
             output = WhatsAppOutput(client, url, auth, settings.twilio_whatsapp_number, phone)
             sender = conversation_id(secret, "whatsapp", phone)
             text = form.get("Body") or ""
@@ -98,7 +100,11 @@ class WhatsAppChannel(InputChannel):
                 await output.send("Sorry, I can only read text messages. Please type your question.", [])
                 return response.text(EMPTY_TWIML, content_type="text/xml")
             text = match_option(text, await last_buttons(request.app, sender)) or text
-            await on_new_message(UserMessage(text, output, sender, input_channel=self.name(), metadata={}))
+            try:
+                await on_new_message(UserMessage(text, output, sender, input_channel=self.name(), metadata={}))
+            except Exception:
+                replays.forget("whatsapp", form["MessageSid"])  # Twilio may retry; let that one through
+                raise
             return response.text(EMPTY_TWIML, content_type="text/xml")
 
         return webhook

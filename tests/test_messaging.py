@@ -42,14 +42,24 @@ def test_split_prefers_paragraphs_then_sentences() -> None:
     assert split_message("short", 10) == ["short"] and split_message("   ", 10) == []
 
 
+YES_NO = [{"title": "Yes", "payload": "Yes"}, {"title": "No", "payload": "No"}, {"title": "Not sure", "payload": "Not sure"}]
+
+
 def test_numbered_options_and_replies() -> None:
-    text = numbered_options("Was your child born early?", BUTTONS)
-    assert text.endswith("1. No, on time\n2. 4 weeks early\n3. Not sure")
-    for reply, payload in (("2", "4 weeks early"), (" 1. ", "No, born on time"), ("option 3", "Not sure"), ("not sure", "Not sure"), ("NO, ON TIME", "No, born on time")):
-        assert match_option(reply, BUTTONS) == payload
-    for reply in ("4", "0", "yes", "2 weeks", ""):
-        assert match_option(reply, BUTTONS) is None
+    text = numbered_options("Has a doctor checked the hips?", YES_NO)
+    assert text.endswith("Reply with a number or the words:\n1. Yes\n2. No\n3. Not sure")
+    for reply, payload in (("2", "No"), (" 1. ", "Yes"), ("option 3", "Not sure"), ("#3", "Not sure"), ("not sure", "Not sure"), ("YES", "Yes")):
+        assert match_option(reply, YES_NO) == payload
+    for reply in ("4", "0", "maybe", ""):
+        assert match_option(reply, YES_NO) is None
     assert match_option("1", []) is None
+
+
+def test_bare_numbers_stay_answers_when_options_hold_numbers() -> None:
+    assert "“option 2”" in numbered_options("Was your child born early?", BUTTONS)
+    assert match_option("2", BUTTONS) is None  # "2" may mean 2 weeks early: left for the question to read
+    assert match_option("option 2", BUTTONS) == "4 weeks early" and match_option("#1", BUTTONS) == "No, born on time"
+    assert match_option("4 weeks early", BUTTONS) == "4 weeks early"
 
 
 def test_telegram_keyboard_fits_callback_limits() -> None:

@@ -100,6 +100,7 @@ def test_telegram_conversation_with_keyboards_and_a_tap(stack: Services, fake: F
 def test_telegram_refuses_forged_unsigned_and_replayed_updates(stack: Services, fake: FakePlatforms) -> None:
     before, calls = stored(stack), len(fake.sent())
     update = tg_text(555002, "my 10 month old crawls backwards")
+    assert telegram(stack, {"not": "an update"}).status_code == 400
     assert telegram(stack, update, secret="").status_code == 403
     assert telegram(stack, update, secret="wrong-secret").status_code == 403
     assert telegram(stack, update).status_code == 200
@@ -132,15 +133,19 @@ def test_whatsapp_conversation_with_numbered_options(stack: Services, fake: Fake
     assert calls[-1]["path"] == f"/2010-04-01/Accounts/{SID}/Messages.json" and calls[-1]["body"]["From"] == NUMBER
     assert calls[-1]["auth"].startswith("Basic ")
     question = wa_replies(fake, phone)[-1]
-    assert "born early" in question and "1. No, on time" in question and "Reply with a number" in question
+    assert "born early" in question and "1. No, on time" in question and "“option 2”" in question
     seen = len(wa_replies(fake, phone))
-    whatsapp(stack, phone, "1")  # "1" picks "No, on time"
+    whatsapp(stack, phone, "option 1")  # picks "No, on time" (a bare "1" would mean 1 week here)
     next_question = wa_replies(fake, phone, seen)[-1]
-    assert "born early" not in next_question and "1. Yes" in next_question
+    assert "born early" not in next_question and "1. Yes" in next_question and "Reply with a number" in next_question
     seen = len(wa_replies(fake, phone))
-    whatsapp(stack, phone, "yes")  # the option's words answer too
+    whatsapp(stack, phone, "1")  # a number picks a yes/no option
+    after_number = wa_replies(fake, phone, seen)[-1]
+    assert after_number != next_question
+    seen = len(wa_replies(fake, phone))
+    whatsapp(stack, phone, "no")  # the option's words answer too
     assert wa_replies(fake, phone, seen)
-    for answer in ("no", "not sure", "no"):
+    for answer in ("not sure", "no", "no"):
         whatsapp(stack, phone, answer)
     everything = wa_replies(fake, phone)
     assert any("Sources" in r for r in everything) and any("https://" in r for r in everything)

@@ -48,7 +48,17 @@ def test_the_secret_is_created_once_and_kept_private(tmp_path: Path) -> None:
     first = load_or_create_secret(None, path)
     assert len(first) == 64 and load_or_create_secret(None, path) == first
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert load_or_create_secret("configured", path) == b"configured"
+    assert [p.name for p in path.parent.iterdir()] == ["webchat_secret"]  # no temporary file left behind
+    assert load_or_create_secret("x" * 40, path) == b"x" * 40
+
+
+def test_short_or_empty_secrets_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="shorter than 32"):
+        load_or_create_secret("short", tmp_path / "unused")
+    empty = tmp_path / "webchat_secret"
+    empty.write_bytes(b"")
+    with pytest.raises(ValueError, match="shorter than 32"):
+        load_or_create_secret(None, empty)
 
 
 @pytest.mark.parametrize(
@@ -86,6 +96,8 @@ def test_recent_ids_remember_per_conversation_and_forget_the_oldest() -> None:
     recent.seen("a", "m3")  # m1 falls out
     assert not recent.seen("a", "m1")
     recent.seen("c", "m1")  # a third conversation pushes out the least recent one ("b")
+    assert not recent.seen("b", "m1")
+    recent.forget("b", "m1")  # its processing failed: the re-send must run
     assert not recent.seen("b", "m1")
 
 

@@ -133,3 +133,17 @@ def test_outbox_keeps_messages_until_the_server_has_them(page: Any) -> None:
     assert result["queuedAfterReload"] == ["first", "second"]
     assert result["afterResume"] == {"outbox": ["second"], "shown": ["first", "reply", "Second title"], "lost": False}
     assert result["left"] == 0 and result["lostOther"] is True and result["idLength"] == 32
+
+
+def test_two_tabs_never_drop_each_others_queued_messages(page: Any) -> None:
+    result = page.evaluate(
+        """() => { const lib = CaregiverChat.lib; const storage = lib.memoryStorage();
+          const tabA = new lib.ChatState(storage, 'http://server'), tabB = new lib.ChatState(storage, 'http://server');
+          const a = tabA.queue('typed in A while offline');
+          tabB.addBot({text: 'a reply arrives in B'});  // B saves its own, older view
+          const afterB = new lib.ChatState(storage, 'http://server').outbox.map(e => e.text);
+          tabA.delivered(a.id);
+          tabB.addBot({text: 'another reply in B'});  // B must not bring the delivered message back
+          return {afterB, finally: new lib.ChatState(storage, 'http://server').outbox.length}; }"""
+    )
+    assert result == {"afterB": ["typed in A while offline"], "finally": 0}

@@ -46,16 +46,27 @@ def split_message(text: str, limit: int) -> List[str]:
     return parts
 
 
+def _numbers_are_answers(buttons: Sequence[Dict[str, Any]]) -> bool:
+    """True when an option itself holds a number ("4 weeks early"): then a bare "2" may mean 2 weeks."""
+    return any(re.search(r"\d", str(b["title"])) for b in buttons)
+
+
 def numbered_options(text: str, buttons: Sequence[Dict[str, Any]]) -> str:
     """A question followed by its quick replies as a numbered list (WhatsApp has no buttons here)."""
     lines = [f"{i}. {b['title']}" for i, b in enumerate(buttons, 1)]
-    return f"{text}\n\nReply with a number or the words:\n" + "\n".join(lines)
+    how = "Reply with the words, or “option 2” and so on" if _numbers_are_answers(buttons) else "Reply with a number or the words"
+    return f"{text}\n\n{how}:\n" + "\n".join(lines)
 
 
 def match_option(reply: str, buttons: Sequence[Dict[str, Any]]) -> Optional[str]:
-    """The payload a reply picks from numbered options ("2", "2.", "option 2" or the title), else None."""
+    """The payload a reply picks from numbered options ("2", "2.", "option 2" or the title), else None.
+
+    When an option holds a number itself, a bare number is left as typed (the parent may mean
+    "2 weeks"); "option 2" and the option's words still pick it.
+    """
     cleaned = reply.strip().lower()
-    number = re.fullmatch(r"(?:option\s*)?#?(\d{1,2})[.)]?", cleaned)
+    pattern = r"(?:option|#)\s*(\d{1,2})[.)]?" if _numbers_are_answers(buttons) else r"(?:option\s*|#)?(\d{1,2})[.)]?"
+    number = re.fullmatch(pattern, cleaned)
     if number and 1 <= int(number.group(1)) <= len(buttons):
         return str(buttons[int(number.group(1)) - 1]["payload"])
     for button in buttons:

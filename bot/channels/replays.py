@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-KEEP_DAYS = 30  # ids older than this are pruned (platforms do not redeliver after days)
+KEEP_DAYS = 365  # ids older than this are pruned; Twilio signatures never expire, so keep them long
 metadata = sa.MetaData()
 requests = sa.Table(
     "channel_requests",
@@ -45,3 +45,8 @@ class ReplayGuard:
             with self.engine.begin() as connection:
                 connection.execute(requests.delete().where(requests.c.received_at < now - KEEP_DAYS * 86400))
         return True
+
+    def forget(self, platform: str, request_id: str) -> None:
+        """Drop a recorded id (its processing failed, so a redelivery must be accepted)."""
+        with self.engine.begin() as connection:
+            connection.execute(requests.delete().where(requests.c.platform == platform, requests.c.request_id == request_id[:64]))

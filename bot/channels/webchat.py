@@ -39,22 +39,42 @@ def verify_session(secret: bytes, session_id: Any, token: Any) -> bool:
     return hmac.compare_digest(session_token(secret, session_id), token)
 
 
+MIN_SECRET_BYTES = 32
+
+
 def load_or_create_secret(configured: Optional[str], path: Path) -> bytes:
-    """The configured secret, else the one kept in path (created once, readable by the owner only)."""
+    """The configured secret, else the one kept in path (created once, atomically, owner-only).
+
+    A secret shorter than 32 bytes is refused: an empty or truncated key would let anyone forge
+    session tokens and conversation ids.
+    """
     if configured:
-        return configured.encode()
-    try:
-        return path.read_bytes().strip()
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        value = secrets.token_hex(32).encode()
+        secret = configured.encode()
+    else:
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another replica wrote it first
-            return path.read_bytes().strip()
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(value)
-        return value
+            secret = path.read_bytes().strip()
+        except FileNotFoundError:
+            secret = _create_secret(path)
+    if len(secret) < MIN_SECRET_BYTES:
+        raise ValueError(f"The web chat secret ({'WEBCHAT_SECRET' if configured else path}) is shorter than {MIN_SECRET_BYTES} bytes.")
+    return secret
+
+
+def _create_secret(path: Path) -> bytes:
+    """Write a new random secret to a temporary file, then link it into place (never half-written)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_hex(32).encode()
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(value)
+    try:
+        os.link(temporary, path)  # fails if another process created it first
+    except FileExistsError:
+        value = path.read_bytes().strip()
+    finally:
+        temporary.unlink()
+    return value
 
 
 def origin_allowed(origin: Optional[str], allowed: Sequence[str]) -> bool:
@@ -93,6 +113,10 @@ class RecentIds:
         self._ids: OrderedDict[str, OrderedDict[str, None]] = OrderedDict()
         self._per_session = per_session
         self._sessions = sessions
+
+    def forget(self, session_id: str, message_id: str) -> None:
+        """Drop an id whose processing failed, so the widget's re-send is handled."""
+        self._ids.get(session_id, OrderedDict()).pop(message_id, None)
 
     def seen(self, session_id: str, message_id: str) -> bool:
         """Record message_id; True if it was already recorded for this conversation."""

@@ -242,8 +242,7 @@ def blueprint(settings: Settings, templates: Environment, engine_of: Callable[[]
         count = 0
         for row in queries.export_rows(engine_of(), filters, with_messages=False):
             row["tags"] = " ".join(row["tags"])
-            row["first_message"] = _csv_safe(row.get("first_message"))
-            writer.writerow(row)
+            writer.writerow({key: _csv_safe(value) if isinstance(value, str) else value for key, value in row.items()})
             count += 1
         audit.record(engine_of(), user_of(request), "export_csv", None, f"{count} conversations; {filters.query()}")
         return response.text(out.getvalue(), content_type="text/csv; charset=utf-8",

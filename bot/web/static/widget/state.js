@@ -39,9 +39,25 @@ function ChatState(storage, serverUrl) {
   this.messages = Array.isArray(saved.messages) ? saved.messages : [];
   this.outbox = Array.isArray(saved.outbox) ? saved.outbox : [];
   this.open = !!saved.open;
+  this.dropped = {}; // ids this tab saw delivered or discarded, never to be merged back in
+  this.own = {}; // ids this tab queued (or found queued when it loaded)
+  var own = this.own;
+  this.outbox.forEach(function (e) { own[e.id] = true; });
 }
 
 ChatState.prototype.save = function () {
+  // Another tab of the site may have queued messages since this one loaded: keep them.
+  var stored = null;
+  try { stored = JSON.parse(this.storage.getItem(this.key) || "null"); } catch (e) { stored = null; }
+  var self = this;
+  var others = (stored && Array.isArray(stored.outbox)) ? stored.outbox.filter(function (e) { return e && e.id; }) : [];
+  var inStorage = {};
+  others.forEach(function (e) { inStorage[e.id] = true; });
+  // Another tab's entries stay only while they are still queued in storage (that tab may deliver them).
+  this.outbox = this.outbox.filter(function (e) { return self.own[e.id] || inStorage[e.id]; });
+  var here = {};
+  this.outbox.forEach(function (e) { here[e.id] = true; });
+  others.forEach(function (e) { if (!here[e.id] && !self.dropped[e.id]) self.outbox.push(e); });
   var data = { session: this.session, messages: this.messages.slice(-300), outbox: this.outbox, open: this.open };
   try { this.storage.setItem(this.key, JSON.stringify(data)); } catch (e) { /* storage full: keep going in memory */ }
 };
@@ -49,6 +65,7 @@ ChatState.prototype.save = function () {
 ChatState.prototype.queue = function (text, shown) {
   // Record a typed (or tapped) message before sending: it survives reloads until the server has it.
   var entry = { id: randomId(), text: text, shown: shown || text };
+  this.own[entry.id] = true;
   this.outbox.push(entry);
   this.messages.push({ sender: "user", text: entry.shown, id: entry.id });
   this.save();
@@ -56,6 +73,7 @@ ChatState.prototype.queue = function (text, shown) {
 };
 
 ChatState.prototype.delivered = function (id) {
+  this.dropped[id] = true;
   this.outbox = this.outbox.filter(function (e) { return e.id !== id; });
   this.save();
 };
@@ -82,7 +100,8 @@ ChatState.prototype.adoptSession = function (state) {
   // messages it has not seen. Otherwise the old view is dropped and queued messages go to the new one.
   var resumedOurs = state.resumed && this.session && this.session.id === state.session_id;
   var known = {};
-  (state.history || []).forEach(function (m) { if (m.id) known[m.id] = true; });
+  var dropped = this.dropped;
+  (state.history || []).forEach(function (m) { if (m.id) { known[m.id] = true; dropped[m.id] = true; } });
   this.outbox = this.outbox.filter(function (e) { return !known[e.id]; });
   var lostSession = !!this.session && !resumedOurs;
   this.session = { id: state.session_id, token: state.session_token };
@@ -95,6 +114,8 @@ ChatState.prototype.adoptSession = function (state) {
 
 ChatState.prototype.reset = function () {
   // "Start over": forget the conversation (queued messages included) and ask for a new session.
+  var dropped = this.dropped;
+  this.outbox.forEach(function (e) { dropped[e.id] = true; });
   this.session = null;
   this.messages = [];
   this.outbox = [];

@@ -297,8 +297,9 @@ ChatWidget.prototype.flush = function () {
       self.markSent(entry.id);
     }
     self.updateTyping();
-    if (err) self.win.setTimeout(function () { self.flush(); }, 3000);
-    else self.flush();
+    var delivered = !err && ack && (ack.ok || ack.error === "too_long");
+    if (delivered) self.flush();
+    else self.win.setTimeout(function () { self.flush(); }, 3000); // timeout or server trouble: try again shortly
   });
 };
 
