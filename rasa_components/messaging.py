@@ -1,13 +1,24 @@
-"""What the Telegram and WhatsApp channels share: an output channel bound to one chat, and the
-quick replies of the assistant's last message (so a numbered reply can be mapped to its payload)."""
+"""What the Telegram and WhatsApp channels share: the webhook scaffolding (on only with credentials,
+replay refusal, hashed conversation ids, one HTTP client, a failed message forgotten so it can be
+redelivered), an output channel bound to one chat, and the quick replies of the assistant's last
+message (so a numbered reply can be mapped to its payload)."""
 
 from __future__ import annotations
 
 import abc
 import logging
-from typing import Any, Dict, List, Optional
+from typing import Any, Awaitable, Callable, Dict, List, Optional
 
-from rasa.core.channels.channel import OutputChannel
+import httpx
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.channels.messaging import conversation_id
+from bot.channels.replays import ReplayGuard
+from bot.channels.webchat import load_or_create_secret
+from bot.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -51,5 +62,71 @@ async def last_buttons(app: Any, sender_id: str) -> List[Dict[str, Any]]:
     return []
 
 
-def disabled(platform: str) -> Optional[Dict[str, str]]:
-    return {"error": f"{platform} is not configured on this server (see README)."}
+TEXT_ONLY = "Sorry, I can only read text messages. Please type your question."
+
+
+class PlatformChannel(InputChannel, metaclass=abc.ABCMeta):
+    """A messaging platform's webhook at /webhooks/<platform>/webhook, configured from settings."""
+
+    platform = ""  # the channel name, recorded on every message
+    title = ""  # shown in messages, e.g. "Telegram"
+
+    @classmethod
+    def name(cls) -> str:
+        return cls.platform
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> InputChannel:
+        return cls()
+
+    @abc.abstractmethod
+    def configure(self, settings: Settings) -> bool:
+        """Read this platform's settings; True when its credentials are all present."""
+
+    @abc.abstractmethod
+    async def receive(self, request: Request) -> HTTPResponse:
+        """Authenticate and handle one webhook request (self.deliver passes a message on to Rasa)."""
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        settings = get_settings()
+        enabled = self.configure(settings)
+        self.on_new_message = on_new_message
+        self.secret = load_or_create_secret(settings.webchat_secret, settings.webchat_secret_file)
+        self.replays = ReplayGuard(settings.service_env["TRACKER_DB_URL"]) if enabled else None
+        self._client: Optional[httpx.AsyncClient] = None
+        webhook = Blueprint(f"{self.platform}_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok" if enabled else "not configured"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def webhook_post(request: Request) -> HTTPResponse:
+            if not enabled:
+                return response.json({"error": f"{self.title} is not configured on this server (see README)."}, status=404)
+            return await self.receive(request)
+
+        return webhook
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """The channel's HTTP client for the platform API, made on first use."""
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=10)
+        return self._client
+
+    def first_time(self, request_id: str) -> bool:
+        """False for a request id handled before (a replay)."""
+        return bool(request_id) and self.replays.first_time(self.platform, request_id)
+
+    def conversation(self, raw_id: str) -> str:
+        """The stable conversation id for a chat or phone number (an HMAC; the raw id is never stored)."""
+        return conversation_id(self.secret, self.platform, raw_id)
+
+    async def deliver(self, text: str, output: OutputChannel, sender: str, request_id: str) -> None:
+        """Pass a message to Rasa; if that fails, forget the request id so a redelivery runs."""
+        try:
+            await self.on_new_message(UserMessage(text, output, sender, input_channel=self.platform, metadata={}))
+        except Exception:
+            self.replays.forget(self.platform, request_id)
+            raise
