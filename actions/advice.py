@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.tracker_io import answers_from, knowledge_base, send
 from bot.triage.advice import compose_advice
+from bot.triage.milestones import answer_subject, is_milestone_subject
 from bot.triage.dialogue import TriageState
 
 
@@ -27,10 +28,27 @@ class ActionGiveAdvice(Action):
         kb = knowledge_base()
         state = TriageState.from_dict(tracker.get_slot("triage_state"))
         reset = SlotSet("triage_state", TriageState().to_dict())
+        if state.stopped:  # the caregiver ended the questions; the goodbye was already said
+            return [reset]
+        if kb.milestones and is_milestone_subject(state.topic):
+            answer = answer_subject(
+                kb.milestones,
+                {t.id: t.title for t in kb.topics.values()},
+                str(state.topic),
+                answers_from(tracker, kb),
+                not_yet=state.not_yet,
+                previous_referral=tracker.get_slot("referral"),
+            )
+            send(dispatcher, answer.messages)
+            events: List[EventType] = [SlotSet("advice_rules", [f"milestone_{answer.milestone_id}"]), reset]
+            if answer.topic:
+                events.append(SlotSet("topic", answer.topic))
+            if answer.referral:  # set only when a child was assessed (an age was given)
+                events.append(SlotSet("referral", answer.referral))
+            return events
         topic = kb.topic(tracker.get_slot("topic"))
-        if state.stopped or topic is None:
-            if topic is None:
-                dispatcher.utter_message(response="utter_default")
+        if topic is None:
+            dispatcher.utter_message(response="utter_default")
             return [reset]
         advice = compose_advice(topic, answers_from(tracker, kb), previous_referral=tracker.get_slot("referral"))
         send(dispatcher, advice.messages)

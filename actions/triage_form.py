@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.tracker_io import answers_from, knowledge_base, latest_intent, send
 from bot.settings import get_settings
-from bot.triage import dialogue
+from bot.triage import dialogue, subjects
 from bot.triage.dialogue import TriageState
 
 
@@ -31,20 +31,24 @@ class ValidateTriageForm(Action):
         """Run one form turn."""
         kb = knowledge_base()
         state = TriageState.from_dict(tracker.get_slot("triage_state"))
-        topic = kb.topic(tracker.get_slot("topic")) or kb.topic(state.topic)
         requested = tracker.get_slot("requested_slot")
+        text = tracker.latest_message.get("text") or ""
+        resolved = subjects.resolve(
+            kb.topics, kb.milestones, kb.questions, tracker.get_slot("topic"), state, latest_intent(tracker), text, requested
+        )
+        topic = resolved.subject
         answers = answers_from(tracker, kb)
         if topic is None:  # nothing to ask about: end the form quietly, the advice action explains
             return [SlotSet("requested_slot", None)]
-        if requested is None or state.topic != topic.id:
-            turn = dialogue.start(topic, kb.questions, answers, state, tracker.latest_message.get("text") or "")
+        if resolved.restart:
+            turn = dialogue.start(topic, kb.questions, answers, state, text, not_yet=resolved.not_yet)
         else:
             turn = dialogue.handle_reply(
                 topic,
                 kb.questions,
                 requested,
                 latest_intent(tracker),
-                tracker.latest_message.get("text") or "",
+                text,
                 answers,
                 state,
                 max_reasks=get_settings().max_reasks,
@@ -52,7 +56,7 @@ class ValidateTriageForm(Action):
         send(dispatcher, turn.messages)
         events: List[EventType] = [SlotSet(slot, value) for slot, value in turn.answers.items()]
         events += [SlotSet("triage_state", turn.state.to_dict()), SlotSet("requested_slot", turn.next_slot)]
-        if tracker.get_slot("topic") != topic.id:
+        if topic.id in kb.topics and tracker.get_slot("topic") != topic.id:  # a milestone's topic is set with its answer
             events.append(SlotSet("topic", topic.id))
         if turn.human_requested:
             events.append(SlotSet("human_requested", True))

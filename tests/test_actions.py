@@ -96,3 +96,34 @@ async def test_out_of_scope_clears_the_topic(make_tracker: Callable[..., Tracker
     messages, events = await run(ActionHandleOutOfScope(), make_tracker(slots={"topic": "late_walking"}, intent="out_of_scope"))
     assert messages[0]["response"] == "utter_out_of_scope"
     assert slots_set(events) == {"topic": None}
+
+
+async def test_milestone_question_starts_the_questions(make_tracker: Callable[..., Tracker]) -> None:
+    tracker = make_tracker(slots={"age_months": 10.0}, intent="ask_milestone", active_loop="triage_form",
+                           text="is it normal that my 10 month old doesn't pull up yet?")  # fmt: skip
+    messages, events = await run(ValidateTriageForm(), tracker)
+    slots = slots_set(events)
+    assert slots["requested_slot"] == "weeks_early"
+    assert slots["triage_state"]["topic"] == "milestone:pulls_to_stand" and slots["triage_state"]["not_yet"] is True
+    assert "topic" not in slots  # set with the answer, from the milestone's topic
+    assert "pull themselves up to standing" in messages[0]["text"]
+
+
+async def test_milestone_answer_sets_referral_and_topic(make_tracker: Callable[..., Tracker]) -> None:
+    state = {"topic": "milestone:pulls_to_stand", "not_yet": True}
+    tracker = make_tracker(slots={"age_months": 13.0, "weeks_early": 0.0, "triage_state": state}, intent="inform", text="no")
+    messages, events = await run(ActionGiveAdvice(), tracker)
+    slots = slots_set(events)
+    assert slots["referral"] == "provider" and slots["topic"] == "standing_alone"
+    assert slots["advice_rules"] == ["milestone_pulls_to_stand"] and slots["triage_state"]["topic"] is None
+    text = "\n".join(m["text"] for m in messages)
+    assert "**Sources**" in text and "helpmegrowvc.org" in text and "At 13 months" in text
+
+
+async def test_general_milestone_answer_leaves_referral_unset(make_tracker: Callable[..., Tracker]) -> None:
+    state = {"topic": "milestone:walks", "skipped": ["age_months"]}
+    tracker = make_tracker(slots={"triage_state": state}, intent="inform", text="just in general")
+    messages, events = await run(ActionGiveAdvice(), tracker)
+    slots = slots_set(events)
+    assert "referral" not in slots and slots["topic"] == "late_walking"
+    assert "8.2 and 17.6 months" in "\n".join(m["text"] for m in messages)

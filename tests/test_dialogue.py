@@ -59,7 +59,17 @@ def test_unusable_answer_is_reasked_once_then_skipped(kb: KnowledgeBase) -> None
 def test_not_sure_is_unknown_without_reask(kb: KnowledgeBase) -> None:
     topic = kb.topic("late_walking")
     turn = dialogue.handle_reply(topic, kb.questions, "age_months", "inform", "not sure", empty(kb), TriageState(topic="late_walking"))
-    assert "age_months" in turn.state.skipped and turn.next_slot == "weeks_early"
+    # without an age there is no corrected age to work out, so "born early?" is not asked either
+    assert "age_months" in turn.state.skipped and turn.next_slot == "pulls_to_stand"
+
+
+def test_born_early_asked_only_where_age_matters(kb: KnowledgeBase) -> None:
+    hips = kb.topic("hip_health")  # no rule depends on age
+    assert not any(c.slot == "corrected_age_months" for r in hips.rules for c in r.conditions)
+    assert dialogue.next_question(hips, empty(kb, age_months=5), TriageState()) != "weeks_early"
+    walking = kb.topic("late_walking")
+    assert dialogue.next_question(walking, empty(kb, age_months=14), TriageState()) == "weeks_early"
+    assert dialogue.next_question(walking, empty(kb, age_months=26), TriageState()) == "pulls_to_stand"
 
 
 def test_yes_means_born_early_and_asks_how_many_weeks(kb: KnowledgeBase) -> None:

@@ -67,11 +67,11 @@ If your child is not pulling up by 12 months.
 
 GOOD_RULES = """\
   - id: late
-    when: {age_months: {gte: 12}, pulls_to_stand: "no"}
+    when: {corrected_age_months: {gte: 12}, pulls_to_stand: "no"}
     referral: provider
     say: "Please ask your provider."
   - id: fine
-    when: {age_months: {lt: 12}}
+    when: {corrected_age_months: {lt: 12}}
     referral: none
     say: "This is typical."
 """
@@ -130,13 +130,24 @@ BAD_DOCUMENTS = [
     pytest.param(
         _rules("""\
               - id: r1
-                when: {age_months: {gte: 18, lt: 12}}
+                when: {corrected_age_months: {gte: 18, lt: 12}}
                 referral: provider
                 say: "x"
             """),
         12,
         "rule 'r1' is unreachable",
         id="impossible-range",
+    ),
+    pytest.param(
+        _rules("""\
+              - id: r1
+                when: {age_months: {gte: 12}}
+                referral: provider
+                say: "x"
+            """),
+        12,
+        "judge ages under 24 months by corrected_age_months",
+        id="actual-age-threshold",
     ),
     pytest.param(
         _rules("""\

@@ -25,6 +25,7 @@ from bot.knowledge.models import (
     FTS_TABLE,
     Base,
     BuildInfo,
+    MilestoneRow,
     QuestionRow,
     RedFlagRow,
     SectionRow,
@@ -34,7 +35,7 @@ from bot.knowledge.models import (
 from bot.knowledge.validate import Knowledge, load_knowledge
 from bot.settings import PROJECT_ROOT, get_settings
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "3"
 
 
 def input_files(root: Path) -> List[Path]:
@@ -48,7 +49,7 @@ def fingerprint(root: Path) -> str:
     for path in input_files(root):
         digest.update(str(path.relative_to(root)).encode())
         digest.update(path.read_bytes())
-    for module in ("documents.py", "validate.py", "models.py", "build.py", "export.py"):
+    for module in ("documents.py", "validate.py", "milestones.py", "models.py", "build.py", "export.py"):
         digest.update((Path(__file__).parent / module).read_bytes())
     return digest.hexdigest()
 
@@ -89,6 +90,7 @@ def write_database(knowledge: Knowledge, db_path: Path, stamp: str) -> None:
                         example=question.example,
                         why=question.why,
                         buttons=list(question.buttons),
+                        all_clear=question.all_clear,
                     )
                 )
             for topic in knowledge.topics.values():
@@ -125,6 +127,13 @@ def write_database(knowledge: Knowledge, db_path: Path, stamp: str) -> None:
                         text(f"INSERT INTO {FTS_TABLE} (topic_id, section, title, body) VALUES (:t, :s, :title, :body)"),
                         {"t": topic.id, "s": section.key, "title": topic.title, "body": section.body},
                     )
+            if knowledge.milestones:
+                session.add(BuildInfo(key="milestone_intent", value=knowledge.milestones.intent))
+                _add_sources(session, "milestones:overview", knowledge.milestones.sources)
+                for position, milestone in enumerate(knowledge.milestones.milestones):
+                    data = {k: v for k, v in dataclasses.asdict(milestone).items() if k != "sources"}
+                    session.add(MilestoneRow(id=milestone.id, position=position, data=data))
+                    _add_sources(session, f"milestone:{milestone.id}", milestone.sources)
             for flag in knowledge.red_flags.values():
                 session.add(RedFlagRow(id=flag.id, label=flag.label, referral=flag.referral, message=flag.message))
                 _add_sources(session, f"red_flag:{flag.id}", flag.sources)

@@ -120,6 +120,7 @@ class Question:
     example: str
     why: str
     buttons: Tuple[Dict[str, str], ...] = ()
+    all_clear: str = "yes"  # what "no problems" / "all fine" answers: "no" for a question about warning signs
     line: int = 0
 
 
@@ -141,6 +142,11 @@ class Topic:
     def section(self, key: str) -> Optional[Section]:
         """The section with this key (why / try / when), if present."""
         return next((s for s in self.sections if s.key == key), None)
+
+    @property
+    def uses_age(self) -> bool:
+        """Whether any rule depends on the child's (corrected) age, so being born early can change the advice."""
+        return any(c.slot == "corrected_age_months" for rule in self.rules for c in rule.conditions)
 
 
 @dataclass(frozen=True)
@@ -177,6 +183,8 @@ def parse_sources(raw: Any, path: Path, line: int, owner: str) -> Tuple[Source, 
                 raise KnowledgeError(path, where, f"{owner}: source is missing '{key}'")
         if not re.match(r"^https?://\S+$", str(item["url"])):
             raise KnowledgeError(path, item.line_of("url"), f"{owner}: source url '{item['url']}' is not a web address")
+        if any(s.key == str(item["key"]) for s in sources):
+            raise KnowledgeError(path, item.line_of("key"), f"{owner}: source key '{item['key']}' is listed twice")
         sources.append(Source(key=str(item["key"]), title=str(item["title"]).strip(), url=str(item["url"]).strip()))
     return tuple(sources)
 
@@ -198,6 +206,9 @@ def parse_questions(path: Path) -> Dict[str, Question]:
                 path, spec.line_of("type"), f"question '{slot}' has unknown type '{qtype}' (use one of {', '.join(ANSWER_TYPES)})"
             )
         buttons = tuple({"title": str(b["title"]), "payload": str(b["payload"])} for b in spec.get("buttons") or [])
+        all_clear = str(spec.get("all_clear", "yes"))
+        if all_clear not in ("yes", "no") or (all_clear == "no" and qtype != "yes_no_unsure"):
+            raise KnowledgeError(path, spec.line_of("all_clear"), f"question '{slot}': all_clear is yes or no, for yes_no_unsure questions only")
         questions[slot] = Question(
             slot=slot,
             type=qtype,
@@ -205,6 +216,7 @@ def parse_questions(path: Path) -> Dict[str, Question]:
             example=str(_require(spec, "example", path, f"question '{slot}'")).strip(),
             why=str(_require(spec, "why", path, f"question '{slot}'")).strip(),
             buttons=buttons,
+            all_clear=all_clear,
             line=line,
         )
     return questions

@@ -53,9 +53,10 @@ def domain_data(knowledge: Knowledge) -> Dict[str, Any]:
         for flag in knowledge.red_flags.values()
     ]
     generic = knowledge.red_flags_default_message
+    milestone_intents = [knowledge.milestones.intent] if knowledge.milestones else []
     return {
         "version": "3.1",
-        "intents": [t.intent for t in topics],
+        "intents": [t.intent for t in topics] + milestone_intents,
         "slots": slots,
         "forms": {FORM: {"required_slots": list(knowledge.questions)}},
         "responses": {"utter_urgent_help": variations + [{"text": generic}]},
@@ -63,8 +64,8 @@ def domain_data(knowledge: Knowledge) -> Dict[str, Any]:
 
 
 def rules_data(knowledge: Knowledge) -> Dict[str, Any]:
-    """Rules that start the follow-up questions when a topic is asked about."""
-    intents = [t.intent for t in knowledge.topics.values()]
+    """Rules that start the follow-up questions when a topic (or a milestone's usual age) is asked about."""
+    intents = [t.intent for t in knowledge.topics.values()] + ([knowledge.milestones.intent] if knowledge.milestones else [])
     first = [{"intent": intents[0]}] if len(intents) == 1 else [{"or": [{"intent": i} for i in intents]}]
     return {
         "version": "3.1",

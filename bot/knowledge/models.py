@@ -33,6 +33,7 @@ class QuestionRow(Base):
     example = Column(Text, nullable=False)
     why = Column(Text, nullable=False)
     buttons = Column(JSON, nullable=False)
+    all_clear = Column(String(8), nullable=False, default="yes")
 
 
 class TopicRow(Base):
@@ -80,3 +81,12 @@ class RedFlagRow(Base):
     label = Column(Text, nullable=False)
     referral = Column(String(16), nullable=False)
     message = Column(Text, nullable=False)
+
+
+class MilestoneRow(Base):
+    """One row of the milestone table, as parsed (sources are SourceRows owned by "milestone:<id>")."""
+
+    __tablename__ = "milestones"
+    id = Column(String(64), primary_key=True)
+    position = Column(Integer, nullable=False)
+    data = Column(JSON, nullable=False)

@@ -12,7 +12,8 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
 from bot.knowledge.documents import Condition, Question, Rule, Section, Source, Topic
-from bot.knowledge.models import FTS_TABLE, QuestionRow, SectionRow, SourceRow, TopicRow
+from bot.knowledge.milestones import Milestone, MilestoneTable, Window
+from bot.knowledge.models import FTS_TABLE, BuildInfo, MilestoneRow, QuestionRow, SectionRow, SourceRow, TopicRow
 from bot.settings import get_settings
 
 
@@ -41,7 +42,13 @@ class KnowledgeBase:
         with Session(self._engine) as session:
             self.questions: Dict[str, Question] = {
                 row.slot: Question(
-                    slot=row.slot, type=row.type, ask=row.ask, example=row.example, why=row.why, buttons=tuple(row.buttons)
+                    slot=row.slot,
+                    type=row.type,
+                    ask=row.ask,
+                    example=row.example,
+                    why=row.why,
+                    buttons=tuple(row.buttons),
+                    all_clear=row.all_clear,
                 )
                 for row in session.scalars(select(QuestionRow).order_by(QuestionRow.position))
             }
@@ -72,7 +79,23 @@ class KnowledgeBase:
                 )
                 for row in session.scalars(select(TopicRow).order_by(TopicRow.id))
             }
+            self.milestones: Optional[MilestoneTable] = self._milestones(session, sources)
         self._by_intent = {topic.intent: topic for topic in self.topics.values()}
+
+    @staticmethod
+    def _milestones(session: Session, sources: Dict[str, List[Source]]) -> Optional[MilestoneTable]:
+        intent = session.get(BuildInfo, "milestone_intent")
+        if intent is None:
+            return None
+        rows = []
+        for row in session.scalars(select(MilestoneRow).order_by(MilestoneRow.position)):
+            data = dict(row.data)
+            for key in ("who", "usual"):
+                data[key] = Window(**data[key]) if data[key] else None
+            data["words"] = tuple(data["words"])
+            rows.append(Milestone(**data, sources=tuple(sources.get(f"milestone:{row.id}", ()))))
+        overview = tuple(sources.get("milestones:overview", ()))
+        return MilestoneTable(intent=intent.value, milestones=tuple(rows), sources=overview)
 
     @staticmethod
     def _sources(session: Session) -> Dict[str, List[Source]]:

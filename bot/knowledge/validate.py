@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterable, List, Tuple
+from typing import Dict, Iterable, List, Optional, Tuple
 
 from bot.knowledge.documents import (
     SECTION_KEYS,
@@ -19,6 +19,8 @@ from bot.knowledge.documents import (
     parse_red_flags,
     parse_topic,
 )
+from bot.knowledge.milestones import MilestoneTable, parse_milestones
+from bot.triage.age import CORRECT_UNTIL_MONTHS
 
 DERIVED = {"corrected_age_months": "age_months"}
 NUMERIC_TYPES = {"months", "weeks_early", "seconds"}
@@ -33,10 +35,11 @@ class Knowledge:
     topics: Dict[str, Topic]
     red_flags: Dict[str, RedFlag]
     red_flags_default_message: str
+    milestones: Optional[MilestoneTable] = None
 
 
 def load_knowledge(root: Path) -> Knowledge:
-    """Parse and validate knowledge/ (questions.yml, topics/*.md, red_flags.yml)."""
+    """Parse and validate knowledge/ (questions.yml, topics/*.md, red_flags.yml, milestones.yml)."""
     questions = parse_questions(root / "questions.yml")
     topic_paths = sorted((root / "topics").glob("*.md"))
     if not topic_paths:
@@ -52,7 +55,14 @@ def load_knowledge(root: Path) -> Knowledge:
             raise KnowledgeError(path, topic.lines["intent"], f"intent '{topic.intent}' is already used by topic '{intents[topic.intent]}'")
         topics[topic.id], intents[topic.intent] = topic, topic.id
     red_flags, default_message = parse_red_flags(root / "red_flags.yml")
-    return Knowledge(questions=questions, topics=topics, red_flags=red_flags, red_flags_default_message=default_message)
+    milestones = None
+    if (root / "milestones.yml").exists():
+        milestones = parse_milestones(root / "milestones.yml", topics)
+        if milestones.intent in intents:
+            raise KnowledgeError(root / "milestones.yml", 1, f"intent '{milestones.intent}' is already used by topic '{intents[milestones.intent]}'")
+    return Knowledge(
+        questions=questions, topics=topics, red_flags=red_flags, red_flags_default_message=default_message, milestones=milestones
+    )
 
 
 def check_topic(topic: Topic, questions: Dict[str, Question]) -> None:
@@ -96,6 +106,12 @@ def _check_condition(condition: Condition, rule: Rule, topic: Topic, questions: 
         )
     qtype = _slot_type(slot, questions)
     values = condition.value if condition.op == "in" else [condition.value]
+    if slot == "age_months" and condition.op in ("lt", "lte", "gt", "gte", "eq") and _below(condition.value, CORRECT_UNTIL_MONTHS):
+        raise KnowledgeError(
+            path, rule.line,
+            f"rule '{rule.id}': judge ages under {CORRECT_UNTIL_MONTHS:g} months by corrected_age_months, not age_months "
+            "(babies born more than 3 weeks early are compared by corrected age)",
+        )  # fmt: skip
     if condition.op == "in" and not isinstance(condition.value, list):
         raise KnowledgeError(path, rule.line, f"rule '{rule.id}': 'in' needs a list for '{slot}'")
     if condition.op == "known":
@@ -113,6 +129,10 @@ def _check_condition(condition: Condition, rule: Rule, topic: Topic, questions: 
                 raise KnowledgeError(
                     path, rule.line, f"rule '{rule.id}': '{slot}' can be {', '.join(CHOICES[qtype])}, not {value!r}"
                 )
+
+
+def _below(value: object, limit: float) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value < limit
 
 
 def _check_satisfiable(rule: Rule, topic: Topic, questions: Dict[str, Question]) -> None:

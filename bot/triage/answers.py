@@ -176,12 +176,23 @@ _WEAK_YES = (
 )
 
 
-def parse_yes_no(text: str) -> Optional[str]:
-    """Read a reply as "yes", "no" or "unsure"; None when it is none of those."""
+# Words that say "all is well". For most questions that means yes ("does she use both sides?" "all normal"),
+# but for a question about warning signs it means no ("any of these signs?" "no problems, she's fine").
+_ALL_WELL = (r"fine", r"normal", r"all good")
+
+
+def parse_yes_no(text: str, all_clear: str = "yes") -> Optional[str]:
+    """Read a reply as "yes", "no" or "unsure"; None when it is none of those.
+
+    `all_clear` is what "no problems" / "all fine" means for this question: "yes", or "no" for a question
+    that asks about warning signs.
+    """
     s = _normalize(text)
     if not s.strip():
         return None
     s = _rx(_NEUTRAL).sub("fine", s)
+    if all_clear == "no":
+        s = _rx(_ALL_WELL).sub("no", s)
     if _rx(_UNSURE).search(s):
         return "unsure"
     if _rx(_QUESTION_START).match(s.strip()):
@@ -262,6 +273,16 @@ _ZERO_STANDING = (
 )
 
 
+# "Just in general" to "How old is your child?": a question about babies in general, not one child.
+_IN_GENERAL = (
+    r"(?:just |only |asking |speaking )?in general",
+    r"generally(?: speaking)?",
+    r"just (?:asking|curious|wondering)",
+    r"general question",
+    r"(?:no|not about a|not for a|not about my|not for my) (?:child|baby|kid)",
+)
+
+
 def _months(text: str) -> Answer:
     """Age in months: a parsed age, or a bare number up to 48 taken as months."""
     months = parse_age_months(text)
@@ -270,7 +291,7 @@ def _months(text: str) -> Answer:
     bare = parse_bare_number(text)
     if bare is not None and 0 < bare <= MAX_BARE_MONTHS:
         return Answer(AnswerStatus.VALUE, bare)
-    if parse_yes_no(text) == "unsure":
+    if parse_yes_no(text) == "unsure" or _rx(_IN_GENERAL).search(_normalize(text)):
         return Answer(AnswerStatus.UNKNOWN)
     return Answer(AnswerStatus.UNPARSED)
 
@@ -331,9 +352,9 @@ def _seconds(text: str) -> Answer:
     return Answer(AnswerStatus.UNPARSED)
 
 
-def _yes_no_unsure(text: str) -> Answer:
+def _yes_no_unsure(text: str, all_clear: str = "yes") -> Answer:
     """A yes / no / unsure reply."""
-    value = parse_yes_no(text)
+    value = parse_yes_no(text, all_clear)
     return Answer(AnswerStatus.UNPARSED) if value is None else Answer(AnswerStatus.VALUE, value)
 
 
@@ -345,10 +366,12 @@ _INTERPRETERS = {
 }
 
 
-def interpret_answer(answer_type: str, text: str) -> Answer:
-    """Interpret a reply to a follow-up question of the given answer type."""
+def interpret_answer(answer_type: str, text: str, all_clear: str = "yes") -> Answer:
+    """Interpret a reply to a follow-up question of the given answer type (all_clear: see parse_yes_no)."""
     try:
         interpreter = _INTERPRETERS[answer_type]
     except KeyError:
         raise ValueError(f"unknown answer type {answer_type!r}; expected one of {', '.join(ANSWER_TYPES)}") from None
+    if answer_type == "yes_no_unsure":
+        return _yes_no_unsure(text or "", all_clear)
     return interpreter(text or "")

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Protocol, Tuple
 
-from bot.knowledge.documents import Question, Topic
+from bot.knowledge.documents import Question
 from bot.nlu.parsers import extract_entities
 from bot.triage.advice import Message
 from bot.triage.age import asks_about_prematurity
@@ -24,6 +24,25 @@ ASK_CAPABILITIES = "ask_capabilities"
 DETAIL_PROMPTS = {"weeks_early": "About how many weeks early?", "seconds": "Roughly how many seconds?"}
 
 
+GENERAL_OPTION = {"title": "Just in general", "payload": "Just in general"}
+
+
+class Subject(Protocol):
+    """What the questions are about: a topic document, or a milestone question (bot.triage.milestones)."""
+
+    @property
+    def id(self) -> str: ...  # noqa: D102
+
+    @property
+    def title(self) -> str: ...  # noqa: D102
+
+    @property
+    def questions(self) -> Tuple[str, ...]: ...  # noqa: D102
+
+    @property
+    def uses_age(self) -> bool: ...  # noqa: D102
+
+
 @dataclass(frozen=True)
 class TriageState:
     """What the form remembers between turns (stored in the `triage_state` slot as a dict)."""
@@ -32,6 +51,7 @@ class TriageState:
     skipped: Tuple[str, ...] = ()
     failures: Tuple[Tuple[str, int], ...] = ()
     stopped: bool = False
+    not_yet: bool = False  # a milestone question said the child isn't doing it yet
 
     def failures_for(self, slot: str) -> int:
         """How many unusable replies this question has had."""
@@ -54,6 +74,7 @@ class TriageState:
             "skipped": list(self.skipped),
             "failures": dict(self.failures),
             "stopped": self.stopped,
+            "not_yet": self.not_yet,
         }
 
     @classmethod
@@ -67,6 +88,7 @@ class TriageState:
             skipped=tuple(data.get("skipped") or ()),
             failures=tuple(sorted((str(k), int(v)) for k, v in failures.items())) if isinstance(failures, Mapping) else (),
             stopped=bool(data.get("stopped")),
+            not_yet=bool(data.get("not_yet")),
         )
 
 
@@ -81,17 +103,22 @@ class Turn:
     human_requested: bool = False
 
 
-def applicable(slot: str, answers: Mapping[str, Any]) -> bool:
-    """Whether a question can still change the advice given what is already known."""
+def applicable(subject: Subject, slot: str, answers: Mapping[str, Any]) -> bool:
+    """Whether a question can still change the advice given what is already known.
+
+    "Born early?" matters only when the subject judges by age, the age is known (corrected age needs it)
+    and the child is under about 2 years (when correcting stops).
+    """
     if slot == "weeks_early":
-        return asks_about_prematurity(answers.get("age_months"))
+        age = answers.get("age_months")
+        return subject.uses_age and age is not None and asks_about_prematurity(age)
     return True
 
 
 _STANDING = re.compile(r"\bstand(s|ing)?\b|\bon (his|her|their) own\b", re.IGNORECASE)
 
 
-def facts_in_passing(topic: Topic, text: str, known: Mapping[str, Any], skip: Optional[str] = None) -> Dict[str, Any]:
+def facts_in_passing(topic: Subject, text: str, known: Mapping[str, Any], skip: Optional[str] = None) -> Dict[str, Any]:
     """Answers to other questions that a message states clearly ("born 6 weeks early", "stands for 5 seconds").
 
     Only unambiguous facts: weeks born early, and a duration in a message about standing. Ages are not
@@ -107,39 +134,49 @@ def facts_in_passing(topic: Topic, text: str, known: Mapping[str, Any], skip: Op
     return found
 
 
-def next_question(topic: Topic, answers: Mapping[str, Any], state: TriageState) -> Optional[str]:
+def next_question(topic: Subject, answers: Mapping[str, Any], state: TriageState) -> Optional[str]:
     """The first of the topic's questions that is unanswered, not skipped and still relevant."""
     for slot in topic.questions:
-        if answers.get(slot) is None and slot not in state.skipped and applicable(slot, answers):
+        if answers.get(slot) is None and slot not in state.skipped and applicable(topic, slot, answers):
             return slot
     return None
 
 
-def ask(question: Question, prefix: str = "") -> Message:
-    """The message that asks a question, with its quick replies."""
-    return Message(f"{prefix}{question.ask}", tuple(question.buttons))
+def ask(question: Question, prefix: str = "", subject: Optional[Subject] = None) -> Message:
+    """The message that asks a question, with its quick replies (plus "Just in general" for a milestone's age)."""
+    buttons = tuple(question.buttons)
+    if question.type == "months" and getattr(subject, "general_option", False):
+        buttons += (GENERAL_OPTION,)
+    return Message(f"{prefix}{question.ask}", buttons)
 
 
 def start(
-    topic: Topic, questions: Mapping[str, Question], answers: Mapping[str, Any], state: TriageState, text: str = ""
+    topic: Subject,
+    questions: Mapping[str, Question],
+    answers: Mapping[str, Any],
+    state: TriageState,
+    text: str = "",
+    not_yet: bool = False,
 ) -> Turn:
     """Begin (or switch to) a topic: acknowledge it and ask the first missing question."""
     updates = facts_in_passing(topic, text, answers)
     answers = {**answers, **updates}
     switched = state.topic is not None and state.topic != topic.id
-    new_state = TriageState(topic=topic.id, skipped=state.skipped if not switched else ())
+    new_state = TriageState(topic=topic.id, skipped=state.skipped if not switched else (), not_yet=not_yet)
     pending = next_question(topic, answers, new_state)
     if switched:
         lead = f"OK, let's look at **{topic.title.lower()}** instead."
     else:
         lead = f"I can help with **{topic.title.lower()}**."
-    if pending:
+    if pending and getattr(topic, "general_option", False):
+        lead += " I can compare with your child if you tell me a little about them."
+    elif pending:
         lead += " A few quick questions first, so my advice fits your child."
     return _finish(topic, questions, dict(answers), updates, new_state, [Message(lead)])
 
 
 def handle_reply(
-    topic: Topic,
+    topic: Subject,
     questions: Mapping[str, Question],
     slot: str,
     intent: Optional[str],
@@ -154,7 +191,7 @@ def handle_reply(
     known = {**answers}
     if intent == ASK_WHY:
         return Turn(
-            messages=(Message(question.why), ask(question, prefix="So: ")),
+            messages=(Message(question.why), ask(question, prefix="So: ", subject=topic)),
             answers=updates,
             state=state,
             next_slot=slot,
@@ -166,7 +203,7 @@ def handle_reply(
             "now, call your doctor or health visitor — or your local emergency number in an emergency. "
             "Meanwhile, I can keep helping:"
         )
-        return Turn(messages=(Message(note), ask(question)), answers=updates, state=state, next_slot=slot, human_requested=True)
+        return Turn(messages=(Message(note), ask(question, subject=topic)), answers=updates, state=state, next_slot=slot, human_requested=True)
     if intent == GOODBYE:
         return Turn(
             messages=(Message("OK, we'll stop here. Come back any time — just ask your question again."),),
@@ -174,7 +211,7 @@ def handle_reply(
             state=replace(state, stopped=True),
             next_slot=None,
         )
-    answer = interpret_answer(question.type, text or "")
+    answer = interpret_answer(question.type, text or "", question.all_clear)
     messages: List[Message] = []
     if answer.status is AnswerStatus.VALUE:
         updates[slot] = answer.value
@@ -209,7 +246,7 @@ def handle_reply(
 
 
 def _finish(
-    topic: Topic,
+    topic: Subject,
     questions: Mapping[str, Question],
     known: Dict[str, Any],
     updates: Dict[str, Any],
@@ -219,5 +256,5 @@ def _finish(
     """Ask the next missing question, or finish (next_slot None) when none is left."""
     slot = next_question(topic, known, state)
     if slot:
-        messages.append(ask(questions[slot]))
+        messages.append(ask(questions[slot], subject=topic))
     return Turn(messages=tuple(messages), answers=updates, state=state, next_slot=slot)

@@ -1,0 +1,59 @@
+"""Which subject a form turn is about: the topic asked, a milestone question, or the one already under way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Optional
+
+from bot.knowledge.documents import Question, Topic
+from bot.knowledge.milestones import MilestoneTable, find_milestone, says_not_yet
+from bot.triage.answers import AnswerStatus, interpret_answer
+from bot.triage.dialogue import Subject, TriageState
+from bot.triage.milestones import is_milestone_subject, subject_for
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The subject of this turn; `restart` when the message begins it (a new question, or a switch)."""
+
+    subject: Optional[Subject]
+    restart: bool
+    not_yet: bool = False
+
+
+def answers_question(question: Question, text: str) -> bool:
+    """Whether a message reads as a usable (or "not sure") answer to the pending question."""
+    return interpret_answer(question.type, text, question.all_clear).status in (AnswerStatus.VALUE, AnswerStatus.UNKNOWN)
+
+
+def milestone_subject(table: MilestoneTable, subject_id: str) -> Subject:
+    """Rebuild a milestone subject from its id (kept in the triage state between turns)."""
+    return subject_for(table.get(subject_id.split(":", 1)[1]))
+
+
+def resolve(
+    topics: Mapping[str, Topic],
+    table: Optional[MilestoneTable],
+    questions: Mapping[str, Question],
+    topic_slot: Optional[str],
+    state: TriageState,
+    intent: Optional[str],
+    text: str,
+    requested: Optional[str],
+) -> Resolved:
+    """Decide what the form talks about this turn.
+
+    A milestone question starts a milestone subject, unless it is really the answer to the pending question
+    ("yes, she sits" to "Can your child sit?"). A topic question starts (or switches to) that topic. Otherwise
+    the subject under way continues.
+    """
+    pending = questions.get(requested) if requested else None
+    if table and intent == table.intent and not (pending and answers_question(pending, text)):
+        return Resolved(subject_for(find_milestone(table, text)), restart=True, not_yet=says_not_yet(text))
+    by_intent = next((t for t in topics.values() if t.intent == intent), None)
+    if by_intent is None and table and is_milestone_subject(state.topic):
+        return Resolved(milestone_subject(table, str(state.topic)), restart=requested is None, not_yet=state.not_yet)
+    topic = by_intent or topics.get(topic_slot or "") or topics.get(state.topic or "")
+    if topic is None:
+        return Resolved(None, restart=False)
+    return Resolved(topic, restart=requested is None or state.topic != topic.id)
