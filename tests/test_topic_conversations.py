@@ -10,9 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator, List, Optional, Tuple
 
+import httpx
 import pytest
 
-from tests.servers import MODEL, Chat, Services
+from bot.knowledge.validate import load_knowledge
+from bot.settings import PROJECT_ROOT
+from tests.servers import MODEL, TOKEN, Chat, Services
 
 pytestmark = pytest.mark.skipif(not MODEL.exists(), reason="no trained model: run `make train` (make test does)")
 
@@ -26,6 +29,7 @@ class Conversation:
     opening: str
     replies: Tuple[Tuple[str, str], ...]
     says: Tuple[str, ...] = ()
+    milestone: bool = False  # a milestone question (intent ask_milestone) rather than a topic question
 
     @property
     def id(self) -> str:
@@ -93,13 +97,13 @@ CONVERSATIONS = [
                  (("age_months", "20 months"), ("weeks_early", "no"), ("toe_walking_one_side", URGENT_MESSAGE))),
     # milestones: in general (no referral), then tailored by (corrected) age
     Conversation("late_walking", None, "when do babies usually walk?",
-                 (("age_months", "Just in general"),), ("8.2 and 17.6 months", "Where sources differ")),
+                 (("age_months", "Just in general"),), ("8.2 and 17.6 months", "Where sources differ"), milestone=True),
     Conversation("standing_alone", "none", "is it normal that my 10 month old doesn't pull up yet?",
-                 (("weeks_early", "no"),), ("within the usual range",)),
+                 (("weeks_early", "no"),), ("within the usual range",), milestone=True),
     Conversation("not_crawling", "provider", "my 10 month old can't sit on her own yet, is that normal?",
-                 (("weeks_early", "No, born on time"),), ("please ask a provider",)),
+                 (("weeks_early", "No, born on time"),), ("please ask a provider",), milestone=True),
     Conversation("not_crawling", "none", "my 10 month old can't sit on her own yet, is that normal?",
-                 (("weeks_early", "8 weeks early"),), ("corrected age of **8 months**",)),
+                 (("weeks_early", "8 weeks early"),), ("corrected age of **8 months**",), milestone=True),
 ]
 
 
@@ -130,3 +134,17 @@ def test_conversation(services: Services, conversation: Conversation) -> None:
     assert slots["requested_slot"] is None and "**Sources**" in text
     for phrase in conversation.says:
         assert phrase in text
+
+
+TOPICS = load_knowledge(PROJECT_ROOT / "knowledge").topics
+
+
+@pytest.mark.parametrize("topic_id", sorted(TOPICS))
+def test_topic_buttons_lead_to_their_topic(services: Services, topic_id: str) -> None:
+    """The fallback's and the milestone answer's buttons send "Tell me about <title>": it must reach that topic."""
+    topic = TOPICS[topic_id]
+    response = httpx.post(
+        f"{services.rasa_url()}/model/parse", params={"token": TOKEN}, json={"text": f"Tell me about {topic.title.lower()}"}, timeout=30
+    )
+    response.raise_for_status()
+    assert response.json()["intent"]["name"] == topic.intent
