@@ -547,7 +547,9 @@ def test_100k_message_is_fast_and_still_finds_a_flag_at_the_end(detector: RedFla
     elapsed = time.perf_counter() - start
     assert [h.flag_id for h in hits] == ["injury"]
     assert hits[0].end <= len(text)
-    assert elapsed < 1.0
+    # A guard against super-linear blow-ups (minutes), not a performance claim: typical is 0.2-0.6 s, and a
+    # loaded 2-core CI machine must not make it flaky (`make bench` measures speed).
+    assert elapsed < 5.0
 
 
 def test_patterns_with_gaps_match_as_if_spacy_took_them_whole() -> None:

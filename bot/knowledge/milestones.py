@@ -189,7 +189,7 @@ _NEGATION = re.compile(
 
 
 @lru_cache(maxsize=64)
-def _compiled(pattern: str) -> "re.Pattern[str]":
+def _compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(r"(?<![a-z])(?:" + pattern + r")(?![a-z])")
 
 

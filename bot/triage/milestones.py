@@ -146,7 +146,7 @@ def overview_lines(table: MilestoneTable, months: Optional[float]) -> List[str]:
             else:
                 lines.append(f"- **{m.name}**: by {_months(m.cdc_months or m.check_by)} for 3 in 4 babies (CDC 2022)")
         return lines
-    groups = {"done": [], "now": [], "later": []}  # type: Dict[str, List[str]]
+    groups: Dict[str, List[str]] = {"done": [], "now": [], "later": []}
     for m in ordered:
         groups[stage(m, months)].append(m.name.lower())
     labels = {"done": "Most children already manage", "now": "Many are learning around now", "later": "Still to come"}
