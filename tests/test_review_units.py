@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.knowledge.store import KnowledgeBase
 from bot.review import accounts, index, queries
 from bot.review.db import engine_for
 from bot.review.filters import FilterError, Filters, parse_filters
 from bot.review.summary import apply_event, new_summary
 from bot.review.transcript import build_turns, decisions
+from bot.web.review import milestone_of
 from tests.tools.review_data import conversation, create_events_table, write
 
 
@@ -128,3 +130,9 @@ def test_rows_committed_late_below_the_watermark_are_still_folded_in_once(tmp_pa
     assert index.sync(engine) == len(late)
     assert index.sync(engine) == 0  # re-reading the window never counts a row twice
     assert queries.conversation(engine, "b")["user_messages"] == 3 and queries.conversation(engine, "a")["user_messages"] == 3
+
+
+def test_a_milestone_answer_is_shown_with_its_milestone(kb: KnowledgeBase) -> None:
+    walks = milestone_of(kb, ["milestone_walks"])
+    assert walks is not None and walks.name == "Walking alone" and walks.sources
+    assert milestone_of(kb, ["no_alternating_crawl_by_12_months"]) is None and milestone_of(None, ["milestone_walks"]) is None

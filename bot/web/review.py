@@ -12,7 +12,7 @@ import io
 import json
 import secrets
 from functools import wraps
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, List, Optional
 from urllib.parse import quote
 
 from jinja2 import Environment
@@ -21,6 +21,8 @@ from sanic.exceptions import NotFound
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.knowledge.milestones import Milestone
+from bot.knowledge.store import KnowledgeBase
 from bot.review import accounts, audit, index, privacy, queries, work
 from bot.review.filters import REFERRALS, SORTS, FilterError, Filters, parse_filters
 from bot.review.intents import known_intents
@@ -38,6 +40,16 @@ class Refused(Exception):
     def __init__(self, status: int, title: str, message: str) -> None:
         super().__init__(message)
         self.status, self.title, self.message = status, title, message
+
+
+def milestone_of(kb: Optional[KnowledgeBase], rule_ids: List[str]) -> Optional[Milestone]:
+    """The milestone a milestone answer recorded in advice_rules ("milestone_<id>"), if any."""
+    if not kb or not kb.milestones:
+        return None
+    for rule_id in rule_ids:
+        if isinstance(rule_id, str) and rule_id.startswith("milestone_"):
+            return kb.milestones.get(rule_id[len("milestone_") :])
+    return None
 
 
 def blueprint(settings: Settings, templates: Environment, engine_of: Callable[[], Any], knowledge_of: Callable[[], Any]) -> Blueprint:
@@ -166,8 +178,12 @@ def blueprint(settings: Settings, templates: Environment, engine_of: Callable[[]
         for decision in decisions(events):
             topic = kb.topic(decision["topic"]) if kb else None
             rules = {r.id: r for r in topic.rules} if topic else {}
-            decision["rules"] = [rules.get(rule_id) or rule_id for rule_id in decision["rules"]]
             decision["sources"] = list(topic.sources) if topic else []
+            milestone = milestone_of(kb, decision["rules"])
+            if milestone:  # a milestone question: its table row and sources, not the topic's rules
+                decision["sources"] = list(milestone.sources)
+                decision["rules"] = [f"milestone question: {milestone.name.lower()} (check by {milestone.check_by:g} months)"]
+            decision["rules"] = [rules.get(rule_id) or rule_id for rule_id in decision["rules"]]
             found_decisions.append(decision)
         audit.record(engine_of(), user_of(request), "view", sender_id)
         return render(
