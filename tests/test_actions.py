@@ -127,3 +127,15 @@ async def test_general_milestone_answer_leaves_referral_unset(make_tracker: Call
     slots = slots_set(events)
     assert "referral" not in slots and slots["topic"] == "late_walking"
     assert "8.2 and 17.6 months" in "\n".join(m["text"] for m in messages)
+
+
+async def test_a_reply_classified_as_another_topic_stays_an_answer(make_tracker: Callable[..., Tracker]) -> None:
+    tracker = make_tracker(
+        slots={"topic": "standing_alone", "age_months": 14.0, "weeks_early": 0.0, "requested_slot": "pulls_to_stand",
+               "triage_state": {"topic": "late_walking"}},
+        intent="ask_standing_alone", text="yes, she stands for ages holding my fingers", active_loop="triage_form",
+    )  # fmt: skip
+    messages, events = await run(ValidateTriageForm(), tracker)
+    slots = slots_set(events)
+    assert slots["pulls_to_stand"] == "yes" and slots["topic"] == "late_walking"
+    assert slots["requested_slot"] == "stands_alone_seconds"

@@ -251,3 +251,13 @@ def test_resolve_subject(kb: KnowledgeBase, table: MilestoneTable) -> None:
     assert going.subject is not None and going.subject.id == "milestone:walks" and not going.restart
     topic = _resolve(kb, table, intent="ask_toe_walking", text="he walks on his toes", state=TriageState(topic="milestone:walks"), requested="age_months")
     assert topic.subject is not None and topic.subject.id == "toe_walking" and topic.restart
+
+
+def test_a_reply_that_sounds_like_another_topic_is_still_a_reply(kb: KnowledgeBase, table: MilestoneTable) -> None:
+    walking = TriageState(topic="late_walking")
+    reply = _resolve(kb, table, intent="ask_standing_alone", text="yes she stands for ages holding my fingers",
+                     state=walking, topic_slot="standing_alone", requested="pulls_to_stand")  # fmt: skip
+    assert reply.subject is not None and reply.subject.id == "late_walking" and not reply.restart
+    switch = _resolve(kb, table, intent="ask_bottom_scooting", text="actually I'm more worried that she shuffles on her bottom",
+                      state=walking, topic_slot="bottom_scooting", requested="age_months")  # fmt: skip
+    assert switch.subject is not None and switch.subject.id == "bottom_scooting" and switch.restart

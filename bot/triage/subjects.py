@@ -43,17 +43,21 @@ def resolve(
 ) -> Resolved:
     """Decide what the form talks about this turn.
 
-    A milestone question starts a milestone subject, unless it is really the answer to the pending question
-    ("yes, she sits" to "Can your child sit?"). A topic question starts (or switches to) that topic. Otherwise
-    the subject under way continues.
+    A question about a milestone or a topic starts it (or switches to it), unless the message is really the
+    answer to the pending question: "yes, she sits" to "Can your child sit?" may read like a milestone
+    question, and "she stands for ages holding my fingers" like one about standing. Otherwise the subject
+    under way continues.
     """
     pending = questions.get(requested) if requested else None
-    if table and intent == table.intent and not (pending and answers_question(pending, text)):
+    answering = pending is not None and answers_question(pending, text)
+    if table and intent == table.intent and not answering:
         return Resolved(subject_for(find_milestone(table, text)), restart=True, not_yet=says_not_yet(text))
-    by_intent = next((t for t in topics.values() if t.intent == intent), None)
-    if by_intent is None and table and is_milestone_subject(state.topic):
+    asked = next((t for t in topics.values() if t.intent == intent), None)
+    if asked and not (answering and state.topic and state.topic != asked.id):
+        return Resolved(asked, restart=requested is None or state.topic != asked.id)
+    if table and is_milestone_subject(state.topic):
         return Resolved(milestone_subject(table, str(state.topic)), restart=requested is None, not_yet=state.not_yet)
-    topic = by_intent or topics.get(topic_slot or "") or topics.get(state.topic or "")
+    topic = topics.get(state.topic or "") or topics.get(topic_slot or "")
     if topic is None:
         return Resolved(None, restart=False)
     return Resolved(topic, restart=requested is None or state.topic != topic.id)
