@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
+import numpy as np
 from rasa.shared.nlu.training_data.message import Message
+from scipy.sparse import csr_matrix
+from sklearn.feature_extraction.text import TfidfTransformer
 
 from rasa_components.entities import MotorEntityExtractor
+from rasa_components.intent_classifier import inverse_document_frequency, weigh
 from rasa_components.red_flags import RedFlagRules
 
 
@@ -49,3 +53,11 @@ def test_confident_classifier_red_flag_is_kept() -> None:
     ranking = [{"name": "report_red_flag", "confidence": 0.93}, {"name": "inform", "confidence": 0.03}]
     [msg] = RedFlagRules({}).process([message("my baby is really not right, something is very wrong", "report_red_flag", 0.93, ranking)])
     assert msg.get("intent")["name"] == "report_red_flag"
+
+
+def test_tfidf_weights_match_scikit_learn() -> None:
+    counts = csr_matrix(np.array([[3, 0, 1, 0], [0, 2, 1, 0], [1, 1, 0, 5]], dtype=float))
+    expected = TfidfTransformer(sublinear_tf=True).fit_transform(counts).toarray()
+    ours = weigh(counts, inverse_document_frequency(counts)).toarray()
+    assert np.allclose(ours, expected)
+    assert np.allclose(np.linalg.norm(ours, axis=1), 1.0)
