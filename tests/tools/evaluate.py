@@ -1,6 +1,6 @@
 """`make eval`: NLU cross-validation (intent macro-F1; entity F1 for age and duration), table + report file.
 
-Usage: python -m tests.tools.evaluate [--folds 5] [--compare configs/baseline_default.yml]
+Usage: python -m tests.tools.evaluate [--folds 5] [--compare configs/count_logreg.yml] [--compare ...]
 Writes reports/eval/<config>/ (Rasa's reports) and reports/eval.md (the summary table).
 """
 
@@ -105,9 +105,9 @@ def main(argv: List[str] | None = None) -> int:
     """Evaluate config.yml (and optionally a baseline) and write reports/eval.md."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--compare", type=Path, default=None, help="also evaluate this config (e.g. the Rasa default)")
+    parser.add_argument("--compare", type=Path, action="append", default=[], help="also evaluate this config (repeatable)")
     args = parser.parse_args(argv)
-    configs = [PROJECT_ROOT / "config.yml"] + ([args.compare] if args.compare and str(args.compare) else [])
+    configs = [PROJECT_ROOT / "config.yml"] + [path for path in args.compare if str(path)]
     rows = {config.name: summarise(cross_validate(config, args.folds)) for config in configs}
     columns = sorted({key for row in rows.values() for key in row})
     lines = [f"# NLU cross-validation ({args.folds} folds)", "", "| config | " + " | ".join(columns) + " |"]
