@@ -144,7 +144,7 @@ def test_topic_buttons_lead_to_their_topic(services: Services, topic_id: str) ->
     """The fallback's and the milestone answer's buttons send "Tell me about <title>": it must reach that topic."""
     topic = TOPICS[topic_id]
     response = httpx.post(
-        f"{services.rasa_url()}/model/parse", params={"token": TOKEN}, json={"text": f"Tell me about {topic.title.lower()}"}, timeout=30
+        f"{services.rasa_url}/model/parse", params={"token": TOKEN}, json={"text": f"Tell me about {topic.title.lower()}"}, timeout=30
     )
     response.raise_for_status()
     assert response.json()["intent"]["name"] == topic.intent
