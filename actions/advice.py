@@ -10,8 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.tracker_io import answers_from, knowledge_base, send
 from bot.triage.advice import compose_advice
-from bot.triage.milestones import answer_subject, is_milestone_subject
 from bot.triage.dialogue import TriageState
+from bot.triage.milestones import answer_subject, is_milestone_subject
 
 
 class ActionGiveAdvice(Action):
