@@ -144,6 +144,11 @@ class Topic:
         return next((s for s in self.sections if s.key == key), None)
 
     @property
+    def general_option(self) -> bool:
+        """A topic is about one child: its age question offers no "Just in general" reply."""
+        return False
+
+    @property
     def uses_age(self) -> bool:
         """Whether any rule depends on the child's (corrected) age, so being born early can change the advice."""
         return any(c.slot == "corrected_age_months" for rule in self.rules for c in rule.conditions)

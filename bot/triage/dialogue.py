@@ -42,6 +42,9 @@ class Subject(Protocol):
     @property
     def uses_age(self) -> bool: ...  # noqa: D102
 
+    @property
+    def general_option(self) -> bool: ...  # noqa: D102 - "Just in general" offered when asking the age
+
 
 @dataclass(frozen=True)
 class TriageState:
@@ -145,7 +148,7 @@ def next_question(topic: Subject, answers: Mapping[str, Any], state: TriageState
 def ask(question: Question, prefix: str = "", subject: Optional[Subject] = None) -> Message:
     """The message that asks a question, with its quick replies (plus "Just in general" for a milestone's age)."""
     buttons = tuple(question.buttons)
-    if question.type == "months" and getattr(subject, "general_option", False):
+    if question.type == "months" and subject is not None and subject.general_option:
         buttons += (GENERAL_OPTION,)
     return Message(f"{prefix}{question.ask}", buttons)
 
@@ -168,7 +171,7 @@ def start(
         lead = f"OK, let's look at **{topic.title.lower()}** instead."
     else:
         lead = f"I can help with **{topic.title.lower()}**."
-    if pending and getattr(topic, "general_option", False):
+    if pending and topic.general_option:
         lead += " I can compare with your child if you tell me a little about them."
     elif pending:
         lead += " A few quick questions first, so my advice fits your child."

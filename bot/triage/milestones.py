@@ -24,11 +24,6 @@ class MilestoneSubject:
     uses_age: bool = True
     general_option: bool = True
 
-    @property
-    def milestone_id(self) -> str:
-        """The milestone's id, or 'overview' for a question about milestones in general."""
-        return self.id[len(SUBJECT_PREFIX) :]
-
 
 def subject_for(milestone: Optional[Milestone]) -> MilestoneSubject:
     """The question plan for a milestone (None: milestones in general, e.g. 'what should a 9 month old do?')."""
@@ -40,6 +35,11 @@ def subject_for(milestone: Optional[Milestone]) -> MilestoneSubject:
 def is_milestone_subject(subject_id: Optional[str]) -> bool:
     """Whether a triage subject id is a milestone question rather than a topic."""
     return bool(subject_id) and str(subject_id).startswith(SUBJECT_PREFIX)
+
+
+def milestone_id_of(subject_id: str) -> str:
+    """The milestone id in a milestone subject id ('overview' for milestones in general)."""
+    return subject_id[len(SUBJECT_PREFIX) :]
 
 
 @dataclass(frozen=True)
@@ -223,7 +223,7 @@ def answer_subject(
     previous_referral: Optional[str] = None,
 ) -> MilestoneAnswer:
     """The answer once a milestone subject's questions are done (subject_id as kept in the triage state)."""
-    milestone = table.get(subject_id[len(SUBJECT_PREFIX) :])
+    milestone = table.get(milestone_id_of(subject_id))
     return compose_milestone_answer(
         table,
         milestone,

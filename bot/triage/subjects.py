@@ -9,7 +9,7 @@ from bot.knowledge.documents import Question, Topic
 from bot.knowledge.milestones import MilestoneTable, find_milestone, says_not_yet
 from bot.triage.answers import AnswerStatus, interpret_answer
 from bot.triage.dialogue import Subject, TriageState
-from bot.triage.milestones import is_milestone_subject, subject_for
+from bot.triage.milestones import is_milestone_subject, milestone_id_of, subject_for
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ def answers_question(question: Question, text: str) -> bool:
 
 def milestone_subject(table: MilestoneTable, subject_id: str) -> Subject:
     """Rebuild a milestone subject from its id (kept in the triage state between turns)."""
-    return subject_for(table.get(subject_id.split(":", 1)[1]))
+    return subject_for(table.get(milestone_id_of(subject_id)))
 
 
 def resolve(
