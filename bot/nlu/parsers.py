@@ -8,6 +8,19 @@ Span convention (shared with the NLU training data): a span covers the number an
 unit words only ("12 month" in "my 12 month old"); hedges such as "about" and the word
 "old" stay outside. Weeks-early spans include the word that makes them so ("6 weeks
 early", "born at 34 weeks").
+
+Roles (``EntityMatch.role``): an age is the child's current age unless its context says otherwise.
+``"past"`` marks a past moment ("crawled at 7 months", "since 9 months", "when he was 4 months",
+"at his 6 week check", "her 2 month jabs": a visit named by an age is a moment, not the current
+age), ``"reference"`` a norm or future moment ("should she walk by 12 months?"), and
+``"corrected"`` a corrected age ("6 months corrected"). ``parse_age_months`` reads only ages
+without a role.
+
+Bare numbers as ages: a bare 1-4 (digits or words, "and a half" allowed) after "nearly",
+"almost", "turning", "turned", "turns", "just over", "over", "going on" or "will be" reads as
+years ("nearly 2" is 24 months), since nobody writes "nearly 2" for two months. Any other bare
+number is not an age here ("she's 10"); ``parse_bare_number`` reads it and an answer to
+"how old?" takes it as months.
 """
 
 import re
@@ -22,6 +35,7 @@ TERM_WEEKS = 40.0
 AGE = "age"
 DURATION = "duration"
 WEEKS_EARLY = "weeks_early"
+PAST, REFERENCE, CORRECTED = "past", "reference", "corrected"  # age roles
 
 
 @dataclass(frozen=True)
@@ -33,6 +47,7 @@ class EntityMatch:
     end: int
     text: str
     value: float  # months / seconds / weeks
+    role: Optional[str] = None  # ages only: None (current), "past", "reference" or "corrected"
 
 
 # --------------------------------------------------------------------------- tokens
@@ -72,6 +87,7 @@ _ONES = {
     "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
     "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
     "eighteen": 18, "nineteen": 19,
+    "ninteen": 19, "fourten": 14, "fiveteen": 15, "eightteen": 18,  # common slips
 }  # fmt: skip
 _TENS = {
     "twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50,
@@ -96,6 +112,9 @@ def _plain_number_at(toks: Sequence[_Tok], i: int) -> Optional[_Qty]:
         return None
     if t[0].isdigit():
         value, j = float(t), i + 1
+        frac = _at(toks, j + 1)
+        if _at(toks, j) == "," and len(frac) == 1 and frac.isdigit() and _adjacent(toks, j) and _adjacent(toks, j + 1):
+            value, j = float(f"{t}.{frac}"), j + 2  # "1,5 years": a decimal comma
         if _at(toks, j) == "½":
             return _Qty(value + 0.5, j + 1, _DIGIT)
         if _at(toks, j) == "1" and _at(toks, j + 1) == "/" and _at(toks, j + 2) == "2":
@@ -127,6 +146,8 @@ def _number_at(toks: Sequence[_Tok], i: int) -> Optional[_Qty]:
             return _Qty(3.0, i + 2, _VAGUE)
         if nxt == "half":
             return _Qty(0.5, i + 2, _HALF)
+        if nxt == "single":
+            return _Qty(1.0, i + 2, _ARTICLE)
         return _Qty(1.0, i + 1, _ARTICLE)
     if t == "couple":
         return _Qty(2.0, i + 2 if _at(toks, i + 1) == "of" else i + 1, _VAGUE)
@@ -161,11 +182,17 @@ def _quantity_at(toks: Sequence[_Tok], i: int) -> Optional[_Qty]:
     j = _and_a_half(toks, q.end)
     if j != q.end:
         return _Qty(q.value + 0.5, j, q.kind, and_half=True)
+    if _at(toks, q.end) == "ish" or (
+        _at(toks, q.end) == "+" and _adjacent(toks, q.end) and not _at(toks, q.end + 1)[:1].isdigit()
+    ):
+        q = q._replace(end=q.end + 1)  # "10ish", "10+ seconds"
     sep = _at(toks, q.end)
     if sep in ("-", "–", "to", "or") or (sep == "and" and _at(toks, i - 1) == "between"):
         hi = _plain_number_at(toks, q.end + 1)
         if hi is not None and hi.kind in (_DIGIT, _WORD) and hi.value > q.value:
             return _Qty((q.value + hi.value) / 2, hi.end, q.kind)
+    if q.kind == _WORD and q.value < 20 and _ONES.get(sep) == q.value + 1:
+        return _Qty(q.value + 0.5, q.end + 1, q.kind)  # "two three seconds"
     return q
 
 
@@ -253,8 +280,13 @@ def _unit_at(toks: Sequence[_Tok], i: int, compound: bool = False) -> Optional[_
         return _Unit(_YEAR, i + 1, implies_old=True)
     if t == "y" and glued:
         return _Unit(_YEAR, i + 1)
-    if t == "m" and (_at(toks, i + 1) == "old" or (compound and glued)):
-        return _Unit(_MONTH, i + 1)
+    after_digit = i > 0 and toks[i - 1].text[0].isdigit()
+    if t == "m" and (_at(toks, i + 1) == "old" or (glued and compound) or (after_digit and _clause_end_ok(toks, i + 1))):
+        return _Unit(_MONTH, i + 1)  # "14m old", "1y3m", "18m", "18 m"
+    if t == "w" and glued:
+        return _Unit(_WEEK, i + 1)  # "33w", "6w old"
+    if t == "d" and glued and compound:
+        return _Unit(_DAY, i + 1)  # "33w4d"
     if t == "s" and glued:
         return _Unit(_SECOND, i + 1)
     if t == "split" and _unit_of_word(_at(toks, i + 1)) == _SECOND:
@@ -279,9 +311,73 @@ _INTERRUPTIONS = frozenset({"wait", "on", "hang", "hold"})  # "wait a second"
 _EARLY_WORDS = frozenset("early earlier premature prematurely prem prems premmie premie preemie preterm".split())
 _LATE_WORDS = frozenset({"late", "overdue"})
 _POSSESSIVES = frozenset("her his their the my our your baby's its".split())
-_BIRTH_VERBS = frozenset({"born", "arrived", "delivered", "came", "birth"})
+_BIRTH_VERBS = frozenset("born arrived delivered came birth induced section delivery arrival labour labor".split())
+_BIRTH_PREPS = frozenset({"at", "around", "about", "@", "in", "on", "with"})  # "born with 35 weeks"
+_SUBJECTS = frozenset("she he they it i we you baby bub lo son daughter".split())
 _GESTATION_WORDS = frozenset({"gestation", "gestational", "ga", "gest"})
 _WEEKER_WORDS = frozenset({"weeker", "weekers", "wkr"})
+
+# Durations: "not even a second" is none at all.
+_NEGATIONS = frozenset({"not", "never", "without", "nor", "no"})
+_NEGATION_FILLERS = frozenset({"for", "even", "just", "only", "really", "ever"})
+_STAND_VERBS = frozenset("stand stands standing stood balance balances last lasts stay stays manage manages hold holds".split())
+
+# Unit-less ages: "nearly 2", "she'll be one next week", "6 corrected, 8 actual".
+_YEARS_CUES = frozenset({"nearly", "almost", "turning", "turned", "turns", "turn", "over", "nearing", "approaching"})
+_FUTURE_AUX = frozenset({"will", "she'll", "he'll", "they'll", "it'll", "gonna", "to", "shall", "would"})
+_CLAUSE_END_WORDS = frozenset(
+    "old now and but so yet next soon in this on tomorrow today yesterday already last corrected adjusted actual".split()
+)
+_CORRECTED_WORDS = frozenset({"corrected", "adjusted", "corr", "adj"})
+_ACTUAL_WORDS = frozenset({"actual", "chronological", "chrono", "real"})
+# "a year" is an age after these (or at a clause start); elsewhere "a day" is a rate ("tummy time a day").
+_ARTICLE_AGE_AFTER = frozenset(
+    "is was were be been turned turns turning turn now aged am are she's he's it's i'm at by since from until till before than @".split()
+)
+
+# Age roles. Hedges skipped when looking for the word that introduces an age:
+_SOFT_HEDGES = frozenset(
+    "about around roughly approximately approx nearly almost just only exactly like maybe probably least over under already ~".split()
+)
+_ROUND_WORDS = frozenset({"around", "about", "approximately", "approx", "roughly", "~"})
+_DETERMINERS = frozenset("my our his her their your a an this that the".split())
+_SINCE_WORDS = frozenset({"since", "from", "until", "till", "til", "untill"})  # a past start or end
+_WHEN_WORDS = frozenset({"when", "whenever", "once", "by", "before"})  # past, or a norm ("by 12 months")
+_AT_WORDS = frozenset({"at", "@", "with"})  # past only in a past-tense clause
+_BE_WORDS = frozenset(
+    "was were wasn't weren't is are am isn't she's he's it's they're i'm turned turns turning be gets reaches hits".split()
+)
+_EVENT_WORDS = frozenset(
+    """check checks checkup checkups jab jabs vaccine vaccines vaccination vaccinations shot shots injections
+    immunisation immunisations immunization immunizations appointment appt scan scans review visit assessment
+    booster boosters needles""".split()
+)
+_EVENT_ADJECTIVES = frozenset(
+    "well developmental development health hip routine baby wellness doctor doctors gp nurse hv".split()
+)
+_CLAUSE_BREAKS = frozenset(
+    ". ! ? ; , : ( ) and but so then because cos coz cause though although while whereas if whether that".split()
+)
+_FRONTED_WORDS = _SOFT_HEDGES | _SINCE_WORDS | _WHEN_WORDS | _AT_WORDS | {"the", "age", "of", "old", "his", "her", "their", "my"}
+_NOW_WORDS = frozenset({"still", "yet", "now", "currently", "anymore", "today"})
+_HEARSAY = frozenset("told advised informed wondering hoping thinking asking going trying reading looking curious".split())
+_QUESTION_SUBJECTS = _SUBJECTS | {"this", "that", "there"}
+_IRREGULAR_PAST = frozenset(
+    """had hadn't began stood sat took went got came said told saw made found gave fell held felt knew grew
+    spoke learnt became ran rode slept woke kept caught brought crept used""".split()
+)
+_ED_NOT_PAST = frozenset(
+    """worried concerned supposed expected scared interested tired bored bothered confused frustrated stressed
+    delayed advanced recommended considered allowed needed aged legged sided eyed tied footed handed hundred
+    naked wicked crooked ragged rugged beloved related based advised surprised pleased relieved excited
+    exhausted obsessed involved required wanted wondered asked turned hoped heard corrected adjusted""".split()
+)
+_PRESENT_AUX = frozenset(
+    "is are am i'm be been being isn't aren't has have hasn't haven't it's that's we're they're you're get gets getting feel feels seem seems look looks i've we've they've you've".split()
+)
+_ADVERBS = frozenset(
+    "only just already never not first finally even really still properly actually also ever fully recently".split()
+)
 
 
 def _word_before(toks: Sequence[_Tok], i: int) -> str:
@@ -295,6 +391,8 @@ def _word_before(toks: Sequence[_Tok], i: int) -> str:
 def _due_date_end(toks: Sequence[_Tok], j: int) -> int:
     """Index after "<her|the|...> due [date]" at j, or j when absent."""
     k = j + 1 if _at(toks, j) in _POSSESSIVES else j
+    if _at(toks, k) in _SUBJECTS and _at(toks, k + 1) in ("was", "were", "is") and _at(toks, k + 2) == "due":
+        return k + 3  # "before she was due"
     if _at(toks, k) == "due":
         return k + 2 if _at(toks, k + 1) in ("date", "day") else k + 1
     return j
@@ -343,16 +441,38 @@ class _Hit(NamedTuple):
     start_tok: int
     end_tok: int  # exclusive
     value: float
+    role: Optional[str] = None
+
+
+def _gest_weeks_at(toks: Sequence[_Tok], j: int) -> Optional[Tuple[float, int, bool]]:
+    """Gestational weeks at j: "34", "34+3", "34/40", "34w3d"; (weeks, end, written as a gestation)."""
+    q = _quantity_at(toks, j)
+    if q is None or q.kind not in (_DIGIT, _WORD):
+        return None
+    weeks, k, gestational = q.value, q.end, False
+    if _at(toks, k) == "+" and _at(toks, k + 1).isdigit() and int(_at(toks, k + 1)) <= 6:
+        weeks, k, gestational = weeks + int(_at(toks, k + 1)) / 7, k + 2, q.kind == _DIGIT
+    if _at(toks, k) == "/" and _at(toks, k + 1) == "40":
+        k, gestational = k + 2, q.kind == _DIGIT  # UK notes: "34/40"
+    unit = _unit_at(toks, k)
+    if unit is not None and unit.dim == _WEEK and not unit.implies_old:
+        k = unit.end
+        days = _plain_number_at(toks, k + 1 if _at(toks, k) in ("and", "+", ",") else k)
+        day_unit = _unit_at(toks, days.end, compound=True) if days else None
+        if days and day_unit and day_unit.dim == _DAY and days.value <= 6:
+            weeks, k = weeks + days.value / 7, day_unit.end
+        return weeks, k, True
+    return weeks, k, gestational
 
 
 def _gestation_at(toks: Sequence[_Tok], i: int) -> Optional[_Hit]:
-    """ "born at 34 weeks", "arrived at 35+2 weeks", "born at week 33" -> 40 - gestation."""
+    """ "born at 34 weeks", "arrived at 35+2 weeks", "born at week 33", "born 34/40" -> 40 - gestation."""
     if _at(toks, i) not in _BIRTH_VERBS:
         return None
     j = i + 1
-    if _at(toks, j) not in ("at", "around", "about", "@", "in"):
-        return None
-    j += 1
+    has_prep = _at(toks, j) in _BIRTH_PREPS
+    if has_prep:
+        j += 1
     while _at(toks, j) in _HEDGES and _at(toks, j) != "at":
         j += 1
     if _at(toks, j) in ("week", "wk"):
@@ -364,27 +484,16 @@ def _gestation_at(toks: Sequence[_Tok], i: int) -> Optional[_Hit]:
     q = _quantity_at(toks, j)
     if q is None or q.kind not in (_DIGIT, _WORD):
         return None
-    weeks, k = q.value, q.end
-    if _at(toks, k) == "+":
-        days = _plain_number_at(toks, k + 1)
-        if days is None:
-            return None
-        weeks, k = weeks + days.value / 7, days.end
-    unit = _unit_at(toks, k)
-    if unit is None:
-        return None
-    if unit.dim == _MONTH and 5 <= q.value <= 9:  # "born at 8 months" (of pregnancy)
+    unit = _unit_at(toks, q.end)
+    if has_prep and unit is not None and unit.dim == _MONTH and 5 <= q.value <= 9:  # "born at 8 months" (of pregnancy)
         return _Hit(WEEKS_EARLY, i, unit.end, max(0.0, (9 - q.value) * WEEKS_PER_MONTH))
-    if unit.dim != _WEEK:
+    found = _gest_weeks_at(toks, j)
+    if found is None or not found[2] or _at(toks, found[1]) in _NOT_AGE_AFTER:
         return None
-    end = unit.end
-    if _at(toks, end) == "and":
-        days = _plain_number_at(toks, end + 1)
-        day_unit = _unit_at(toks, days.end) if days else None
-        if days and day_unit and day_unit.dim == _DAY:
-            weeks, end = weeks + days.value / 7, day_unit.end
-    value = _gest_value(weeks)
-    return None if value is None else _Hit(WEEKS_EARLY, i, end, value)
+    if not has_prep and _early_marker_end(toks, found[1])[0] != found[1]:
+        return None  # "born 3 weeks early" is read by the early-marker rule
+    value = _gest_value(found[0])
+    return None if value is None else _Hit(WEEKS_EARLY, i, found[1], value)
 
 
 def _gest_value(weeks: float) -> Optional[float]:
@@ -420,6 +529,11 @@ def _weeks_early_at(toks: Sequence[_Tok], i: int) -> Optional[_Hit]:
     q = _quantity_at(toks, i)
     if q is None:
         return None
+    if q.kind == _DIGIT and 22 <= q.value <= 42 and _at(toks, q.end) in ("+", "/"):
+        found = _gest_weeks_at(toks, i)  # "33+4", "36/40": written as a gestation
+        value = _gest_value(found[0]) if found is not None and found[1] > q.end + 1 else None
+        if found is not None and value is not None:
+            return _Hit(WEEKS_EARLY, i, found[1], value)
     k = q.end + 1 if _at(toks, q.end) == "-" else q.end
     if _at(toks, k) in _WEEKER_WORDS and q.kind in (_DIGIT, _WORD):
         value = _gest_value(q.value)
@@ -452,6 +566,17 @@ def _or_more_end(toks: Sequence[_Tok], j: int, low: float) -> Tuple[int, Optiona
     return hi.end, hi.value
 
 
+def _negated_before(toks: Sequence[_Tok], i: int) -> bool:
+    """True for "not even (for) a second", "never for a second", "can't stand for a second"."""
+    k = i - 1
+    while _at(toks, k) in _NEGATION_FILLERS:
+        k -= 1
+    if _at(toks, k) in _STAND_VERBS:
+        k -= 1
+    t = _at(toks, k)
+    return t in _NEGATIONS or t.endswith("n't")
+
+
 def _duration_at(toks: Sequence[_Tok], i: int) -> Optional[_Hit]:
     """A duration such as "10 secs", "half a minute" or "a second or two"."""
     q = _quantity_at(toks, i)
@@ -473,13 +598,54 @@ def _duration_at(toks: Sequence[_Tok], i: int) -> Optional[_Hit]:
         end, hi = _or_more_end(toks, unit.end, q.value)
         if hi is not None:
             amount = (q.value + hi) / 2
+        elif amount == 1 and unit.dim in (_SECOND, _MOMENT) and end == unit.end:
+            if _negated_before(toks, i):
+                amount = 0.0  # "not even a second": not at all
+            elif _at(toks, i - 1) == "under" or (_at(toks, i - 1) == "than" and _at(toks, i - 2) == "less"):
+                amount = 0.5  # "less than a second"
     return _Hit(DURATION, i, end, amount * factor)
 
 
-def _bare_half_ok(toks: Sequence[_Tok], j: int) -> bool:
-    """ "2 and a half" with no unit counts as an age only at a clause end."""
+def _clause_end_ok(toks: Sequence[_Tok], j: int) -> bool:
+    """True when nothing, punctuation or a joining word follows a unit-less age ("she's 2 and a half, ...")."""
     nxt = _at(toks, j)
-    return not nxt or not nxt[0].isalnum() or nxt in ("old", "now", "and", "but", "so", "yet")
+    return not nxt or not nxt[0].isalnum() or nxt in _CLAUSE_END_WORDS
+
+
+def _years_cue_before(toks: Sequence[_Tok], i: int) -> bool:
+    """True after "nearly", "turned", "going on", "she'll be": a bare small number there is in years."""
+    t = _at(toks, i - 1)
+    if t in _YEARS_CUES:
+        return True
+    if t == "on":
+        return _at(toks, i - 2) == "going"
+    return t == "be" and _at(toks, i - 2) in _FUTURE_AUX
+
+
+def _bare_age_at(toks: Sequence[_Tok], i: int, q: _Qty) -> Optional[_Hit]:
+    """A unit-less age: "2 and a half", "nearly 2", "8 actual" (after "6 months corrected")."""
+    if q.kind not in (_DIGIT, _WORD):
+        return None
+    marked = _at(toks, q.end) in _CORRECTED_WORDS or _at(toks, q.end) in _ACTUAL_WORDS
+    if not marked and not _clause_end_ok(toks, q.end):
+        return None
+    if (marked or _corrected_before(toks, i)) and 0 < q.value <= 48:
+        return _Hit(AGE, i, q.end, q.value)  # "6 corrected, 8 actual", "(corrected 6)": months
+    if 1 <= q.value <= 4.5 and _years_cue_before(toks, i):
+        return _Hit(AGE, i, q.end, q.value * 12)
+    if q.and_half and q.value <= 24:
+        # "she's 2 and a half": small counts read as years, larger ones as months.
+        return _Hit(AGE, i, q.end, q.value * 12 if q.value <= 3.5 else q.value)
+    return None
+
+
+def _article_age_ok(toks: Sequence[_Tok], i: int) -> bool:
+    """ "a year" is an age at the start or after "is", "turned", "at", ...; "tummy time a day" is a rate."""
+    k = i - 1
+    while _at(toks, k) in _SOFT_HEDGES:
+        k -= 1
+    t = _at(toks, k)
+    return not t or not t[0].isalnum() or t in _ARTICLE_AGE_AFTER
 
 
 def _age_at(toks: Sequence[_Tok], i: int) -> Optional[_Hit]:
@@ -491,10 +657,8 @@ def _age_at(toks: Sequence[_Tok], i: int) -> Optional[_Hit]:
         return None
     unit = _unit_at(toks, q.end)
     if unit is None:
-        if q.and_half and q.value <= 24 and _bare_half_ok(toks, q.end):
-            # "she's 2 and a half": small counts read as years, larger ones as months.
-            return _Hit(AGE, i, q.end, q.value * 12 if q.value <= 3.5 else q.value)
-        return None
+        bare = _bare_age_at(toks, i, q)
+        return None if bare is None else bare._replace(role=_age_role(toks, bare.start_tok, bare.end_tok))
     if unit.dim not in _AGE_DIMS:
         return None
     factor = _AGE_DIMS[unit.dim]
@@ -523,7 +687,107 @@ def _age_at(toks: Sequence[_Tok], i: int) -> Optional[_Hit]:
     after = _at(toks, end)
     if after in _NOT_AGE_AFTER and not (after == "of" and _at(toks, end + 1) == "age"):
         return None
-    return _Hit(AGE, i, end, months)
+    if q.kind == _ARTICLE and end == unit.end and after != "old" and not _article_age_ok(toks, i):
+        return None  # a rate: "tummy time a day", "10 minutes a day"
+    old_noun = unit.implies_old or (after == "old" and _at(toks, i - 1) in _DETERMINERS)
+    return _Hit(AGE, i, end, months, None if old_noun else _age_role(toks, i, end))
+
+
+# --------------------------------------------------------------------------- age roles
+
+
+def _intro_at(toks: Sequence[_Tok], i: int) -> int:
+    """Index of the word that introduces the amount at i, skipping hedges and "the age of"."""
+    k = i - 1
+    while _at(toks, k) in _SOFT_HEDGES or _at(toks, k) in ("the", "age", "of"):
+        k -= 1
+    return k
+
+
+def _corrected_before(toks: Sequence[_Tok], i: int) -> bool:
+    """True for "corrected age 6 months", "adjusted age is 6 months", "corrected: 6 months"."""
+    k = i - 1
+    while _at(toks, k) in _SOFT_HEDGES or _at(toks, k) in ("age", "is", "of", ":", "=", "-", "she's", "he's", "its", "it's"):
+        k -= 1
+    if _at(toks, k) not in _CORRECTED_WORDS:
+        return False
+    prev = _at(toks, k - 1)  # "6m corrected 8m": the word marks the age before it
+    return not prev[:1].isdigit() and _unit_of_word(prev) is None and prev not in ("m", "w", "y")
+
+
+def _is_past_word(toks: Sequence[_Tok], k: int) -> bool:
+    """True when token k is a past-tense verb ("crawled", "could sit", "was"), not a present participle use."""
+    t = _at(toks, k)
+    nxt = _at(toks, k + 1)
+    if t in ("was", "were", "wasn't", "weren't"):
+        return nxt not in _HEARSAY  # "I was wondering if ..." is about now
+    if t in ("could", "couldn't", "did", "didn't"):
+        return t.startswith("did") or nxt not in _QUESTION_SUBJECTS  # "could she be ..." asks about now
+    regular = len(t) >= 5 and t.endswith("ed") and not t.endswith("eed") and t.isalpha() and t not in _ED_NOT_PAST
+    if not regular and t not in _IRREGULAR_PAST:
+        return False
+    j = k - 1
+    while _at(toks, j) in _ADVERBS:
+        j -= 1
+    return _at(toks, j) not in _PRESENT_AUX  # "has walked", "is delayed": not a past moment
+
+
+def _clause_bounds(toks: Sequence[_Tok], start: int, end: int) -> Tuple[int, int]:
+    """The clause around tokens [start, end): up to the nearest comma, "and", "but", "if", ..."""
+    a = start - 1
+    while a >= 0 and toks[a].text not in _CLAUSE_BREAKS:
+        a -= 1
+    b = end
+    while b < len(toks) and toks[b].text not in _CLAUSE_BREAKS:
+        b += 1
+    fronted = all(t.text in _FRONTED_WORDS for t in toks[a + 1 : start]) and all(
+        t.text in ("old", "of", "age") for t in toks[end:b]
+    )
+    if b < len(toks) and toks[b].text == "," and fronted:
+        b += 1  # "At 9 months, she could sit": a fronted age belongs to the clause after it
+        while b < len(toks) and toks[b].text not in _CLAUSE_BREAKS:
+            b += 1
+    return a + 1, b
+
+
+def _clause_is_past(toks: Sequence[_Tok], start: int, end: int) -> bool:
+    """True when the clause around an age tells of the past ("crawled at 7 months") and not of now."""
+    a, b = _clause_bounds(toks, start, end)
+    outside = [k for k in range(a, b) if not start <= k < end]
+    if any(toks[k].text in _NOW_WORDS for k in outside):
+        return False
+    return any(_is_past_word(toks, k) for k in outside)
+
+
+def _age_role(toks: Sequence[_Tok], i: int, end: int) -> Optional[str]:
+    """ "past", "reference" or "corrected" for the age at tokens [i, end); None for the current age."""
+    nxt = _at(toks, end + 1) if _at(toks, end) in ("(", "-") else _at(toks, end)
+    if nxt in _ACTUAL_WORDS:
+        return None
+    marks_next = _at(toks, end) == "(" and _plain_number_at(toks, end + 2) is not None  # "8 months (corrected 6)"
+    if (nxt in _CORRECTED_WORDS and not marks_next) or _corrected_before(toks, i):
+        return CORRECTED
+    if nxt in _EVENT_WORDS or (nxt in _EVENT_ADJECTIVES and _at(toks, end + 1) in _EVENT_WORDS):
+        return PAST  # "at his 6 week check", "her 2 month jabs": a visit named by an age
+    k = _intro_at(toks, i)
+    word = _at(toks, k)
+    if word in _BE_WORDS:  # "when he was 4 months", "since she's 9 months", "she is 10 months"
+        was = word in ("was", "were", "wasn't", "weren't")
+        j = k - 1 if "'" in word else k - 2  # skip the subject
+        word = _at(toks, j)
+        if word in _SINCE_WORDS:
+            return PAST
+        if word in _WHEN_WORDS:
+            return PAST if was or _clause_is_past(toks, i, end) else REFERENCE
+        return PAST if was else None
+    if word in _SINCE_WORDS:
+        return PAST
+    if word in _WHEN_WORDS:
+        return PAST if _clause_is_past(toks, i, end) else REFERENCE
+    at_start = not word or not word[0].isalnum()
+    if word in _AT_WORDS or _is_past_word(toks, k) or (at_start and _at(toks, i - 1) in _ROUND_WORDS):
+        return PAST if _clause_is_past(toks, i, end) else None  # "crawled at 7 months", "around 7 months she crawled"
+    return None
 
 
 def _hits(toks: Sequence[_Tok]) -> List[_Hit]:
@@ -551,17 +815,17 @@ def extract_entities(text: str) -> List[EntityMatch]:
     out = []
     for hit in _hits(toks):
         start, end = toks[hit.start_tok].start, toks[hit.end_tok - 1].end
-        out.append(EntityMatch(hit.entity, start, end, text[start:end], round(hit.value, 4)))
+        out.append(EntityMatch(hit.entity, start, end, text[start:end], round(hit.value, 4), hit.role))
     return out
 
 
 def _first(text: str, entity: str) -> Optional[float]:
-    """Value of the first mention of the given entity type."""
-    return next((m.value for m in extract_entities(text) if m.entity == entity), None)
+    """Value of the first mention of the given entity type (ages: the first without a role)."""
+    return next((m.value for m in extract_entities(text) if m.entity == entity and m.role is None), None)
 
 
 def parse_age_months(text: str) -> Optional[float]:
-    """The first age mentioned in text, in months."""
+    """The child's current age in months: the first age that is not past, a norm or corrected."""
     return _first(text, AGE)
 
 

@@ -7,7 +7,8 @@ from functools import lru_cache
 from typing import Optional, Tuple, Union
 
 from bot.nlu.parsers import (
-    parse_age_months,
+    AGE,
+    extract_entities,
     parse_bare_number,
     parse_duration_seconds,
     parse_early_amount,
@@ -18,6 +19,7 @@ LONG_STAND_SECONDS = 60.0  # "for ages", "a long time"
 BRIEF_STAND_SECONDS = 1.0  # "just a moment", "briefly"
 FEW_DAYS_EARLY_WEEKS = 0.5
 MAX_BARE_MONTHS = 48.0
+MAX_BARE_DECIMAL_MONTHS = 24.0  # "10.5" is an age, "38.5" a temperature
 MAX_BARE_SECONDS = 600.0
 
 
@@ -264,6 +266,12 @@ _BRIEF = (
     r"an instant",
     r"a split second",
 )
+# "She drops the second I let go": the idiom means no time at all, not one second.
+_FALLS_AT_ONCE = (
+    r"(?:the|that) (?:very )?(?:second|sec|minute|min|moment|instant) (?:that )?(?:i|we|you|she|he|they|someone|mum|mom|dad) (?:let|lets|letting) (?:go|her go|him go)",
+    r"as soon as (?:i|we|you|she|he|they|someone|mum|mom|dad) (?:let|lets) (?:go|her go|him go)",
+    r"(?:falls?|drops?|sits?|plops?|collapses?|goes down)(?: \w+){0,3} (?:straight away|right away|immediately|instantly|at once)",
+)
 _ZERO_STANDING = (
     r"holding on",
     r"holds on",
@@ -284,12 +292,20 @@ _IN_GENERAL = (
 
 
 def _months(text: str) -> Answer:
-    """Age in months: a parsed age, or a bare number up to 48 taken as months."""
-    months = parse_age_months(text)
-    if months is not None:
-        return Answer(AnswerStatus.VALUE, months)
+    """Age in months: the current age, or a bare number up to 48 taken as months.
+
+    A bare number reads as months ("10", "about 14"); a bare 1-4 reads as years only after "nearly",
+    "turning", "just turned", "over", "going on" (see bot.nlu.parsers). A reply holding only a past,
+    norm or corrected age ("she walked at 11 months", "6 months corrected") needs the current age.
+    """
+    ages = [m for m in extract_entities(text) if m.entity == AGE]
+    current = next((m.value for m in ages if m.role is None), None)
+    if current is not None:
+        return Answer(AnswerStatus.VALUE, current)
+    if ages:
+        return Answer(AnswerStatus.NEEDS_DETAIL)
     bare = parse_bare_number(text)
-    if bare is not None and 0 < bare <= MAX_BARE_MONTHS:
+    if bare is not None and 0 < bare <= MAX_BARE_MONTHS and (bare.is_integer() or bare <= MAX_BARE_DECIMAL_MONTHS):
         return Answer(AnswerStatus.VALUE, bare)
     if parse_yes_no(text) == "unsure" or _rx(_IN_GENERAL).search(_normalize(text)):
         return Answer(AnswerStatus.UNKNOWN)
@@ -329,6 +345,8 @@ def _seconds(text: str) -> Answer:
     seconds = parse_duration_seconds(text)
     if seconds is not None:
         return Answer(AnswerStatus.VALUE, seconds)
+    if _rx(_FALLS_AT_ONCE).search(s):
+        return Answer(AnswerStatus.VALUE, 0.0)
     if _rx(_LONG).search(s) and not _rx(_SHORT_VAGUE).search(s):
         return Answer(AnswerStatus.VALUE, LONG_STAND_SECONDS)
     if _rx(_SHORT_VAGUE).search(s):
