@@ -14,7 +14,15 @@ import pytest
 from bot.nlu.red_flags import RedFlagDetector, RedFlagHit, default_detector, load_definitions
 
 ROOT = Path(__file__).resolve().parents[1]
-FLAG_IDS = {"loss_of_skills", "fever_no_weight", "breathing_trouble", "seizure", "injury"}
+FLAG_IDS = {
+    "loss_of_skills",
+    "fever_no_weight",
+    "breathing_trouble",
+    "seizure",
+    "injury",
+    "very_unwell",
+    "one_sided_weakness",
+}
 
 
 @pytest.fixture(scope="module")
@@ -129,6 +137,21 @@ POSITIVES: Dict[str, List[str]] = {
         "he can't get any air in",
         "she is not getting enough air",
         "she can't get her breath",
+        # breathing that looks hard, as parents describe it
+        "her ribs suck in when she breathes",
+        "nostrils flaring",
+        "grunting with every breath",
+        "breathing really fast and can't feed",
+        "his lips look blue",
+        "pauses in her breathing",
+        "you can see the skin sucking in under his ribs",
+        "her nose flares each time she breaths",
+        "he grunts every time he breathes out",
+        "she's breathing so fast she can't even drink her bottle",
+        "Too breathless to feed",
+        "his tongue looks kind of blue",
+        "long pauses between breaths while asleep",
+        "her chest caves in with every breath",
     ],
     "seizure": [
         "I think he's fitting",
@@ -164,6 +187,23 @@ POSITIVES: Dict[str, List[str]] = {
         "my baby is floppy and won't wake up properly",
         "he's really lethargic and floppy",
         "his eyes are rolling and he's twitching",
+        # episodes described in words
+        "he goes rigid and stares and doesn't answer to his name, it keeps happening",
+        "her arms and legs jerk and she doesn't respond",
+        "she zones out and goes stiff",
+        "her eyes roll back and she twitches",
+        "shaking that won't stop when I hold him",
+        "he keeps zoning out and doesnt respond when i clap",
+        "she stares blankly into space and doesn't blink or answer",
+        "his body stiffens and then jerks",
+        "She Goes All Stiff And Her Eyes Roll Up",
+        "he's been having these staring spells",
+        "his right arm and face are twitching on one side",
+        "jerks in clusters when he wakes up",
+        "her legs jerk over and over and she's not with it",
+        "shaking and wont stop even when i cuddle him",
+        "it look like he has fit, body go stiff and shake",
+        "he has a fever and he's jerking and not responding",
     ],
     "injury": [
         "he fell down the stairs",
@@ -212,6 +252,69 @@ POSITIVES: Dict[str, List[str]] = {
         "he pulled a cup of hot tea over himself",
         "she's scalded her hand on the kettle",
         "he burnt his hand on the oven door",
+        # a leg held still and not used after a fall or a knock
+        "fell off the sofa and now won't move his leg",
+        "since she tumbled down the step she keeps her leg still and cries when I touch it",
+        "after the fall he won't put his foot down",
+        "he slipped in the bath and now refuses to put weight on that leg",
+        "she fell from the trampoline and wont stand on her left leg",
+        "Fell off the bed, now he isn't kicking his right leg",
+        "after tumbling off the slide she's holding her leg really still",
+        "she fell off the high chair and won't use her leg",
+        "he fell over in the park and now he's not walking on it",
+        "since the fall yesterday he keeps his leg bent and screams if we move it",
+    ],
+    "very_unwell": [
+        "he's very hot, floppy and hard to wake",
+        "She's burning up and so floppy, like a rag doll",
+        "my son has a fever of 39.8 and he is really drowsy",
+        "temp 40.1 and she wont wake up properly",
+        "Hes boiling hot and limp, not himself at all",
+        "she has a high temperature. She is very floppy and sleepy.",
+        "baby is hot and her skin looks mottled",
+        "fever and his legs are all blotchy and grey",
+        "my 6 week old has a temperature of 38.2",
+        "my 7 weeks baby have fever 38.5 what to do",
+        "fever in my 2 month old",
+        "my newborn feels feverish, 38 degrees",
+        "my 3 week old is 38.1 under the arm",
+        "she has a rash that doesn't fade when I press a glass on it",
+        "did the glass test and the spots didn't fade",
+        "purple spots, you can still see them through the glass",
+        "her soft spot is bulging and she's hot",
+        "his fontanelle is bulging",
+        "he's got a temp and a stiff neck",
+        "high temp and a weird high pitched cry",
+        "she's very hot and not responding to me",
+        "fever since last night n now hes really lethargic",
+        "I think he has a temperature and he's hard to wake up",
+        "fevr 39.5, flopy, keeps falling asleep on me",
+        "FEVER AND SHE IS VERY SLEEPY AND WON'T STAY AWAKE",
+        "im not sure but i think she's got a fever and she's kind of floppy?",
+        "he's roasting hot and his lips are going grey",
+        "temperature 102F, he's groggy and barely responding",
+    ],
+    "one_sided_weakness": [
+        "he suddenly stopped using one arm",
+        "one side of her face is drooping",
+        "he's suddenly dragging his leg",
+        "her mouth is droopy on one side since she woke up",
+        "his face looks droopy on the left",
+        "she has stopped using her right hand",
+        "He can't move his left arm at all",
+        "all of a sudden he won't move his right leg",
+        "my daughter suddenly cant lift her left arm",
+        "since this morning she is dragging her right foot",
+        "his left arm has gone all floppy",
+        "one side of his body went weak",
+        "I think there's some weakness on one side",
+        "new weakness in her right leg today",
+        "she's lost the use of her left hand",
+        "her smile is suddenly lopsided",
+        "Baby face drop on one side, what happen??",
+        "he hasn't moved his right arm since he woke up from his nap",
+        "Suddenly Not Using Her Left Arm",
+        "she suddently stopped moving one leg",
     ],
 }
 
@@ -375,6 +478,90 @@ NEAR_MISSES = [
     "he hasn't walked since lunch, he's been napping",
     "my baby can't move her legs much in the sling",
     "he hit his head and then fell asleep in the car as usual",
+    # issue 11: floppy alone, one-sided preferences, look-alike episodes, quiet breathing noises
+    "she's a bit floppy compared with her cousin",
+    "she's a floppy little thing when she's sleepy, is that normal?",
+    "she has always used her right hand more",
+    "he drags one leg when he crawls",
+    "she prefers her left hand for grabbing toys",
+    "his crawl is lopsided, he sort of drags one leg",
+    "she's always been a bit weaker on her left side, physio knows",
+    "he was born with a droopy eyelid",
+    "her eyelids droop when she's sleepy",
+    "he favours his right side when he rolls",
+    "she can't move her arms much in the swaddle",
+    "he won't use his left hand to eat",
+    "she keeps one hand in a fist",
+    "he startles and flings his arms out when there's a loud noise",
+    "she stares at the ceiling fan",
+    "she goes stiff when she's angry and arches her back in a tantrum",
+    "he goes stiff as a board when I try to put him in the car seat",
+    "she zones out in front of the telly and doesn't answer me",
+    "he stares at the lights and goes quiet",
+    "his legs go stiff and straight when I stand him up",
+    "she jerks awake as she falls asleep",
+    "breathing heavily after crying then settled",
+    "he snores a bit",
+    "she grunts a lot when she's doing a poo",
+    "he sucks in his tummy when he stands",
+    "she's a noisy breather when she has a cold but happy",
+    "he breathes fast when he's excited then calms down",
+    "she holds her breath underwater at swimming lessons",
+    # the past, checked and not come back; someone else's child or history
+    "he had a febrile seizure last year, the hospital checked him and it hasn't happened since",
+    "he had one febrile convulsion two years ago and none since",
+    "my nephew had seizures",
+    "seizures run in the family, should I worry?",
+    "her cousin has epilepsy and had fits as a baby",
+    "my dad had a seizure last month",
+    "her cousin stopped walking after an illness",
+    "my sister's baby was floppy",
+    "my nephew had weakness on one side after an operation",
+    "my friend's baby was very hot and sleepy after her jabs",
+    "he had a fever last week but he's fine now, a bit sleepy today",
+    "she had a fever last month and was drowsy but the GP said she's fine now",
+    # a bump or a fall, then normal play
+    "bumped her head on the table, cried for a minute and is back playing",
+    "he fell off the sofa, cried a bit and now he's running around again",
+    "she tripped on the rug but got straight back up and walked off",
+    "he bumped his knee but is walking fine",
+    # alarming words used loosely
+    "this tummy time is killing me",
+    "she's a little hot-headed",
+    "I'm having a fit over the laundry",
+    "he's not breathing down my neck anymore",
+    "she threw a fit",
+    "my heart stopped when she stood up alone",
+    "I'm choking up watching her take her first steps",
+    "his eczema flared up again",
+    "he is seizing every chance to climb the stairs",
+    "I'm burning up in this heat, is the baby ok in her vest?",
+    "he's hot and sweaty after his nap but playing happily",
+    "he's very sleepy after the long car ride in the heat",
+    # temperatures and rashes that are not the urgent kind
+    "my 6 week old's temperature is 37.2, is that normal?",
+    "how do I take my 6 week old's temperature?",
+    "my baby was born at 38 weeks and is now 6 weeks old",
+    "her birthmark doesn't fade",
+    "his soft spot bulges when he cries",
+    "the rash fades when I press it with a glass",
+    "she has a fever and isn't responding to calpol",
+    "the calpol makes him drowsy, he has a temperature",
+    "is 37.9 a fever for my 6 week old?",
+    "he has a temperature and is a bit sleepy",
+    "my 5 month old has a temperature of 38.4 and is grumpy",
+    "what is a normal temperature for a 2 month old",
+    "my baby is floppy when I pull her to sit, she had a fever last week",
+    "the doctor said she has a stiff neck from sleeping funny",
+    "he had a seizure 2 years ago and hasn't had one since",
+    "when she was a baby she had a febrile convulsion but she's 4 now",
+    "she gave me a blank stare when I said no",
+    "my son zones out when he watches peppa pig",
+    "his face goes red and he stiffens when he poos",
+    "she got her dummy stuck and her mouth drooped open, so cute",
+    "I was in a car accident years ago, can I still carry her in a sling?",
+    "i'm gasping for a coffee",
+    "she fell asleep in the car seat all floppy",
 ]
 
 
@@ -385,6 +572,56 @@ def test_near_misses_do_not_fire(detector: RedFlagDetector, text: str) -> None:
 
 def test_there_are_many_near_misses() -> None:
     assert len(NEAR_MISSES) >= 25
+
+
+# ---------------------------------------------------------------------------------------------------
+# Each emergency gets its own flag (and so its own message)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # hot + floppy / hard to wake is very_unwell, not a seizure
+        ("he's very hot, floppy and hard to wake", ["very_unwell"]),
+        ("she's burning up, really floppy and very hard to wake", ["very_unwell"]),
+        ("temp of 39.5, floppy and won't wake up", ["very_unwell"]),
+        ("he is so hot and lethargic and floppy", ["very_unwell"]),
+        ("hard to wake and floppy with a high fever", ["very_unwell"]),
+        # without a fever (or with the fever denied) floppy and hard to wake stays a seizure / collapse
+        ("he's very hard to wake and floppy", ["seizure"]),
+        ("my sister's baby is having a seizure right now", ["seizure"]),  # someone else's child, but now
+        ("she had a seizure and hasn't had a wet nappy since", ["seizure"]),
+        ("no fever, but she's floppy and hard to wake", ["seizure"]),
+        ("she doesn't have a fever but she's floppy and hard to wake", ["seizure"]),
+        # a fit with a fever is still a seizure
+        ("he has a fever and went stiff and jerking", ["seizure"]),
+        # a new one-sided weakness is its own flag, not a lost skill
+        ("he suddenly stopped using one arm", ["one_sided_weakness"]),
+        ("one side of her face is drooping", ["one_sided_weakness"]),
+        # a limb after a fall is an injury, not one-sided weakness
+        ("he fell off the sofa and now can't move his left arm", ["injury"]),
+        # floppy alone is a "see a provider soon" sign, handled elsewhere
+        ("she's a bit floppy compared with her cousin", []),
+        ("he seems a bit floppy when I hold him", []),
+    ],
+)
+def test_each_emergency_gets_its_own_flag(detector: RedFlagDetector, text: str, expected: List[str]) -> None:
+    assert flags(detector, text) == expected
+
+
+def test_every_flag_has_its_own_message() -> None:
+    definitions = {d["id"]: d for d in load_definitions()}
+    messages = [" ".join(d["message"].split()) for d in definitions.values()]
+    assert len(set(messages)) == len(messages)
+    very_unwell = definitions["very_unwell"]["message"].lower()
+    assert "floppy" in very_unwell or "floppiness" in very_unwell
+    assert "emergency" in very_unwell and "seizure" not in very_unwell
+    assert "one side" in definitions["one_sided_weakness"]["message"].lower()
+
+
+def test_new_flags_have_enough_positive_phrasings() -> None:
+    assert len(POSITIVES["very_unwell"]) >= 15
+    assert len(POSITIVES["one_sided_weakness"]) >= 15
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -593,7 +830,7 @@ def test_consecutive_gaps_add_up_and_stop_at_sentence_ends_and_negations() -> No
 # The data file and the module contract
 
 
-def test_data_file_has_the_five_urgent_flags_with_messages_and_sources() -> None:
+def test_data_file_has_the_urgent_flags_with_messages_and_sources() -> None:
     definitions = load_definitions()
     assert [d["id"] for d in definitions] == [
         "loss_of_skills",
@@ -601,6 +838,8 @@ def test_data_file_has_the_five_urgent_flags_with_messages_and_sources() -> None
         "breathing_trouble",
         "seizure",
         "injury",
+        "very_unwell",
+        "one_sided_weakness",
     ]
     for definition in definitions:
         assert definition["referral"] == "urgent"
