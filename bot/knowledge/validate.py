@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Tuple
@@ -20,6 +21,7 @@ from bot.knowledge.documents import (
     parse_topic,
 )
 from bot.knowledge.milestones import MilestoneTable, parse_milestones
+from bot.nlu.observations import ObservationCatalogue, ObservationFile, compile_detector, parse_observations
 from bot.triage.age import CORRECT_UNTIL_MONTHS
 
 DERIVED = {"corrected_age_months": "age_months"}
@@ -36,10 +38,11 @@ class Knowledge:
     red_flags: Dict[str, RedFlag]
     red_flags_default_message: str
     milestones: Optional[MilestoneTable] = None
+    observations: Optional[ObservationCatalogue] = None  # observations.yml, with its detector already compiled
 
 
 def load_knowledge(root: Path) -> Knowledge:
-    """Parse and validate knowledge/ (questions.yml, topics/*.md, red_flags.yml, milestones.yml)."""
+    """Parse and validate knowledge/ (questions.yml, topics/*.md, red_flags.yml, milestones.yml, observations.yml)."""
     questions = parse_questions(root / "questions.yml")
     topic_paths = sorted((root / "topics").glob("*.md"))
     if not topic_paths:
@@ -60,8 +63,50 @@ def load_knowledge(root: Path) -> Knowledge:
         milestones = parse_milestones(root / "milestones.yml", topics)
         if milestones.intent in intents:
             raise KnowledgeError(root / "milestones.yml", 1, f"intent '{milestones.intent}' is already used by topic '{intents[milestones.intent]}'")
+    observations = None
+    if (root / "observations.yml").exists():
+        observations = check_observations(parse_observations(root / "observations.yml"), questions, topics)
     return Knowledge(
-        questions=questions, topics=topics, red_flags=red_flags, red_flags_default_message=default_message, milestones=milestones
+        questions=questions,
+        topics=topics,
+        red_flags=red_flags,
+        red_flags_default_message=default_message,
+        milestones=milestones,
+        observations=observations,
+    )
+
+
+def check_observations(parsed: ObservationFile, questions: Dict[str, Question], topics: Dict[str, Topic]) -> ObservationCatalogue:
+    """Check observations against the questions and topics, compile their patterns; the catalogue keeps the detector."""
+    path = parsed.path
+    for entry in parsed.entries:
+        observation = entry.observation
+        what = f"observation '{observation.id}'"
+        for slot, value in observation.answers.items():
+            line = entry.lines.get(f"answers.{slot}", entry.lines["answers"])
+            if slot not in questions:
+                raise KnowledgeError(path, line, f"{what} answers unknown question '{slot}' (defined: {', '.join(questions)})")
+            qtype = questions[slot].type
+            if qtype in NUMERIC_TYPES:
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                    raise KnowledgeError(path, line, f"{what}: '{slot}' is a number ({qtype}), not {value!r}")
+            elif value not in CHOICES[qtype]:
+                raise KnowledgeError(
+                    path, line, f"{what}: '{slot}' can be {', '.join(repr(c) for c in CHOICES[qtype])} (quoted), not {value!r}"
+                )
+        for topic_id in observation.routes_to:
+            if topic_id not in topics:
+                raise KnowledgeError(path, entry.lines["routes_to"], f"{what} routes to unknown topic '{topic_id}' (defined: {', '.join(topics)})")
+    definitions = [{"id": e.observation.id, "patterns": e.patterns} for e in parsed.entries]
+    try:
+        detector = compile_detector(definitions)
+    except ValueError as error:
+        named = re.match(r"observation '([^']+)'", str(error))
+        entry = next((e for e in parsed.entries if named and e.observation.id == named.group(1)), None)
+        line = entry.lines["patterns"] if entry is not None else parsed.entries[0].line
+        raise KnowledgeError(path, line, f"invalid patterns: {error}") from error
+    return ObservationCatalogue(
+        {e.observation.id: e.observation for e in parsed.entries}, parsed.sources, definitions, detector=detector
     )
 
 

@@ -28,6 +28,13 @@ at most NEGATION_WINDOW tokens before it within the same clause (punctuation, co
 "no idea", "don't know" do not negate. Constructions that need the negation ("can't crawl anymore",
 "won't put weight on her leg", "isn't breathing properly") carry it inside the pattern itself.
 
+Past that is over (`from_definitions(..., drop_past=True)`, used for observations, not for red flags): a
+trigger is also dropped when "used to" stands before it in the same clause ("she used to keep her fist
+closed"; "she's used to ..." is the present), or "anymore", "any more", "no longer", "not now" follows it
+before the next coordinator or sentence end, or right after a "but" / comma and a short subject ("her hand
+was fisted, but not any more", "... but it isn't now"). `kind` names what the definitions are ("red flag",
+"observation") in error messages.
+
 Speed: about 0.1 ms for a typical message, and well under a second for 100,000 characters. spaCy would
 evaluate a first-token IN-list in Python at every token, so such first tokens are turned into exact
 tests on a per-token word class (see `_FirstTokenClasses`). A run of optional tokens makes spaCy keep one
@@ -68,6 +75,21 @@ CLAUSE_BREAKS = frozenset(
     }
 )  # fmt: skip
 NEGATION_WINDOW = 5  # tokens allowed between a negation cue and the trigger
+# A past that is over (only with drop_past): "used to" before a trigger, one of these after it.
+PAST_WINDOW = 12  # tokens searched on either side of a trigger, within its clause
+PAST_WORDS = frozenset({"anymore", "anymor", "nomore"})
+PAST_PAIRS = frozenset({("any", "more"), ("no", "longer"), ("not", "now"), ("not", "anymore")})
+PAST_BRIDGES = frozenset({",", "-", "--", "–", "—", "but", "though", "although"})  # before "not any more"
+# after a bridge: "..., but it isn't now", "but she doesn't any more"
+PAST_SUBJECT_AUX = frozenset(
+    {"it", "she", "he", "they", "that", "this", "is", "'s", "does", "do", "has", "have", "was", "can", "will", "really"}
+)
+# The forward search crosses a subordinate clause ("limped for a day after falling, but not any more") and stops
+# at sentence punctuation and at these coordinators.
+PAST_STOPS = frozenset({"and", "so", "then", "now", "or", "nor", "whereas", "plus", "also", "&", "+"})
+ACCUSTOMED = frozenset(
+    {"is", "'s", "are", "am", "'m", "'re", "was", "were", "get", "gets", "got", "getting", "be", "been", "being"}
+)
 GAP_STOP = (".", "!", "?", ";", "not", "never", "no", "without", "nor")
 MAX_GAP = 8
 _GAP_TOKEN: Dict[str, Any] = {"NORM": {"NOT_IN": list(GAP_STOP)}, "IS_SPACE": False, "OP": "?"}
@@ -118,6 +140,7 @@ class RedFlagDetector:
         classes: Optional[_FirstTokenClasses] = None,
         chains: Sequence[_Chain] = (),
         word_segments: Optional[Mapping[int, frozenset]] = None,
+        drop_past: bool = False,
     ) -> None:
         self._nlp = nlp
         self._matcher = matcher
@@ -128,6 +151,7 @@ class RedFlagDetector:
         self._classes = classes
         self._chains = tuple(chains)
         self._word_segments = dict(word_segments or {})
+        self._drop_past = drop_past
 
     @property
     def flag_ids(self) -> Tuple[str, ...]:
@@ -135,12 +159,18 @@ class RedFlagDetector:
         return self._flag_ids
 
     @classmethod
-    def from_definitions(cls, definitions: List[Dict[str, Any]]) -> RedFlagDetector:
-        """Compile the `red_flags` list (as loaded from YAML); invalid patterns raise ValueError."""
+    def from_definitions(
+        cls, definitions: List[Dict[str, Any]], drop_past: bool = False, kind: str = "red flag"
+    ) -> RedFlagDetector:
+        """Compile a list of definitions (id + patterns, as loaded from YAML); invalid patterns raise ValueError.
+
+        `drop_past=True` also drops a trigger about a past that is over ("used to ...", "... any more");
+        `kind` names what is defined ("red flag", "observation") in error messages.
+        """
         import spacy
         from spacy.matcher import Matcher, PhraseMatcher
 
-        flags = _check_definitions(definitions)
+        flags = _check_definitions(definitions, kind)
         nlp = spacy.blank("en")
         tokenize = nlp.tokenizer
 
@@ -152,28 +182,28 @@ class RedFlagDetector:
                     if len(attached) == 2 and attached[0].text == host:
                         return attached[1]
             if len(doc) != 1:
-                raise ValueError(f"red flag {flag_id!r}: {where} {value!r} is {len(doc)} tokens; write one token per entry")
+                raise ValueError(f"{kind} {flag_id!r}: {where} {value!r} is {len(doc)} tokens; write one token per entry")
             return doc[0]
 
         # Pass 1: spellings become lexeme norms, so every later doc (patterns and messages) sees them.
         spelled: Dict[str, Tuple[str, str]] = {}
         for flag_id, patterns in flags:
-            for canonical, variants in _spellings(flag_id, patterns).items():
+            for canonical, variants in _spellings(flag_id, patterns, kind).items():
                 canon = one_token(canonical, flag_id, "spelling").norm_
                 for variant in variants:
                     token = one_token(variant, flag_id, "spelling variant")
                     previous = spelled.get(token.lower_)
                     if previous and previous[0] != canon:
                         raise ValueError(
-                            f"red flag {flag_id!r}: spelling {variant!r} -> {canon!r} conflicts with "
-                            f"{previous[0]!r} from red flag {previous[1]!r}"
+                            f"{kind} {flag_id!r}: spelling {variant!r} -> {canon!r} conflicts with "
+                            f"{previous[0]!r} from {kind} {previous[1]!r}"
                         )
                     spelled[token.lower_] = (canon, flag_id)
         for variant, (canon, _) in spelled.items():
             nlp.vocab[variant].norm_ = canon
         chained = sorted(v for v, (c, _) in spelled.items() if c in spelled and spelled[c][0] != c)
         if chained:
-            raise ValueError(f"red flag spellings: {chained[0]!r} maps to a form that is itself a variant")
+            raise ValueError(f"{kind} spellings: {chained[0]!r} maps to a form that is itself a variant")
 
         # Pass 2: phrases and token patterns (each token pattern is validated on its own, so an error
         # names it; they are added to the real matcher afterwards, with first-token classes).
@@ -186,8 +216,8 @@ class RedFlagDetector:
         roles: Dict[int, _Role] = {}
         groups: List[Tuple[str, ...]] = []
         for index, (flag_id, patterns) in enumerate(flags):
-            words = _word_lists(flag_id, patterns, lambda v, f=flag_id: one_token(v, f, "word").norm_)
-            compile_ctx = _Compiler(flag_id, words, lambda v, w, f=flag_id: one_token(v, f, w).norm_)
+            words = _word_lists(flag_id, patterns, lambda v, f=flag_id: one_token(v, f, "word").norm_, kind)
+            compile_ctx = _Compiler(flag_id, words, lambda v, w, f=flag_id: one_token(v, f, w).norm_, kind)
             if "all_of" in patterns:
                 named = {str(name): group for name, group in patterns["all_of"].items()}
             else:
@@ -208,7 +238,7 @@ class RedFlagDetector:
                         checker.add(key, [pattern])
                     except Exception as error:  # spaCy raises several types for bad patterns
                         raise ValueError(
-                            f"red flag {flag_id!r}: {label}.tokens[{number}] is not a valid spaCy pattern: {error}"
+                            f"{kind} {flag_id!r}: {label}.tokens[{number}] is not a valid spaCy pattern: {error}"
                         ) from error
                     parts = _split_gaps(pattern)
                     if parts is None:
@@ -232,7 +262,7 @@ class RedFlagDetector:
         matcher = Matcher(nlp.vocab)
         for key, pattern in classes.patterns if classes else compiled:
             matcher.add(key, [pattern])
-        return cls(nlp, matcher, phrase_matcher, [f for f, _ in flags], groups, roles, classes, chains, word_segments)
+        return cls(nlp, matcher, phrase_matcher, [f for f, _ in flags], groups, roles, classes, chains, word_segments, drop_past)
 
     def detect(self, text: str) -> List[RedFlagHit]:
         """Red flags in `text`: at most one hit per flag id, ordered by where they start."""
@@ -274,6 +304,8 @@ class RedFlagDetector:
             if spans is not None and spans.overlaps(start, end):
                 continue
             if _is_negated(doc, start):
+                continue
+            if self._drop_past and _is_past_over(doc, start, end):
                 continue
             found[slot] = (start, end)
         hits = []
@@ -386,11 +418,11 @@ class _FirstTokenClasses:
 class _Compiler:
     """Expand one flag's YAML token patterns (GAP, @words, NORM normalisation) into spaCy patterns."""
 
-    def __init__(self, flag_id: str, words: Dict[str, List[str]], norm: Any) -> None:
-        self.flag_id, self.words, self.norm = flag_id, words, norm
+    def __init__(self, flag_id: str, words: Dict[str, List[str]], norm: Any, kind: str = "red flag") -> None:
+        self.flag_id, self.words, self.norm, self.kind = flag_id, words, norm, kind
 
     def fail(self, where: str, message: str) -> ValueError:
-        return ValueError(f"red flag {self.flag_id!r}: {where}: {message}")
+        return ValueError(f"{self.kind} {self.flag_id!r}: {where}: {message}")
 
     def pattern(self, raw: Any, where: str) -> List[Dict[str, Any]]:
         if not isinstance(raw, list) or not raw:
@@ -567,96 +599,96 @@ def _join_chains(
     return sorted(out, key=lambda m: (m[0], m[1], m[2].flag, m[2].group or ""))
 
 
-def _check_definitions(definitions: Any) -> List[Tuple[str, Dict[str, Any]]]:
+def _check_definitions(definitions: Any, kind: str = "red flag") -> List[Tuple[str, Dict[str, Any]]]:
     """Check the shape of the definitions; return (flag id, patterns) pairs."""
     if not isinstance(definitions, list) or not definitions:
-        raise ValueError("red flag definitions must be a non-empty list")
+        raise ValueError(f"{kind} definitions must be a non-empty list")
     flags: List[Tuple[str, Dict[str, Any]]] = []
     seen = set()
     for number, item in enumerate(definitions, start=1):
         if not isinstance(item, dict):
-            raise ValueError(f"red flag #{number} must be a mapping")
+            raise ValueError(f"{kind} #{number} must be a mapping")
         flag_id = item.get("id")
         if not isinstance(flag_id, str) or not flag_id.strip():
-            raise ValueError(f"red flag #{number} has no id")
+            raise ValueError(f"{kind} #{number} has no id")
         if flag_id in seen:
-            raise ValueError(f"red flag {flag_id!r} is defined twice")
+            raise ValueError(f"{kind} {flag_id!r} is defined twice")
         seen.add(flag_id)
         patterns = item.get("patterns")
         if not isinstance(patterns, dict) or not patterns:
-            raise ValueError(f"red flag {flag_id!r}: patterns are missing or empty")
+            raise ValueError(f"{kind} {flag_id!r}: patterns are missing or empty")
         unknown = sorted(str(k) for k in patterns if k not in PATTERN_KEYS)
         if unknown:
             raise ValueError(
-                f"red flag {flag_id!r}: unknown pattern keys {', '.join(unknown)} (allowed: {', '.join(PATTERN_KEYS)})"
+                f"{kind} {flag_id!r}: unknown pattern keys {', '.join(unknown)} (allowed: {', '.join(PATTERN_KEYS)})"
             )
         own = [k for k in GROUP_KEYS if k in patterns]
         if "all_of" in patterns:
             if own:
-                raise ValueError(f"red flag {flag_id!r}: use either all_of or phrases/tokens, not both")
+                raise ValueError(f"{kind} {flag_id!r}: use either all_of or phrases/tokens, not both")
             all_of = patterns["all_of"]
             if not isinstance(all_of, dict) or len(all_of) < 2:
-                raise ValueError(f"red flag {flag_id!r}: all_of needs at least two named groups")
+                raise ValueError(f"{kind} {flag_id!r}: all_of needs at least two named groups")
             for name, group in all_of.items():
-                _check_group(flag_id, f"all_of.{name}", group)
+                _check_group(flag_id, f"all_of.{name}", group, kind)
         else:
-            _check_group(flag_id, "patterns", {k: patterns[k] for k in own})
+            _check_group(flag_id, "patterns", {k: patterns[k] for k in own}, kind)
         if "exclude" in patterns:
-            _check_group(flag_id, "exclude", patterns["exclude"])
+            _check_group(flag_id, "exclude", patterns["exclude"], kind)
         flags.append((flag_id, patterns))
     return flags
 
 
-def _check_group(flag_id: str, label: str, group: Any) -> None:
+def _check_group(flag_id: str, label: str, group: Any, kind: str = "red flag") -> None:
     if not isinstance(group, dict):
-        raise ValueError(f"red flag {flag_id!r}: {label} must be a mapping with phrases and/or tokens")
+        raise ValueError(f"{kind} {flag_id!r}: {label} must be a mapping with phrases and/or tokens")
     unknown = sorted(str(k) for k in group if k not in GROUP_KEYS)
     if unknown:
-        raise ValueError(f"red flag {flag_id!r}: unknown pattern keys in {label}: {', '.join(unknown)}")
+        raise ValueError(f"{kind} {flag_id!r}: unknown pattern keys in {label}: {', '.join(unknown)}")
     phrases, tokens = group.get("phrases") or [], group.get("tokens") or []
     if not isinstance(phrases, list) or not isinstance(tokens, list):
-        raise ValueError(f"red flag {flag_id!r}: {label} phrases and tokens must be lists")
+        raise ValueError(f"{kind} {flag_id!r}: {label} phrases and tokens must be lists")
     if not phrases and not tokens:
-        raise ValueError(f"red flag {flag_id!r}: {label} has no phrases or tokens (empty patterns)")
+        raise ValueError(f"{kind} {flag_id!r}: {label} has no phrases or tokens (empty patterns)")
     for phrase in phrases:
         if not isinstance(phrase, str) or not phrase.strip():
-            raise ValueError(f"red flag {flag_id!r}: {label} phrase {phrase!r} must be a non-empty string")
+            raise ValueError(f"{kind} {flag_id!r}: {label} phrase {phrase!r} must be a non-empty string")
 
 
-def _spellings(flag_id: str, patterns: Dict[str, Any]) -> Dict[str, List[str]]:
+def _spellings(flag_id: str, patterns: Dict[str, Any], kind: str = "red flag") -> Dict[str, List[str]]:
     raw = patterns.get("spellings") or {}
     if not isinstance(raw, dict):
-        raise ValueError(f"red flag {flag_id!r}: spellings must map a canonical form to a list of variants")
+        raise ValueError(f"{kind} {flag_id!r}: spellings must map a canonical form to a list of variants")
     for canonical, variants in raw.items():
         if not isinstance(canonical, str) or not isinstance(variants, list) or not variants:
-            raise ValueError(f"red flag {flag_id!r}: spelling {canonical!r} needs a non-empty list of variants")
+            raise ValueError(f"{kind} {flag_id!r}: spelling {canonical!r} needs a non-empty list of variants")
         if not all(isinstance(v, str) and v for v in variants):
-            raise ValueError(f"red flag {flag_id!r}: spelling variants of {canonical!r} must be strings")
+            raise ValueError(f"{kind} {flag_id!r}: spelling variants of {canonical!r} must be strings")
     return raw
 
 
-def _word_lists(flag_id: str, patterns: Dict[str, Any], norm: Any) -> Dict[str, List[str]]:
+def _word_lists(flag_id: str, patterns: Dict[str, Any], norm: Any, kind: str = "red flag") -> Dict[str, List[str]]:
     """Resolve the flag's named word lists; an entry "@other" splices in another list."""
     raw = patterns.get("words") or {}
     if not isinstance(raw, dict):
-        raise ValueError(f"red flag {flag_id!r}: words must map a name to a list of words")
+        raise ValueError(f"{kind} {flag_id!r}: words must map a name to a list of words")
     words: Dict[str, List[str]] = {}
 
     def resolve(name: str, trail: Tuple[str, ...]) -> List[str]:
         if name in words:
             return words[name]
         if name not in raw:
-            raise ValueError(f"red flag {flag_id!r}: word list {trail[-1]!r} refers to unknown list '@{name}'")
+            raise ValueError(f"{kind} {flag_id!r}: word list {trail[-1]!r} refers to unknown list '@{name}'")
         if name in trail:
-            raise ValueError(f"red flag {flag_id!r}: word list '@{name}' refers to itself")
+            raise ValueError(f"{kind} {flag_id!r}: word list '@{name}' refers to itself")
         items = raw[name]
         if not isinstance(items, list) or not items:
-            raise ValueError(f"red flag {flag_id!r}: word list {name!r} must be a non-empty list")
+            raise ValueError(f"{kind} {flag_id!r}: word list {name!r} must be a non-empty list")
         out = set()
         for item in items:
             if not isinstance(item, str) or not item:
                 hint = " (quote YAML words such as no, on, off, yes)" if isinstance(item, bool) else ""
-                raise ValueError(f"red flag {flag_id!r}: word list {name!r} has a non-string entry {item!r}{hint}")
+                raise ValueError(f"{kind} {flag_id!r}: word list {name!r} has a non-string entry {item!r}{hint}")
             out.update(resolve(item[1:], trail + (name,)) if item.startswith("@") else [norm(item)])
         words[name] = sorted(out)
         return words[name]
@@ -689,6 +721,57 @@ def _is_negated(doc: Doc, start: int) -> bool:
         index -= 1
         steps += 1
     return False
+
+
+def _is_past_over(doc: Doc, start: int, end: int) -> bool:
+    """True when the trigger tokens [start, end) describe a past that is over, within the same clause.
+
+    "used to" before it in its clause ("she used to keep her fist closed"; not "is used to"), or "anymore",
+    "any more", "no longer", "not now" after it, up to a coordinator or sentence punctuation, or right after a
+    "but" / comma and a short subject ("her hand was fisted, but not any more"; "... but it isn't now").
+    """
+    index = start - 1
+    while index >= 0 and start - index <= PAST_WINDOW:
+        token = doc[index]
+        norm = token.norm_
+        if token.is_punct or token.is_space or norm in CLAUSE_BREAKS:
+            break
+        if norm == "to" and index > 0 and doc[index - 1].norm_ == "used":
+            before = doc[index - 2].norm_ if index > 1 else ""
+            if before not in ACCUSTOMED:  # "she's used to standing at the sofa" is the present
+                return True
+        index -= 1
+    index, length = end, len(doc)
+    while index < length and index - end <= PAST_WINDOW:
+        if _past_marker_at(doc, index):
+            return True
+        token = doc[index]
+        norm = token.norm_
+        if norm in PAST_BRIDGES:  # ", but not any more", "but she doesn't now" still speak of the trigger
+            while index + 1 < length and doc[index + 1].norm_ in PAST_BRIDGES:
+                index += 1
+            skipped = 0
+            while skipped < 3 and index + 1 < length and doc[index + 1].norm_ in PAST_SUBJECT_AUX:
+                index, skipped = index + 1, skipped + 1
+            return _past_marker_at(doc, index + 1)
+        if token.is_punct or token.is_space or norm in PAST_STOPS:
+            return False
+        index += 1
+    return False
+
+
+def _past_marker_at(doc: Doc, index: int) -> bool:
+    """Does "anymore", "any more", "no longer", "not now" or "not any more" start at token `index`?"""
+    length = len(doc)
+    if index >= length:
+        return False
+    first = doc[index].norm_
+    if first in PAST_WORDS:
+        return True
+    second = doc[index + 1].norm_ if index + 1 < length else ""
+    if (first, second) in PAST_PAIRS:
+        return True
+    return first == "not" and index + 2 < length and (second, doc[index + 2].norm_) in PAST_PAIRS
 
 
 def _hit(flag_id: str, text: str, doc: Doc, start: int, end: int) -> RedFlagHit:
