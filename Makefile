@@ -15,7 +15,7 @@ MODEL := models/caregiver.tar.gz
 RASA_INPUTS := config.yml $(wildcard domain/*.yml) $(shell find data -name '*.yml' 2>/dev/null) \
 	$(filter-out rasa_components/webchat.py rasa_components/telegram.py rasa_components/whatsapp.py rasa_components/messaging.py rasa_components/tracker_store.py,$(wildcard rasa_components/*.py)) $(wildcard bot/nlu/*.py)
 
-.PHONY: install browser knowledge train run test validate eval bench bench-review lint lock clean
+.PHONY: install browser knowledge train run test validate eval eval-conversations bench bench-review lint lock clean
 
 install: $(VENV)/.installed
 
@@ -69,6 +69,12 @@ eval: train
 
 bench: train
 	$(PY) -m tests.tools.benchmark
+
+# How well the assistant understands parents (answers in their own words, facts in passing, corrections,
+# emergencies, near misses), measured against the real servers: reports/conversations.md. Exits 0; add
+# EVAL_CONVERSATIONS_ARGS=--gate to fail on an urgent miss or a question asked after the parent had told.
+eval-conversations: train
+	$(PY) -m tests.tools.eval_conversations $(EVAL_CONVERSATIONS_ARGS)
 
 lock: install
 	$(PY) -m pip freeze --exclude-editable 2>/dev/null | grep -v "^-e" > requirements.lock

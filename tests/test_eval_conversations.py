@@ -1,0 +1,101 @@
+"""The conversation evaluation (tests/tools/eval_conversations.py): its labelled sets are well formed, and, against
+the real servers, every emergency is recognised and no question is asked after the parent has already told.
+
+The other numbers (answers understood, referrals, observations...) are measured, not gated: see
+`make eval-conversations` and reports/conversations.md.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import yaml
+
+from bot.settings import PROJECT_ROOT
+from tests.servers import MODEL, TOKEN, Services
+from tests.tools import eval_conversations as ev
+
+
+@pytest.fixture(scope="module")
+def sets() -> tuple:
+    """Both labelled sets and what they are checked against."""
+    return ev.load_answers(), ev.load_dialogues(), ev.load_question_types(), ev.load_topic_questions()
+
+
+def test_labelled_sets_are_valid(sets: tuple) -> None:
+    """Unique ids, known questions, topics, kinds and observation ids, replies for every question a topic asks."""
+    answers, dialogues, question_types, topic_questions = sets
+    assert set(topic_questions) == set(ev.TOPICS)
+    assert not ev.validate_sets(answers, dialogues, question_types, topic_questions)
+
+
+def test_observation_ids_are_the_knowledge_base_ones() -> None:
+    """The contract's observation ids are those knowledge/observations.yml defines (once it exists)."""
+    path = PROJECT_ROOT / "knowledge" / "observations.yml"
+    if not path.exists():
+        pytest.skip("knowledge/observations.yml is not written yet")
+    defined = {entry["id"] for entry in yaml.safe_load(path.read_text(encoding="utf-8"))["observations"]}
+    assert set(ev.OBSERVATIONS) <= defined
+
+
+def test_labelled_sets_cover_what_issue_11_asks(sets: tuple) -> None:
+    """At least 400 answers over all 18 questions, and the required mix of kinds and dialogue classes."""
+    answers, dialogues, question_types, _ = sets
+    kinds = Counter(a["kind"] for a in answers)
+    assert len(answers) >= 400
+    assert {a["question"] for a in answers} == set(question_types)
+    assert kinds["descriptive"] >= 60 and kinds["unsure"] >= 40 and kinds["near_miss"] >= 30
+    assert sum(1 for a in answers if (a.get("expect") or {}).get("urgent")) >= 30
+    classes = Counter(c for d in dialogues for c in d["classes"])
+    assert len(dialogues) >= 80
+    assert {d["expect"].get("topic") for d in dialogues} >= set(ev.TOPICS)
+    assert classes["correction"] + classes["correction_after_advice"] >= 15
+    assert classes["facts_in_passing"] >= 20 and classes["urgent"] >= 15 and classes["near_miss"] >= 10
+    assert classes["milestone"] >= 1 and classes["descriptive"] >= 1
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected", "got", "ok"),
+    [
+        ("months", 17, 17.4, True),
+        ("months", 24, 22.9, True),  # 5 % of 24 months
+        ("months", 14, 14.8, False),  # 5 % of 14 is 0.7
+        ("months", 9, 9.6, False),  # 0.5 month
+        ("seconds", 10, 12, True),
+        ("seconds", 2, 3, True),  # 1 second
+        ("seconds", 0, 1.5, False),
+        ("weeks_early", 7, 6.5, True),
+        ("weeks_early", 4.3, 3.5, False),
+        ("yes_no_unsure", "no", "No", True),
+        ("yes_no_unsure", "no", None, False),
+    ],
+)
+def test_tolerances(kind: str, expected: object, got: object, ok: bool) -> None:
+    """Numbers are compared with the tolerance of their answer type."""
+    assert ev.value_matches(kind, expected, got) is ok
+
+
+@pytest.fixture(scope="module")
+def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
+    running = Services(tmp_path_factory.mktemp("eval-conversations"))
+    try:
+        yield running.start()
+    finally:
+        running.stop()
+
+
+@pytest.mark.skipif(not MODEL.exists(), reason="no trained model: run `make train` (make test does)")
+def test_gate_urgent_recall_and_no_reasks(services: Services, tmp_path: Path) -> None:
+    """The whole evaluation against the real servers: urgent recall 100 %, no re-ask after told."""
+    numbers, outcomes = ev.evaluate(services.rasa_url, TOKEN)
+    meta = {"started": "pytest", "target": services.rasa_url, "seconds": 0.0, "run_seconds": 0.0, "concurrency": 6}
+    md, _ = ev.write_reports(numbers, outcomes, meta, "conversations", tmp_path)
+    missed = [o.id for o in outcomes if o.urgent_expected and not o.urgent_got]
+    reasked = [f"{o.id}: {r}" for o in outcomes for r in o.reasks_after_told]
+    errors = [f"{o.id}: {o.error}" for o in outcomes if o.error]
+    assert not errors, errors
+    assert numbers["urgent_recall"]["passed"] == numbers["urgent_recall"]["total"], f"emergencies missed: {missed} (see {md})"
+    assert numbers["reasks_after_told"] == 0, f"asked after told: {reasked} (see {md})"
