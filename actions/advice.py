@@ -8,14 +8,12 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.tracker_io import answers_from, knowledge_base, send
-from bot.triage.advice import compose_advice
+from actions.tracker_io import advise_now, send
 from bot.triage.dialogue import TriageState
-from bot.triage.milestones import answer_subject, is_milestone_subject
 
 
 class ActionGiveAdvice(Action):
-    """Composes the advice (bot.triage.advice) and records the referral level and the rules behind it."""
+    """Composes the advice (bot.triage.respond) and records the referral level and the rules behind it."""
 
     def name(self) -> str:
         """Action name used in rules."""
@@ -25,31 +23,19 @@ class ActionGiveAdvice(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
         """Give the advice, or close politely when the caregiver stopped the questions."""
-        kb = knowledge_base()
         state = TriageState.from_dict(tracker.get_slot("triage_state"))
         reset = SlotSet("triage_state", TriageState().to_dict())
         if state.stopped:  # the caregiver ended the questions; the goodbye was already said
             return [reset]
-        if kb.milestones and is_milestone_subject(state.topic):
-            answer = answer_subject(
-                kb.milestones,
-                {t.id: t.title for t in kb.topics.values()},
-                str(state.topic),
-                answers_from(tracker, kb),
-                not_yet=state.not_yet,
-                previous_referral=tracker.get_slot("referral"),
-            )
-            send(dispatcher, answer.messages)
-            events: List[EventType] = [SlotSet("advice_rules", [f"milestone_{answer.milestone_id}"]), reset]
-            if answer.topic:
-                events.append(SlotSet("topic", answer.topic))
-            if answer.referral:  # set only when a child was assessed (an age was given)
-                events.append(SlotSet("referral", answer.referral))
-            return events
-        topic = kb.topic(tracker.get_slot("topic"))
-        if topic is None:
+        subject = state.topic if state.topic else tracker.get_slot("topic")
+        outcome = advise_now(tracker, subject, not_yet=state.not_yet)
+        if outcome is None:
             dispatcher.utter_message(response="utter_default")
             return [reset]
-        advice = compose_advice(topic, answers_from(tracker, kb), previous_referral=tracker.get_slot("referral"))
-        send(dispatcher, advice.messages)
-        return [SlotSet("referral", advice.referral), SlotSet("advice_rules", list(advice.rule_ids)), reset]
+        send(dispatcher, outcome.messages)
+        events: List[EventType] = [SlotSet("advice_rules", list(outcome.rule_ids)), reset, SlotSet("advised", {"subject": subject, "not_yet": state.not_yet})]
+        if outcome.topic:
+            events.append(SlotSet("topic", outcome.topic))
+        if outcome.referral:  # a milestone answer sets it only when a child was assessed (an age was given)
+            events.append(SlotSet("referral", outcome.referral))
+        return events

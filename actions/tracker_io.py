@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, Optional
+from typing import Any, Dict, Iterable, List, Optional
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.knowledge.store import KnowledgeBase, get_knowledge_base
+from bot.nlu.observations import default_catalogue
+from bot.nlu.understand import PARSE_KEY, Understanding, understand
 from bot.triage.advice import Message
+from bot.triage.respond import Outcome, advise
 
 
 def knowledge_base() -> KnowledgeBase:
@@ -30,3 +34,46 @@ def send(dispatcher: CollectingDispatcher, messages: Iterable[Message]) -> None:
     """Send bot-core messages, with their quick replies."""
     for message in messages:
         dispatcher.utter_message(text=message.text, buttons=list(message.buttons) or None)
+
+
+def understanding_of(tracker: Tracker) -> Understanding:
+    """What the latest message says, as the NLU pipeline read it (read here only if the parse data lacks it)."""
+    heard = Understanding.from_dict(tracker.latest_message.get(PARSE_KEY))
+    return heard if heard is not None else understand(tracker.latest_message.get("text") or "")
+
+
+def observations_so_far(tracker: Tracker) -> List[str]:
+    """Observation ids recorded in this conversation."""
+    value = tracker.get_slot("observations")
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def observation_events(tracker: Tracker, heard: Understanding) -> List[EventType]:
+    """Add the message's observations to the conversation's `observations` slot (once each)."""
+    before = observations_so_far(tracker)
+    after = list(dict.fromkeys(before + list(heard.observation_ids)))
+    return [SlotSet("observations", after)] if after != before else []
+
+
+def advise_now(
+    tracker: Tracker,
+    subject_id: Optional[str],
+    not_yet: bool = False,
+    changed: Optional[str] = None,
+    answers: Optional[Dict[str, Any]] = None,
+    observed: Optional[List[str]] = None,
+) -> Optional[Outcome]:
+    """The advice for a topic or milestone subject from what the tracker knows (answers/observed override it)."""
+    kb = knowledge_base()
+    return advise(
+        subject_id,
+        kb.topics,
+        kb.questions,
+        kb.milestones,
+        default_catalogue(),
+        answers if answers is not None else answers_from(tracker, kb),
+        observed=observed if observed is not None else observations_so_far(tracker),
+        not_yet=not_yet,
+        previous_referral=tracker.get_slot("referral"),
+        changed=changed,
+    )

@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.tracker_io import answers_from, knowledge_base, latest_intent, send
+from actions.tracker_io import answers_from, knowledge_base, latest_intent, observation_events, send, understanding_of
 from bot.settings import get_settings
 from bot.triage import dialogue, subjects
 from bot.triage.dialogue import TriageState
@@ -33,15 +33,16 @@ class ValidateTriageForm(Action):
         state = TriageState.from_dict(tracker.get_slot("triage_state"))
         requested = tracker.get_slot("requested_slot")
         text = tracker.latest_message.get("text") or ""
+        heard = understanding_of(tracker)
         resolved = subjects.resolve(
-            kb.topics, kb.milestones, kb.questions, tracker.get_slot("topic"), state, latest_intent(tracker), text, requested
+            kb.topics, kb.milestones, kb.questions, tracker.get_slot("topic"), state, latest_intent(tracker), text, requested, heard
         )
         topic = resolved.subject
         answers = answers_from(tracker, kb)
         if topic is None:  # nothing to ask about: end the form quietly, the advice action explains
             return [SlotSet("requested_slot", None)]
         if resolved.restart:
-            turn = dialogue.start(topic, kb.questions, answers, state, text, not_yet=resolved.not_yet)
+            turn = dialogue.start(topic, kb.questions, answers, state, text, not_yet=resolved.not_yet, understanding=heard)
         else:
             turn = dialogue.handle_reply(
                 topic,
@@ -52,9 +53,11 @@ class ValidateTriageForm(Action):
                 answers,
                 state,
                 max_reasks=get_settings().max_reasks,
+                understanding=heard,
             )
         send(dispatcher, turn.messages)
         events: List[EventType] = [SlotSet(slot, value) for slot, value in turn.answers.items()]
+        events += observation_events(tracker, heard)
         events += [SlotSet("triage_state", turn.state.to_dict()), SlotSet("requested_slot", turn.next_slot)]
         if topic.id in kb.topics and tracker.get_slot("topic") != topic.id:  # a milestone's topic is set with its answer
             events.append(SlotSet("topic", topic.id))

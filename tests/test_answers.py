@@ -184,7 +184,9 @@ NUMBER_ANSWER_CASES: List[Tuple[str, str, AnswerStatus, Union[float, str, None]]
     ("months", "going on 3", VALUE, 36.0),
     ("months", "she'll be one next week", VALUE, 12.0),
     ("months", "nearly 10", VALUE, 10.0),  # a bare number above 4 stays months
-    ("months", "2", VALUE, 2.0),  # a plain bare number reads as months, as before
+    ("months", "2", NEEDS_DETAIL, 2.0),  # a bare 1-3 could be months or years: the assistant asks which
+    ("months", "she's 3", NEEDS_DETAIL, 3.0),
+    ("months", "4", VALUE, 4.0),  # from 4 on a bare number reads as months
     ("months", "15mo", VALUE, 15.0),
     ("months", "15 mos", VALUE, 15.0),
     ("months", "18m", VALUE, 18.0),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import Any, Dict, Optional
+
+import pytest
 
 from bot.knowledge.store import KnowledgeBase
 from bot.triage import dialogue
@@ -132,3 +134,62 @@ def test_durations_not_about_standing_are_ignored(kb: KnowledgeBase) -> None:
         topic, kb.questions, "pulls_to_stand", "inform", "yes, for about 5 minutes a day of tummy time", empty(kb, age_months=16, weeks_early=0), TriageState(topic="late_walking")
     )
     assert "stands_alone_seconds" not in reply.answers
+
+
+# --------------------------------------------------------------------------- answers read by what they say (issue 11)
+
+
+def reply(kb: KnowledgeBase, topic_id: str, slot: str, text: str, intent: str = "inform", **given: Any) -> dialogue.Turn:
+    return dialogue.handle_reply(kb.topic(topic_id), kb.questions, slot, intent, text, empty(kb, **given), TriageState(topic=topic_id))
+
+
+def test_a_description_answers_by_its_content(kb: KnowledgeBase) -> None:
+    turn = reply(kb, "late_walking", "uses_both_sides", "he always reaches with his left, the right hand stays tucked in a fist", age_months=15)
+    assert turn.answers["uses_both_sides"] == "no"  # "always" is not a yes here
+
+
+def test_none_standing_with_an_idiom_is_zero_seconds(kb: KnowledgeBase) -> None:
+    turn = reply(kb, "late_walking", "stands_alone_seconds", "none, she sits back down the second I let go", age_months=15)
+    assert turn.answers["stands_alone_seconds"] == 0.0
+
+
+def test_a_correction_mid_questions_replaces_the_age_and_asks_again(kb: KnowledgeBase) -> None:
+    turn = reply(kb, "late_walking", "weeks_early", "sorry, he's 17 months not 11", age_months=11)
+    assert turn.answers == {"age_months": 17.0}  # not read as "no" to "born early?"
+    assert turn.next_slot == "weeks_early"
+    assert "17 months" in turn.messages[0].text and "11 months" in turn.messages[0].text
+    assert turn.changes and turn.changes[0].slot == "age_months"
+
+
+def test_facts_in_passing_fill_every_question_they_answer(kb: KnowledgeBase) -> None:
+    text = "my 15 month old had his hips scanned at 6 weeks and they were fine, he doesn't pull up yet"
+    turn = dialogue.start(kb.topic("late_walking"), kb.questions, empty(kb), TriageState(), text=text)
+    assert turn.answers["age_months"] == 15.0 and turn.answers["hips_checked"] == "yes"
+    assert turn.answers["pulls_to_stand"] == "no"
+    assert turn.next_slot == "weeks_early"
+
+
+@pytest.mark.parametrize(
+    "text, next_slot, stopped",
+    [("can you say that again?", "uses_both_sides", False), ("skip that one", "hips_checked", False), ("forget it, different question", None, True)],
+)
+def test_repair_requests_in_the_questions(kb: KnowledgeBase, text: str, next_slot: Optional[str], stopped: bool) -> None:
+    turn = reply(kb, "late_walking", "uses_both_sides", text, age_months=15, weeks_early=0, pulls_to_stand="yes", stands_alone_seconds=5)
+    assert turn.next_slot == next_slot and turn.state.stopped is stopped
+    assert turn.answers == {}
+    if next_slot == "uses_both_sides":
+        assert kb.question("uses_both_sides").ask in turn.messages[-1].text
+
+
+def test_an_unclear_description_gets_a_narrower_question(kb: KnowledgeBase) -> None:
+    turn = reply(kb, "late_walking", "uses_both_sides", "hmm it's hard to explain, she's a funny little thing", age_months=15)
+    question = kb.question("uses_both_sides")
+    assert turn.next_slot == "uses_both_sides" and question.clarify is not None
+    assert question.clarify.text in turn.messages[0].text
+    assert [b["title"] for b in turn.messages[0].buttons] == [b["title"] for b in question.clarify.buttons]
+
+
+def test_a_fact_that_is_not_the_answer_is_kept_and_the_question_asked_again(kb: KnowledgeBase) -> None:
+    turn = reply(kb, "late_walking", "weeks_early", "she pulls herself up on the sofa all the time", age_months=14)
+    assert turn.answers == {"pulls_to_stand": "yes"} and turn.next_slot == "weeks_early"
+    assert turn.state.failures_for("weeks_early") == 0

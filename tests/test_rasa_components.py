@@ -9,9 +9,9 @@ from rasa.shared.nlu.training_data.message import Message
 from scipy.sparse import csr_matrix
 from sklearn.feature_extraction.text import TfidfTransformer
 
-from rasa_components.entities import MotorEntityExtractor
 from rasa_components.intent_classifier import inverse_document_frequency, weigh
 from rasa_components.red_flags import RedFlagRules
+from rasa_components.understanding import UnderstandingComponent
 
 
 def message(text: str, intent: str = "inform", confidence: float = 0.9, ranking: List[Dict[str, Any]] | None = None) -> Message:
@@ -21,12 +21,38 @@ def message(text: str, intent: str = "inform", confidence: float = 0.9, ranking:
     return msg
 
 
-def test_entity_extractor_adds_normalised_values() -> None:
-    extractor = MotorEntityExtractor()
-    [msg] = extractor.process([message("my 18 mo was born at 34 weeks and stands for half a minute")])
+def test_understanding_adds_normalised_entities_and_facts() -> None:
+    component = UnderstandingComponent({})
+    [msg] = component.process([message("my 18 mo was born at 34 weeks and stands for half a minute")])
     found = {(e["entity"], e["value"]) for e in msg.get("entities")}
     assert found == {("age", 18.0), ("weeks_early", 6.0), ("duration", 30.0)}
-    assert all(e["extractor"] == "MotorEntityExtractor" for e in msg.get("entities"))
+    assert all(e["extractor"] == "UnderstandingComponent" for e in msg.get("entities"))
+    facts = {f["slot"]: f["value"] for f in msg.get("understanding")["facts"]}
+    assert facts == {"age_months": 18.0, "weeks_early": 6.0, "stands_alone_seconds": 30.0}
+
+
+def test_past_age_is_not_the_current_age() -> None:
+    [msg] = UnderstandingComponent({}).process([message("my 15 month old had his hips scanned at 6 weeks and they were fine")])
+    ages = [(e["value"], e.get("role")) for e in msg.get("entities") if e["entity"] == "age"]
+    assert ages[0] == (15.0, None) and all(role == "past" for _, role in ages[1:])
+    facts = {f["slot"]: f["value"] for f in msg.get("understanding")["facts"]}
+    assert facts["age_months"] == 15.0 and facts["hips_checked"] == "yes"
+
+
+def test_correction_and_repair_become_inform() -> None:
+    component = UnderstandingComponent({})
+    [fixed] = component.process([message("sorry, he's 17 months not 11", intent="ask_late_walking")])
+    assert fixed.get("intent")["name"] == "inform" and fixed.get("understanding")["correction"]
+    [again] = component.process([message("can you say that again?", intent="nlu_fallback")])
+    assert again.get("intent")["name"] == "inform" and again.get("understanding")["repair"] == "repeat"
+
+
+def test_a_described_sign_starts_its_topic() -> None:
+    ranking = [{"name": "nlu_fallback", "confidence": 0.3}, {"name": "ask_late_walking", "confidence": 0.2}]
+    [msg] = UnderstandingComponent({}).process([message("one of her legs looks shorter when I change her", "nlu_fallback", 0.3, ranking)])
+    assert msg.get("intent")["name"] == "ask_hip_health" and msg.get("understanding")["routed"]
+    [topic] = UnderstandingComponent({}).process([message("why is my baby crawling backwards", "ask_crawling_backward")])
+    assert topic.get("intent")["name"] == "ask_crawling_backward" and not topic.get("understanding")["routed"]
 
 
 def test_red_flag_overrides_the_classifier() -> None:

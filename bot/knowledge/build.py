@@ -35,7 +35,7 @@ from bot.knowledge.models import (
 from bot.knowledge.validate import Knowledge, load_knowledge
 from bot.settings import PROJECT_ROOT, get_settings
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 
 
 def input_files(root: Path) -> List[Path]:
@@ -91,6 +91,8 @@ def write_database(knowledge: Knowledge, db_path: Path, stamp: str) -> None:
                         why=question.why,
                         buttons=list(question.buttons),
                         all_clear=question.all_clear,
+                        say_back=dict(question.say_back),
+                        clarify=dataclasses.asdict(question.clarify) if question.clarify else None,
                     )
                 )
             for topic in knowledge.topics.values():

@@ -122,6 +122,16 @@ class Question:
     buttons: Tuple[Dict[str, str], ...] = ()
     all_clear: str = "yes"  # what "no problems" / "all fine" answers: "no" for a question about warning signs
     line: int = 0
+    say_back: Dict[str, str] = field(default_factory=dict, compare=False)  # yes/no/unsure -> how the summary says it
+    clarify: Optional[Clarify] = None  # the narrower follow-up asked when a reply can't be read
+
+
+@dataclass(frozen=True)
+class Clarify:
+    """A narrower follow-up question, with quick replies that always read as an answer."""
+
+    text: str
+    buttons: Tuple[Dict[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -214,6 +224,12 @@ def parse_questions(path: Path) -> Dict[str, Question]:
         all_clear = str(spec.get("all_clear", "yes"))
         if all_clear not in ("yes", "no") or (all_clear == "no" and qtype != "yes_no_unsure"):
             raise KnowledgeError(path, spec.line_of("all_clear"), f"question '{slot}': all_clear is yes or no, for yes_no_unsure questions only")
+        say_back = spec.get("say_back") or {}
+        if not isinstance(say_back, dict) or not all(k in YES_NO_VALUES and isinstance(v, str) and v.strip() for k, v in say_back.items()):
+            raise KnowledgeError(path, spec.line_of("say_back"), f"question '{slot}': say_back maps yes / no / unsure to a phrase")
+        if say_back and qtype != "yes_no_unsure":
+            raise KnowledgeError(path, spec.line_of("say_back"), f"question '{slot}': say_back is for yes_no_unsure questions only")
+        clarify = _parse_clarify(spec.get("clarify"), path, spec.line_of("clarify"), slot)
         questions[slot] = Question(
             slot=slot,
             type=qtype,
@@ -223,8 +239,25 @@ def parse_questions(path: Path) -> Dict[str, Question]:
             buttons=buttons,
             all_clear=all_clear,
             line=line,
+            say_back={str(k): str(v).strip() for k, v in say_back.items()},
+            clarify=clarify,
         )
     return questions
+
+
+YES_NO_VALUES = ("yes", "no", "unsure")
+
+
+def _parse_clarify(raw: Any, path: Path, line: int, slot: str) -> Optional[Clarify]:
+    """A question's `clarify` block: `ask` and optional `buttons`."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or not str(raw.get("ask") or "").strip():
+        raise KnowledgeError(path, line, f"question '{slot}': clarify needs 'ask' (and optional 'buttons')")
+    buttons = raw.get("buttons") or []
+    if not isinstance(buttons, list) or not all(isinstance(b, dict) and b.get("title") and b.get("payload") for b in buttons):
+        raise KnowledgeError(path, line, f"question '{slot}': clarify buttons need a title and a payload")
+    return Clarify(text=str(raw["ask"]).strip(), buttons=tuple({"title": str(b["title"]), "payload": str(b["payload"])} for b in buttons))
 
 
 def _parse_conditions(when: Any, path: Path, line: int, rule_id: str) -> Tuple[Condition, ...]:
@@ -346,3 +379,4 @@ def parse_red_flags(path: Path) -> Tuple[Dict[str, RedFlag], str]:
             line=item.line,
         )
     return flags, default_message
+

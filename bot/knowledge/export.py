@@ -8,7 +8,7 @@ Plain YAML text: this module does not import rasa.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict
 
 import yaml
 
@@ -16,8 +16,6 @@ from bot.knowledge.validate import Knowledge
 
 HEADER = "# Generated from knowledge/ by `python -m bot.knowledge.build` (make knowledge). Do not edit.\n"
 FORM = "triage_form"
-# Answer types whose value our entity extractor can fill from any message.
-ENTITY_FOR_TYPE = {"months": "age", "weeks_early": "weeks_early"}
 SLOT_TYPE_FOR_ANSWER = {"months": "float", "weeks_early": "float", "seconds": "float", "yes_no_unsure": "text"}
 
 
@@ -37,16 +35,12 @@ def domain_data(knowledge: Knowledge) -> Dict[str, Any]:
         },
     }
     for question in knowledge.questions.values():
-        mappings: List[Dict[str, Any]] = []
-        entity = ENTITY_FOR_TYPE.get(question.type)
-        if entity:  # from any message outside the form ("my 12 month old..."), or as the answer to this question
-            conditions = [{"active_loop": None}, {"active_loop": FORM, "requested_slot": question.slot}]
-            mappings.append({"type": "from_entity", "entity": entity, "conditions": conditions})
-        mappings.append({"type": "custom"})
+        # Filled only by the actions, from the message's understanding: a fact is taken once, where the
+        # correction and the past ages are known (a Rasa entity mapping would overwrite before we could compare).
         slots[question.slot] = {
             "type": SLOT_TYPE_FOR_ANSWER[question.type],
             "influence_conversation": False,
-            "mappings": mappings,
+            "mappings": [{"type": "custom"}],
         }
     variations = [
         {"condition": [{"type": "slot", "name": "red_flag", "value": flag.id}], "text": flag.message}

@@ -34,6 +34,8 @@ class QuestionRow(Base):
     why = Column(Text, nullable=False)
     buttons = Column(JSON, nullable=False)
     all_clear = Column(String(8), nullable=False, default="yes")
+    say_back = Column(JSON, nullable=False, default=dict)
+    clarify = Column(JSON, nullable=True)
 
 
 class TopicRow(Base):

@@ -11,7 +11,7 @@ from typing import Dict, List, Optional, Tuple
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
-from bot.knowledge.documents import Condition, Question, Rule, Section, Source, Topic
+from bot.knowledge.documents import Clarify, Condition, Question, Rule, Section, Source, Topic
 from bot.knowledge.milestones import Milestone, MilestoneTable, Window
 from bot.knowledge.models import FTS_TABLE, BuildInfo, MilestoneRow, QuestionRow, SectionRow, SourceRow, TopicRow
 from bot.settings import get_settings
@@ -49,6 +49,8 @@ class KnowledgeBase:
                     why=row.why,
                     buttons=tuple(row.buttons),
                     all_clear=row.all_clear,
+                    say_back=dict(row.say_back or {}),
+                    clarify=Clarify(text=row.clarify["text"], buttons=tuple(row.clarify["buttons"])) if row.clarify else None,
                 )
                 for row in session.scalars(select(QuestionRow).order_by(QuestionRow.position))
             }

@@ -20,6 +20,9 @@ class Turn:
     intent: Optional[str] = None
     confidence: Optional[float] = None
     entities: List[Dict[str, Any]] = field(default_factory=list)
+    observations: List[str] = field(default_factory=list)  # what the parent described (observation ids)
+    facts: List[tuple] = field(default_factory=list)  # (slot, value) the message stated
+    correction: bool = False
     replies: List[str] = field(default_factory=list)
     actions: List[str] = field(default_factory=list)
     slots: List[tuple] = field(default_factory=list)
@@ -32,11 +35,19 @@ def build_turns(events: List[Dict[str, Any]]) -> List[Turn]:
     for event in events:
         kind = event.get("event")
         if kind == "user":
-            intent = (event.get("parse_data") or {}).get("intent") or {}
+            parse = event.get("parse_data") if isinstance(event.get("parse_data"), dict) else {}
+            intent = parse.get("intent") or {}
+            heard = parse.get("understanding") if isinstance(parse.get("understanding"), dict) else {}
             turns.append(Turn(
                 event_id=event.get("event_id"), at=event.get("timestamp"), text=event.get("text") or "",
                 channel=event.get("input_channel"), intent=intent.get("name"), confidence=intent.get("confidence"),
-                entities=[{"entity": e.get("entity"), "value": e.get("value")} for e in (event.get("parse_data") or {}).get("entities") or []],
+                entities=[
+                    {"entity": e.get("entity"), "value": e.get("value"), "role": e.get("role")}
+                    for e in parse.get("entities") or [] if isinstance(e, dict)
+                ],
+                observations=[str(o.get("id")) for o in heard.get("observations") or [] if isinstance(o, dict)],
+                facts=[(str(f.get("slot")), f.get("value")) for f in heard.get("facts") or [] if isinstance(f, dict)],
+                correction=bool(heard.get("correction")),
             ))  # fmt: skip
         elif kind == "bot":
             turns[-1].replies.append(event.get("text") or "")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from bot.knowledge.documents import Source, Topic
+from bot.nlu.observations import ObservationCatalogue
 from bot.triage.age import AgeUsed, describe_months
-from bot.triage.rules import Decision, decide
+from bot.triage.rules import Decision, decide, higher
 
 OLDEST_COVERED_MONTHS = 36.0
 
@@ -69,13 +70,66 @@ def sources_text(sources: Tuple[Source, ...]) -> str:
     return "**Sources**\n" + "\n".join(f"- [{s.title}]({s.url})" for s in sources)
 
 
-def compose_advice(topic: Topic, answers: Mapping[str, Any], previous_referral: Optional[str] = None) -> Advice:
-    """Decide the referral from the topic's rules and build the advice messages."""
+@dataclass(frozen=True)
+class Signs:
+    """Observations described in the conversation that are signs in every topic, with their advice and sources."""
+
+    referral: str
+    rule_ids: Tuple[str, ...]
+    lines: Tuple[str, ...]
+    sources: Tuple[Source, ...]
+
+
+OBSERVATION_RULE_PREFIX = "observation:"
+
+
+def signs_from(catalogue: Optional[ObservationCatalogue], observed: Sequence[str]) -> Signs:
+    """The referral, advice sentences and sources that the observed signs call for, whatever the topic."""
+    referral, ids, lines, sources = "none", [], [], []
+    for obs_id in dict.fromkeys(observed):
+        observation = catalogue.observations.get(obs_id) if catalogue else None
+        if observation is None or not observation.referral:
+            continue
+        referral = higher(referral, observation.referral)
+        ids.append(OBSERVATION_RULE_PREFIX + observation.id)
+        if observation.say and observation.say not in lines:
+            lines.append(observation.say)
+        sources += [catalogue.source(key) for key in observation.sources]  # type: ignore[union-attr]
+    return Signs(referral, tuple(ids), tuple(lines), tuple(sources))
+
+
+def merge_sources(*groups: Sequence[Source]) -> Tuple[Source, ...]:
+    """Sources in order, each address once."""
+    seen: Dict[str, Source] = {}
+    for group in groups:
+        for source in group:
+            seen.setdefault(source.url, source)
+    return tuple(seen.values())
+
+
+def compose_advice(
+    topic: Topic,
+    answers: Mapping[str, Any],
+    previous_referral: Optional[str] = None,
+    signs: Optional[Signs] = None,
+    summary: Optional[str] = None,
+    changed: Optional[str] = None,
+) -> Advice:
+    """Decide the referral from the topic's rules and the observed signs, and build the advice messages.
+
+    `summary` says back the facts used ("From what you've told me: ..."); `changed` opens advice given again
+    after a correction ("Thanks — I've updated that: ...").
+    """
     decision: Decision = decide(topic, answers)
-    referral = decision.referral
+    signs = signs or Signs("none", (), (), ())
+    referral = higher(decision.referral, signs.referral)
     if previous_referral == "urgent":  # an emergency earlier in the conversation is never downgraded
         referral = "urgent"
     messages: List[Message] = []
+    if changed:
+        messages.append(Message(f"{changed} Here is my advice again, for what you've told me now."))
+    if summary:
+        messages.append(Message(summary))
     intro = f"Thanks — here is what I can tell you about **{topic.title.lower()}**."
     age_line = describe_age(decision.age)
     if age_line:
@@ -86,18 +140,18 @@ def compose_advice(topic: Topic, answers: Mapping[str, Any], previous_referral: 
             "child's doctor about an older child."
         )
     messages.append(Message(intro))
-    tailored = [rule.say for rule in decision.rules]
+    tailored = [rule.say for rule in decision.rules] + list(signs.lines)
     messages.append(Message(_compact("\n\n".join(["**For your child**", *tailored, REFERRAL_LINES[referral]]))))
     for key in ("why", "try", "when"):
         section = topic.section(key)
         if section:
             messages.append(Message(_compact(f"**{section.heading}**\n{section.body}")))
-    messages.append(Message(sources_text(topic.sources)))
+    messages.append(Message(sources_text(merge_sources(topic.sources, signs.sources))))
     messages.append(Message("This is general information, not a diagnosis. Is there anything else you'd like to ask?"))
     return Advice(
         topic_id=topic.id,
         referral=referral,
-        rule_ids=tuple(rule.id for rule in decision.rules),
+        rule_ids=tuple(rule.id for rule in decision.rules) + signs.rule_ids,
         age=decision.age,
         messages=tuple(messages),
         sources=topic.sources,

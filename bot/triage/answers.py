@@ -19,6 +19,7 @@ LONG_STAND_SECONDS = 60.0  # "for ages", "a long time"
 BRIEF_STAND_SECONDS = 1.0  # "just a moment", "briefly"
 FEW_DAYS_EARLY_WEEKS = 0.5
 MAX_BARE_MONTHS = 48.0
+AMBIGUOUS_BARE_MAX = 3  # a bare 1-3 to "How old?" could be months or years: ask which
 MAX_BARE_DECIMAL_MONTHS = 24.0  # "10.5" is an age, "38.5" a temperature
 MAX_BARE_SECONDS = 600.0
 
@@ -305,6 +306,8 @@ def _months(text: str) -> Answer:
     if ages:
         return Answer(AnswerStatus.NEEDS_DETAIL)
     bare = parse_bare_number(text)
+    if bare is not None and bare.is_integer() and 1 <= bare <= AMBIGUOUS_BARE_MAX:
+        return Answer(AnswerStatus.NEEDS_DETAIL, bare)  # "2": two months or two years? Ask, don't guess.
     if bare is not None and 0 < bare <= MAX_BARE_MONTHS and (bare.is_integer() or bare <= MAX_BARE_DECIMAL_MONTHS):
         return Answer(AnswerStatus.VALUE, bare)
     if parse_yes_no(text) == "unsure" or _rx(_IN_GENERAL).search(_normalize(text)):

@@ -5,15 +5,15 @@ Pure functions over the topic, the answers so far and a small state; the Rasa fo
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from typing import Any, Dict, List, Mapping, Optional, Protocol, Tuple
 
 from bot.knowledge.documents import Question
-from bot.nlu.parsers import extract_entities
+from bot.nlu.understand import CLARIFY, REPEAT, SKIP, Understanding, understand
 from bot.triage.advice import Message
 from bot.triage.age import asks_about_prematurity
-from bot.triage.answers import AnswerStatus, interpret_answer
+from bot.triage.answers import Answer, AnswerStatus, interpret_answer
+from bot.triage.summary import changed_line
 
 # Intents that interrupt a follow-up question instead of answering it.
 ASK_WHY = "ask_why"
@@ -25,6 +25,7 @@ DETAIL_PROMPTS = {"weeks_early": "About how many weeks early?", "seconds": "Roug
 
 
 GENERAL_OPTION = {"title": "Just in general", "payload": "Just in general"}
+CANCEL_TEXT = "OK, I'll stop the questions there. What would you like to ask instead?"
 
 
 class Subject(Protocol):
@@ -104,6 +105,7 @@ class Turn:
     state: TriageState
     next_slot: Optional[str]
     human_requested: bool = False
+    changes: Tuple[Change, ...] = ()  # known facts the parent changed in this message
 
 
 def applicable(subject: Subject, slot: str, answers: Mapping[str, Any]) -> bool:
@@ -118,23 +120,40 @@ def applicable(subject: Subject, slot: str, answers: Mapping[str, Any]) -> bool:
     return True
 
 
-_STANDING = re.compile(r"\bstand(s|ing)?\b|\bon (his|her|their) own\b", re.IGNORECASE)
+@dataclass(frozen=True)
+class Change:
+    """A fact the parent changed: the slot, the value before and the value now."""
+
+    slot: str
+    old: Any
+    new: Any
 
 
-def facts_in_passing(topic: Subject, text: str, known: Mapping[str, Any], skip: Optional[str] = None) -> Dict[str, Any]:
-    """Answers to other questions that a message states clearly ("born 6 weeks early", "stands for 5 seconds").
+def merge_facts(
+    stated: Mapping[str, Any], known: Mapping[str, Any], questions: Mapping[str, Question], skip: Optional[str] = None
+) -> Tuple[Dict[str, Any], Tuple[Change, ...]]:
+    """The slot updates a message's stated facts make, and which known values they change.
 
-    Only unambiguous facts: weeks born early, and a duration in a message about standing. Ages are not
-    taken in passing (too easy to confuse with other amounts of time).
+    Everything a parent says counts, in every topic: a stated fact fills its question whatever the topic asks,
+    and the latest statement replaces an earlier one (a correction, or a better description).
     """
-    found: Dict[str, Any] = {}
-    wanted = {slot for slot in topic.questions if known.get(slot) is None and slot != skip}
-    for match in extract_entities(text or ""):
-        if match.entity == "weeks_early" and "weeks_early" in wanted:
-            found.setdefault("weeks_early", match.value)
-        elif match.entity == "duration" and "stands_alone_seconds" in wanted and _STANDING.search(text):
-            found.setdefault("stands_alone_seconds", match.value)
-    return found
+    updates: Dict[str, Any] = {}
+    changes: List[Change] = []
+    for slot, value in stated.items():
+        if slot not in questions or slot == skip or value is None:
+            continue
+        before = known.get(slot)
+        if before == value:
+            continue
+        updates[slot] = value
+        if before is not None:
+            changes.append(Change(slot, before, value))
+    return updates, tuple(changes)
+
+
+def _understanding(understanding: Optional[Understanding], text: str) -> Understanding:
+    """The message's understanding from the NLU pipeline, or read here when it is missing (a test, a replay)."""
+    return understanding if understanding is not None else understand(text or "")
 
 
 def next_question(topic: Subject, answers: Mapping[str, Any], state: TriageState) -> Optional[str]:
@@ -160,9 +179,11 @@ def start(
     state: TriageState,
     text: str = "",
     not_yet: bool = False,
+    understanding: Optional[Understanding] = None,
 ) -> Turn:
-    """Begin (or switch to) a topic: acknowledge it and ask the first missing question."""
-    updates = facts_in_passing(topic, text, answers)
+    """Begin (or switch to) a topic: take every fact the message states, acknowledge, ask the first missing question."""
+    heard = _understanding(understanding, text)
+    updates, changes = merge_facts(heard.stated(), answers, questions)
     answers = {**answers, **updates}
     switched = state.topic is not None and state.topic != topic.id
     new_state = TriageState(topic=topic.id, skipped=state.skipped if not switched else (), not_yet=not_yet)
@@ -171,11 +192,37 @@ def start(
         lead = f"OK, let's look at **{topic.title.lower()}** instead."
     else:
         lead = f"I can help with **{topic.title.lower()}**."
+    if changes:
+        lead += " " + changed_line(changes, questions)
     if pending and topic.general_option:
         lead += " I can compare with your child if you tell me a little about them."
     elif pending:
         lead += " A few quick questions first, so my advice fits your child."
-    return _finish(topic, questions, dict(answers), updates, new_state, [Message(lead)])
+    return _finish(topic, questions, dict(answers), updates, new_state, [Message(lead)], changes)
+
+
+def _repair(
+    topic: Subject, question: Question, repair: str, known: Dict[str, Any], questions: Mapping[str, Question], state: TriageState
+) -> Turn:
+    """Repeat, explain, skip the pending question, or stop the questions: what the parent asked of the conversation."""
+    slot = question.slot
+    if repair == REPEAT:
+        return Turn(messages=(ask(question, prefix="Of course. ", subject=topic),), answers={}, state=state, next_slot=slot)
+    if repair == CLARIFY:
+        return Turn(
+            messages=(Message(f"{question.why} For example: {question.example}."), ask(question, prefix="So: ", subject=topic)),
+            answers={},
+            state=state,
+            next_slot=slot,
+        )
+    if repair == SKIP:
+        return _finish(topic, questions, known, {}, state.with_skipped(slot), [Message("OK, we'll skip that one.")])
+    return Turn(
+        messages=(Message(CANCEL_TEXT),),
+        answers={},
+        state=replace(state, stopped=True),
+        next_slot=None,
+    )
 
 
 def handle_reply(
@@ -187,8 +234,15 @@ def handle_reply(
     answers: Mapping[str, Any],
     state: TriageState,
     max_reasks: int = 1,
+    understanding: Optional[Understanding] = None,
 ) -> Turn:
-    """Handle the caregiver's reply to the question for `slot`."""
+    """Handle the caregiver's reply to the question for `slot`.
+
+    The reply is read by what it says: a description ("he always reaches with his left") answers the question by
+    its content before any yes/no keyword counts, a warning sign wins over reassurance, and every other fact it
+    states (or corrects) fills its own question. A correction that doesn't answer the pending question is
+    acknowledged and the question asked again.
+    """
     question = questions[slot]
     updates: Dict[str, Any] = {}
     known = {**answers}
@@ -214,38 +268,61 @@ def handle_reply(
             state=replace(state, stopped=True),
             next_slot=None,
         )
-    answer = interpret_answer(question.type, text or "", question.all_clear)
+    heard = _understanding(understanding, text)
+    if heard.repair and not heard.facts:
+        return _repair(topic, question, heard.repair, known, questions, state)
+    updates, changes = merge_facts(heard.stated(), known, questions, skip=slot)
+    known.update(updates)
     messages: List[Message] = []
+    if changes:
+        messages.append(Message(changed_line(changes, questions)))
+    own = heard.value_for(slot)
+    if own is not None:
+        answer = Answer(AnswerStatus.VALUE, own)
+    elif heard.correction and updates:
+        answer = Answer(AnswerStatus.UNPARSED)  # "sorry, he's 17 months not 11": not an answer to this question
+    else:
+        answer = interpret_answer(question.type, text or "", question.all_clear)
     if answer.status is AnswerStatus.VALUE:
         updates[slot] = answer.value
         known[slot] = answer.value
     elif answer.status is AnswerStatus.UNKNOWN:
         state = state.with_skipped(slot)
         messages.append(Message("No problem — we'll go without that."))
+    elif updates:  # the reply told us something else: keep it and ask this question again, without counting a failure
+        if not changes:
+            messages.append(Message("Thanks, I've noted that."))
+        return Turn(messages=(*messages, ask(question, subject=topic)), answers=updates, state=state, next_slot=slot, changes=changes)
     elif answer.status is AnswerStatus.NEEDS_DETAIL and state.failures_for(slot) < max_reasks:
         state = state.with_failure(slot)
-        return Turn(
-            messages=(Message(f"Thanks. {DETAIL_PROMPTS.get(question.type, 'Could you be a bit more specific?')} For example: {question.example}."),),
-            answers=updates,
-            state=state,
-            next_slot=slot,
-        )
+        return Turn(messages=(detail_prompt(question, answer),), answers=updates, state=state, next_slot=slot)
     elif state.failures_for(slot) < max_reasks:
         state = state.with_failure(slot)
         hint = "" if intent != ASK_CAPABILITIES else "I help with how babies and toddlers move. "
-        return Turn(
-            messages=(Message(f"{hint}Sorry, I couldn't use that answer. {question.ask} For example: {question.example}.", tuple(question.buttons)),),
-            answers=updates,
-            state=state,
-            next_slot=slot,
-        )
+        return Turn(messages=(reask(question, hint),), answers=updates, state=state, next_slot=slot)
     else:
         state = state.with_skipped(slot)
         messages.append(Message("No problem — I'll leave that one out and carry on."))
-    extra = facts_in_passing(topic, text, known, skip=slot)
-    updates.update(extra)
-    known.update(extra)
-    return _finish(topic, questions, known, updates, state, messages)
+    return _finish(topic, questions, known, updates, state, messages, changes)
+
+
+def detail_prompt(question: Question, answer: Answer) -> Message:
+    """Ask for what a partly understood reply lacks: the number of weeks or seconds, or months versus years."""
+    if question.type == "months" and isinstance(answer.value, float):
+        n = f"{answer.value:g}"
+        months, years = f"{n} month{'s' if n != '1' else ''}", f"{n} year{'s' if n != '1' else ''}"
+        return Message(f"Just to be sure: do you mean {months} or {years}?", ({"title": months, "payload": months}, {"title": years, "payload": years}))
+    if question.type == "months":
+        return Message(f"Thanks. And how old is your child now? For example: {question.example}.")
+    return Message(f"Thanks. {DETAIL_PROMPTS.get(question.type, 'Could you be a bit more specific?')} For example: {question.example}.")
+
+
+def reask(question: Question, hint: str = "") -> Message:
+    """Ask again after a reply we couldn't use: the question's narrower follow-up when it has one."""
+    clarify = question.clarify
+    if clarify:
+        return Message(f"{hint}Sorry, I'm not sure I understood. {clarify.text}", tuple(clarify.buttons))
+    return Message(f"{hint}Sorry, I couldn't use that answer. {question.ask} For example: {question.example}.", tuple(question.buttons))
 
 
 def _finish(
@@ -255,9 +332,10 @@ def _finish(
     updates: Dict[str, Any],
     state: TriageState,
     messages: List[Message],
+    changes: Tuple[Change, ...] = (),
 ) -> Turn:
     """Ask the next missing question, or finish (next_slot None) when none is left."""
     slot = next_question(topic, known, state)
     if slot:
         messages.append(ask(questions[slot], subject=topic))
-    return Turn(messages=tuple(messages), answers=updates, state=state, next_slot=slot)
+    return Turn(messages=tuple(messages), answers=updates, state=state, next_slot=slot, changes=changes)

@@ -7,8 +7,9 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from bot.knowledge.documents import Source
 from bot.knowledge.milestones import Milestone, MilestoneTable
-from bot.triage.advice import REFERRAL_LINES, Message, describe_age, sources_text
+from bot.triage.advice import REFERRAL_LINES, Message, Signs, describe_age, merge_sources, sources_text
 from bot.triage.age import CORRECT_UNTIL_MONTHS, AgeUsed, age_for_rules, describe_months
+from bot.triage.rules import higher
 
 SUBJECT_PREFIX = "milestone:"
 OVERVIEW = "overview"
@@ -160,11 +161,16 @@ def compose_milestone_answer(
     not_yet: bool = False,
     topic_title: Optional[str] = None,
     previous_referral: Optional[str] = None,
+    signs: Optional[Signs] = None,
+    summary: Optional[str] = None,
 ) -> MilestoneAnswer:
-    """The reply to a milestone question (or to 'what should my baby be doing?' when milestone is None)."""
+    """The reply to a milestone question (or to 'what should my baby be doing?' when milestone is None).
+
+    Signs the parent described (observations that call for a provider) are advised on whatever the question.
+    """
     age = age_for_rules(answers.get("age_months"), answers.get("weeks_early"))
     months = age.months
-    messages: List[Message] = []
+    messages: List[Message] = [Message(summary)] if summary else []
     referral: Optional[str] = None
     heading = milestone.name.lower() if milestone else "the main movement milestones"
     intro = f"Here's what's usual for **{heading}**."
@@ -184,11 +190,17 @@ def compose_milestone_answer(
         if milestone.differ:
             body.append(f"**Where sources differ:** {milestone.differ}")
         messages.append(Message("\n".join(body)))
-        if months is not None:
-            sentence, referral = verdict(milestone, months, not_yet, age.corrected)
+        if months is not None or (signs and signs.lines):
+            lines = []
+            if months is not None:
+                sentence, referral = verdict(milestone, months, not_yet, age.corrected)
+                lines.append(sentence)
+            if signs and signs.lines:
+                referral = higher(referral or "none", signs.referral)
+                lines += list(signs.lines)
             if previous_referral == "urgent":
                 referral = "urgent"
-            messages.append(Message("\n".join(["**For your child**", sentence, REFERRAL_LINES[referral]])))
+            messages.append(Message("\n".join(["**For your child**", *lines, REFERRAL_LINES[referral or "none"]])))
         else:
             messages.append(
                 Message(
@@ -197,6 +209,8 @@ def compose_milestone_answer(
                 )
             )
         sources = milestone.sources
+    if signs:
+        sources = merge_sources(sources, signs.sources)
     messages.append(Message(sources_text(sources)))
     closing = "This is general information, not a diagnosis. Is there anything else you'd like to ask?"
     buttons: Tuple[dict, ...] = ()
@@ -221,6 +235,8 @@ def answer_subject(
     answers: Mapping[str, Any],
     not_yet: bool = False,
     previous_referral: Optional[str] = None,
+    signs: Optional[Signs] = None,
+    summary: Optional[str] = None,
 ) -> MilestoneAnswer:
     """The answer once a milestone subject's questions are done (subject_id as kept in the triage state)."""
     milestone = table.get(milestone_id_of(subject_id))
@@ -231,4 +247,6 @@ def answer_subject(
         not_yet=not_yet,
         topic_title=topic_titles.get(milestone.topic) if milestone else None,
         previous_referral=previous_referral,
+        signs=signs,
+        summary=summary,
     )

@@ -7,6 +7,7 @@ from typing import Mapping, Optional
 
 from bot.knowledge.documents import Question, Topic
 from bot.knowledge.milestones import MilestoneTable, find_milestone, says_not_yet
+from bot.nlu.understand import Understanding
 from bot.triage.answers import AnswerStatus, interpret_answer
 from bot.triage.dialogue import Subject, TriageState
 from bot.triage.milestones import is_milestone_subject, milestone_id_of, subject_for
@@ -21,8 +22,10 @@ class Resolved:
     not_yet: bool = False
 
 
-def answers_question(question: Question, text: str) -> bool:
-    """Whether a message reads as a usable (or "not sure") answer to the pending question."""
+def answers_question(question: Question, text: str, understanding: Optional[Understanding] = None) -> bool:
+    """Whether a message reads as a usable (or "not sure") answer to the pending question, or states its fact."""
+    if understanding is not None and (understanding.value_for(question.slot) is not None or understanding.repair):
+        return True
     return interpret_answer(question.type, text, question.all_clear).status in (AnswerStatus.VALUE, AnswerStatus.UNKNOWN)
 
 
@@ -40,16 +43,20 @@ def resolve(
     intent: Optional[str],
     text: str,
     requested: Optional[str],
+    understanding: Optional[Understanding] = None,
 ) -> Resolved:
     """Decide what the form talks about this turn.
 
     A question about a milestone or a topic starts it (or switches to it), unless the message is really the
     answer to the pending question: "yes, she sits" to "Can your child sit?" may read like a milestone
     question, and "she stands for ages holding my fingers" like one about standing. Otherwise the subject
-    under way continues.
+    under way continues. A topic chosen only because the message describes a sign (routed) never interrupts the
+    questions under way: the sign is kept as a fact and the questions go on.
     """
     pending = questions.get(requested) if requested else None
-    answering = pending is not None and answers_question(pending, text)
+    answering = pending is not None and answers_question(pending, text, understanding)
+    if understanding is not None and understanding.routed and pending is not None and state.topic:
+        answering = True
     if table and intent == table.intent and not answering:
         return Resolved(subject_for(find_milestone(table, text)), restart=True, not_yet=says_not_yet(text))
     asked = next((t for t in topics.values() if t.intent == intent), None)

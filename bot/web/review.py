@@ -42,6 +42,20 @@ class Refused(Exception):
         self.status, self.title, self.message = status, title, message
 
 
+def observation_rules(rule_ids: List[str]) -> Dict[str, Any]:
+    """Signs the parent described that raised the referral ("observation:<id>" in advice_rules), as rule-like rows."""
+    from bot.nlu.observations import default_catalogue
+    from bot.triage.advice import OBSERVATION_RULE_PREFIX
+
+    found: Dict[str, Any] = {}
+    for rule_id in rule_ids:
+        if isinstance(rule_id, str) and rule_id.startswith(OBSERVATION_RULE_PREFIX):
+            observation = default_catalogue().observations.get(rule_id[len(OBSERVATION_RULE_PREFIX) :])
+            if observation is not None:
+                found[rule_id] = {"id": rule_id, "referral": observation.referral, "say": f"{observation.label}. {observation.say}"}
+    return found
+
+
 def milestone_of(kb: Optional[KnowledgeBase], rule_ids: List[str]) -> Optional[Milestone]:
     """The milestone a milestone answer recorded in advice_rules ("milestone_<id>"), if any."""
     if not kb or not kb.milestones:
@@ -179,11 +193,12 @@ def blueprint(settings: Settings, templates: Environment, engine_of: Callable[[]
             topic = kb.topic(decision["topic"]) if kb else None
             rules = {r.id: r for r in topic.rules} if topic else {}
             decision["sources"] = list(topic.sources) if topic else []
+            signs = observation_rules(decision["rules"])
             milestone = milestone_of(kb, decision["rules"])
             if milestone:  # a milestone question: its table row and sources, not the topic's rules
                 decision["sources"] = list(milestone.sources)
                 decision["rules"] = [f"milestone question: {milestone.name.lower()} (check by {milestone.check_by:g} months)"]
-            decision["rules"] = [rules.get(rule_id) or rule_id for rule_id in decision["rules"]]
+            decision["rules"] = [rules.get(rule_id) or rule_id for rule_id in decision["rules"] if rule_id not in signs] + list(signs.values())
             found_decisions.append(decision)
         audit.record(engine_of(), user_of(request), "view", sender_id)
         return render(

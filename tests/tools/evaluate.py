@@ -16,7 +16,7 @@ from typing import Dict, List
 from bot.settings import PROJECT_ROOT
 
 REPORTS = PROJECT_ROOT / "reports"
-ENTITY_EXTRACTOR = "MotorEntityExtractor"
+ENTITY_EXTRACTOR = "UnderstandingComponent"
 
 
 def cross_validate(config: Path, folds: int) -> Path:
