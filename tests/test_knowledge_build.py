@@ -251,3 +251,32 @@ def test_project_knowledge_is_valid() -> None:
     assert {"crawling_backward", "bottom_scooting", "late_walking"} <= set(knowledge.topics)
     for topic in knowledge.topics.values():
         assert topic.sources and all(s.url.startswith("http") for s in topic.sources)
+
+
+def test_project_observations_are_valid_and_routed_to_real_topics() -> None:
+    knowledge = load_knowledge(PROJECT_ROOT / "knowledge")
+    assert knowledge.observations is not None
+    observations = knowledge.observations.observations
+    assert {"one_side_favoured", "leg_drags", "stands_not_at_all", "hips_checked"} <= set(observations)
+    for observation in observations.values():
+        assert all(slot in knowledge.questions for slot in observation.answers)
+        assert all(topic in knowledge.topics for topic in observation.routes_to)
+
+
+def test_observation_answering_an_unknown_question_fails(tmp_path: Path) -> None:
+    observations = """\
+sources:
+  - {key: CDC-CP, title: "CDC early signs of cerebral palsy", url: "https://eastersealsucp.com/early-signs-of-cerebral-palsy/"}
+observations:
+  - id: stiff_legs
+    label: "Stiff legs"
+    say_back: "legs go stiff"
+    answers: {walks_alone: "no"}
+    referral: provider
+    say: "Please ask a provider."
+    sources: [CDC-CP]
+    patterns: {phrases: ["stiff legs"]}
+"""
+    root = write_knowledge(tmp_path / "knowledge", files={"observations.yml": observations})
+    with pytest.raises(KnowledgeError, match=r"observations.yml:7: observation 'stiff_legs' answers unknown question 'walks_alone'"):
+        load_knowledge(root)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 from typing import Dict, List
@@ -42,6 +41,22 @@ def found(catalogue: ObservationCatalogue, text: str) -> List[str]:
 
 POSITIVES: Dict[str, List[str]] = {
     "one_side_favoured": [
+        "My LO only ever grabs stuff with her right hand",
+        "he favors his left arm a lot",
+        "shes a lefty already at 7 months lol",
+        "Jack seems to use his right side way more",
+        "he never really uses his left hand",
+        "she crawls on one side, like her right leg does all the pushing",
+        "it's always the left hand she reaches out with",
+        "her left arm is kind of lazy",
+        "he always leads with the same arm",
+        "she is prefering her right hand",
+        "my 10mo ds always uses his left hand, never his right",
+        "baby girl prefer right hand only",
+        "Oliver seems to favour his left arm when reaching for toys",
+        "she reach always with left hand",
+        "he crawls but only pushes with his right leg",
+        "dd uses her right hand for absolutely everything",
         "he always reaches with his left, the right hand stays tucked in a fist",
         "she only ever uses her right hand to grab toys",
         "my lo uses one arm way more than the other",
@@ -64,6 +79,14 @@ POSITIVES: Dict[str, List[str]] = {
         "her right arm barely moves compared to the left",
     ],
     "hand_fisted": [
+        "her right hand is always in a fist",
+        "his left fist never opens",
+        "thumb always tucked in on her left hand",
+        "she keeps her left hand clenched",
+        "one fist stays closed all day",
+        "her left hand is clenched most of the time",
+        "my son keeps his thumb tucked in on the right hand",
+        "the baby has one hand that's always fisted",
         "the right hand stays tucked in a fist",
         "she keeps one hand in a fist most of the time",
         "his left hand is always clenched",
@@ -77,6 +100,11 @@ POSITIVES: Dict[str, List[str]] = {
         "she never opens her left hand properly",
     ],
     "leg_drags": [
+        "her right leg kind of drags when she crawls",
+        "my son drags his left leg behind him",
+        "he crawls but one leg just hangs behind",
+        "lo drags his right leg behind when crawling",
+        "she kinda drags one of her legs",
         "she drags one leg when she crawls",
         "her left leg just drags behind her",
         "he's dragging his right leg when he scoots",
@@ -89,6 +117,11 @@ POSITIVES: Dict[str, List[str]] = {
         "Ava is draging her right leg",
     ],
     "both_sides_even": [
+        "she uses both her hands the same",
+        "he uses both sides equally",
+        "no preference for either hand",
+        "she's using both arms fine",
+        "both hands get used equally",
         "she uses both hands equally",
         "both sides look the same to me",
         "he kicks both legs",
@@ -104,6 +137,12 @@ POSITIVES: Dict[str, List[str]] = {
         "seems symmetrical to me",
     ],
     "stiff_scissoring_legs": [
+        "his legs cross like scissors",
+        "she's really stiff when I pick her up",
+        "her legs go really straight and stiff",
+        "my baby's legs scissor",
+        "when i pick him up his legs go all stiff and cross",
+        "her legs are always stiff and straight",
         "his legs go stiff and cross over when I lift him",
         "her legs scissor when I pick her up",
         "when I hold him up his legs cross like scissors",
@@ -117,6 +156,12 @@ POSITIVES: Dict[str, List[str]] = {
         "he goes stiff as a board when I pick him up",
     ],
     "very_floppy": [
+        "she's floppy",
+        "he feels like a rag doll when I lift him",
+        "my daughter is very floppy and weak",
+        "she kind of slips through my arms",
+        "she's a very floppy baby",
+        "he is floppy like a doll",
         "she feels floppy when I pick her up",
         "he's like a rag doll",
         "the health visitor said she has low tone",
@@ -129,6 +174,15 @@ POSITIVES: Dict[str, List[str]] = {
         "he feels like a wet noodle when I hold him",
     ],
     "uneven_legs_or_creases": [
+        "one leg looks a bit shorter",
+        "her thigh creases aren't even",
+        "uneven skin folds on his legs",
+        "the folds on her thighs are different on each side",
+        "one of his legs is stiffer when i change his nappy",
+        "his right leg won't open as far at nappy changes",
+        "her leg creases look uneven",
+        "one thigh has more creases than the other",
+        "his legs look different lengths",
         "one of her legs looks shorter when I change her",
         "his left leg seems longer than the right",
         "the creases on her thighs are uneven",
@@ -142,6 +196,11 @@ POSITIVES: Dict[str, List[str]] = {
         "one knee sits higher than the other when her knees are bent",
     ],
     "limp_or_waddle": [
+        "he's got a limp",
+        "she walks funny, kinda waddling",
+        "my daughter has been limping since yesterday",
+        "my 2 year old is limping",
+        "she has a funny waddle",
         "he limps a bit when he walks",
         "she walks with a limp",
         "he's been limping on and off",
@@ -154,6 +213,10 @@ POSITIVES: Dict[str, List[str]] = {
         "our son walks a bit wonky",
     ],
     "no_hip_signs": [
+        "his legs are the same length",
+        "creases look even on both sides",
+        "no uneven creases",
+        "creases are symmetrical and legs look equal",
         "her legs look the same length",
         "the creases are even",
         "no limp",
@@ -166,6 +229,13 @@ POSITIVES: Dict[str, List[str]] = {
         "skin folds look symmetrical",
     ],
     "no_weight_on_legs": [
+        "she won't stand on her legs when i hold her",
+        "he lifts his legs up whenever i try to stand him",
+        "she pulls her legs up instead of standing",
+        "he doesn't put any weight on his legs",
+        "he just sits on air when I try to stand him up",
+        "she refuses to take weight on her legs",
+        "his legs collapse when i put him on his feet",
         "he lifts his legs up when I try to stand him on the floor",
         "she tucks her knees up when I hold her standing",
         "he sits on air when I hold him up",
@@ -179,6 +249,12 @@ POSITIVES: Dict[str, List[str]] = {
         "she just dangles her legs when I hold her over the floor",
     ],
     "takes_weight": [
+        "she takes weight through her legs",
+        "he stands on my lap and bounces",
+        "she can stand if I hold her hands",
+        "he bears weight on both legs",
+        "she loves standing on my legs",
+        "he takes full weight on his legs when held",
         "she stands on my lap",
         "he takes his weight on his legs when I hold him",
         "she pushes through her legs when I stand her up",
@@ -192,6 +268,14 @@ POSITIVES: Dict[str, List[str]] = {
         "she stands well with support",
     ],
     "not_sitting_alone": [
+        "she can't sit up by herself",
+        "he can't sit unassisted",
+        "she falls over when I sit her down",
+        "he isn't sitting on his own yet",
+        "she still needs support to sit",
+        "my 9 month old still can't sit without falling over",
+        "she needs to be propped up to sit",
+        "he tips over when sitting",
         "she can't sit on her own",
         "he topples over when sitting",
         "she needs propping up with cushions",
@@ -205,6 +289,12 @@ POSITIVES: Dict[str, List[str]] = {
         "she cant sit up yet",
     ],
     "sits_alone": [
+        "she can sit on her own now",
+        "he's been sitting unsupported for a month",
+        "she sits up by herself",
+        "sits alone no problem",
+        "she's sitting by herself now",
+        "he can sit up unsupported",
         "she sits by herself steadily",
         "he sits unsupported now",
         "she's sitting on her own",
@@ -217,6 +307,14 @@ POSITIVES: Dict[str, List[str]] = {
         "my lo sits without falling over",
     ],
     "stands_not_at_all": [
+        "she can't stand by herself at all",
+        "he sits down as soon as I let go",
+        "doesn't stand alone",
+        "she won't stand unless she's holding something",
+        "he can only stand holding onto furniture",
+        "she can't stand on her own yet, she holds on to the sofa",
+        "he falls down as soon as he lets go",
+        "not standing alone yet",
         "none, she sits back down the second I let go",
         "he can't stand without holding on",
         "she drops the moment I let go",
@@ -231,6 +329,13 @@ POSITIVES: Dict[str, List[str]] = {
         "she isn't standing unsupported",
     ],
     "pulls_up": [
+        "she pulls herself to standing on the sofa",
+        "he pulls up to stand on everything",
+        "she's been cruising for 2 months",
+        "he can pull himself up",
+        "he's pulling up on the furniture",
+        "Emma pulls herself up on the coffee table",
+        "she cruises round the sofa",
         "she pulls up on furniture",
         "he pulls himself up on the sofa",
         "she's pulling to stand",
@@ -244,6 +349,11 @@ POSITIVES: Dict[str, List[str]] = {
         "my lo has started pulling up on everything",
     ],
     "not_pulling_up": [
+        "he's not pulling himself up yet",
+        "she can't pull up",
+        "no pulling to stand yet",
+        "he doesn't pull to stand",
+        "she isn't pulling up on anything yet",
         "she doesn't pull up yet",
         "he hasn't started pulling to stand",
         "she won't pull herself up",
@@ -255,6 +365,13 @@ POSITIVES: Dict[str, List[str]] = {
         "not pulling up on furniture yet",
     ],
     "gets_around": [
+        "she bum shuffles",
+        "he army crawls everywhere",
+        "she rolls to get where she wants",
+        "he is crawling now",
+        "he's commando crawling",
+        "she crawls backwards",
+        "my lo scoots on her bum everywhere",
         "she rolls everywhere",
         "he scoots around the house on his bottom",
         "she bum shuffles all over",
@@ -268,6 +385,11 @@ POSITIVES: Dict[str, List[str]] = {
         "he wriggles across the floor to reach his toys",
     ],
     "does_not_move_about": [
+        "she doesn't move at all",
+        "he isn't moving around yet",
+        "she doesn't crawl or roll",
+        "he just lies there and doesn't move around",
+        "she isn't crawling or scooting or rolling",
         "she stays where I put her",
         "he doesn't move around at all",
         "she has no way of getting around",
@@ -280,6 +402,12 @@ POSITIVES: Dict[str, List[str]] = {
         "he isn't crawling or shuffling",
     ],
     "hips_checked": [
+        "they checked her hips at birth",
+        "his hips were scanned and were fine",
+        "she had an ultrasound on her hips",
+        "the GP checks his hips at every appointment",
+        "her hips were checked at birth and 6 weeks",
+        "he had a hip ultrasound at 6 weeks",
         "had his hips scanned at 6 weeks and they were fine",
         "the GP looked at her hips",
         "she had a hip ultrasound because she was breech",
@@ -292,6 +420,10 @@ POSITIVES: Dict[str, List[str]] = {
         "his hips were x-rayed last month",
     ],
     "hips_not_checked": [
+        "her hips have never been checked",
+        "nobody ever checked his hips",
+        "we never had a hip scan",
+        "her hips were never checked",
         "nobody has checked her hips",
         "she never had a hip check",
         "his hips haven't been checked",
@@ -303,6 +435,11 @@ POSITIVES: Dict[str, List[str]] = {
         "no hip scan",
     ],
     "was_breech": [
+        "he was a breech birth",
+        "she was breech at 38 weeks",
+        "she was born bum first",
+        "she was breech so had a c-section",
+        "he was in breech position",
         "she was breech",
         "he was born breech",
         "she was a breech baby",
@@ -314,6 +451,9 @@ POSITIVES: Dict[str, List[str]] = {
         "he was footling",
     ],
     "not_breech": [
+        "she was head down",
+        "he was not breech",
+        "she was head down the entire pregnancy",
         "she was head down the whole time",
         "he wasn't breech",
         "she was never breech",
@@ -324,6 +464,12 @@ POSITIVES: Dict[str, List[str]] = {
         "she was born head first",
     ],
     "family_hip_history": [
+        "my husband had hip dysplasia as a baby",
+        "his dad had DDH",
+        "her older sister had clicky hips",
+        "I had hip problems as a baby",
+        "my partner was born with hip dysplasia",
+        "his older brother had DDH and wore a harness",
         "her dad had hip dysplasia",
         "I had clicky hips as a baby",
         "my husband wore a Pavlik harness",
@@ -336,6 +482,9 @@ POSITIVES: Dict[str, List[str]] = {
         "my partner had hip dysplasia as a baby",
     ],
     "toe_walking_one_foot": [
+        "he walks on his toes on his left foot",
+        "she tiptoes with only one foot",
+        "she only walks on tiptoe on her right foot",
         "he walks on tiptoe on one foot",
         "she's up on the toes of her right foot",
         "he toe walks on the left side only",
@@ -346,6 +495,9 @@ POSITIVES: Dict[str, List[str]] = {
         "one of his feet is always on tiptoes",
     ],
     "toe_walking_both_feet": [
+        "he walks on both tiptoes",
+        "she's on tiptoes with both feet",
+        "he walks on tiptoes with both feet",
         "she walks on tiptoes on both feet",
         "both feet are up on tiptoe",
         "he's on his toes with both feet",
@@ -356,6 +508,9 @@ POSITIVES: Dict[str, List[str]] = {
         "she goes on her tippy toes with both feet",
     ],
     "lifts_head": [
+        "he lifts his head up during tummy time",
+        "she can hold her head up",
+        "she's been lifting her head since 6 weeks",
         "she lifts her head on her tummy",
         "he holds his head up well",
         "she raises her head to look around",
@@ -366,6 +521,9 @@ POSITIVES: Dict[str, List[str]] = {
         "he keeps his head up for ages",
     ],
     "no_head_lift": [
+        "he can't hold his head up",
+        "she doesn't lift her head during tummy time",
+        "he can't lift his head up during tummy time",
         "she can't lift her head",
         "he doesn't hold his head up",
         "she just lies face down on the mat",
@@ -376,6 +534,9 @@ POSITIVES: Dict[str, List[str]] = {
         "his face stays buried in the blanket",
     ],
     "rolls": [
+        "she can roll over",
+        "he rolls both ways",
+        "she's been rolling since 4 months",
         "she rolls over",
         "he rolled from tummy to back",
         "she's rolling both ways",
@@ -386,6 +547,9 @@ POSITIVES: Dict[str, List[str]] = {
         "he rolls back to front",
     ],
     "not_rolling": [
+        "she can't roll yet",
+        "he hasn't started rolling",
+        "he isn't rolling over yet",
         "she doesn't roll yet",
         "he hasn't rolled over",
         "she isn't rolling",
@@ -396,6 +560,9 @@ POSITIVES: Dict[str, List[str]] = {
         "she won't flip over",
     ],
     "alternating_crawl": [
+        "she crawls with her opposite arm and leg",
+        "he alternates his arms and legs",
+        "she crawls on hands and knees with opposite arm and leg",
         "opposite arm and leg together",
         "she crawls with alternating arms and legs",
         "right hand with left knee, like the book says",
@@ -406,6 +573,9 @@ POSITIVES: Dict[str, List[str]] = {
         "he does a reciprocal crawl",
     ],
     "non_alternating_crawl": [
+        "she hops on her knees like a bunny",
+        "he moves both legs together",
+        "he moves both arms together then both legs",
         "she bunny hops",
         "both arms together",
         "he pulls himself along with his arms",
@@ -417,6 +587,9 @@ POSITIVES: Dict[str, List[str]] = {
         "he bunny-hops on his knees",
     ],
     "w_sitting": [
+        "she sits in w position",
+        "he w sits all the time",
+        "she often sits in the w position",
         "she sits in a W",
         "he W-sits",
         "she's always w sitting",
@@ -427,6 +600,9 @@ POSITIVES: Dict[str, List[str]] = {
         "he sits in the w position a lot",
     ],
     "standing_time_growing": [
+        "she's standing for longer every day",
+        "his standing is getting better",
+        "each day she stands a little longer",
         "she stands a bit longer every day",
         "he's standing for longer and longer",
         "her standing is improving",
@@ -437,6 +613,9 @@ POSITIVES: Dict[str, List[str]] = {
         "each week he stands for longer",
     ],
     "standing_time_not_growing": [
+        "she's not standing any longer than last month",
+        "his standing hasn't improved",
+        "his standing hasn't got any better in weeks",
         "her standing time isn't improving",
         "he hasn't got any better at standing",
         "no progress with standing",
@@ -445,6 +624,26 @@ POSITIVES: Dict[str, List[str]] = {
         "her standing has plateaued",
         "his standing hasn't changed in months",
         "she isn't standing any longer than before",
+    ],
+    "no_family_hip_history": [
+        "no family history of hip problems",
+        "nobody in our family had hip dysplasia",
+        "hip problems don't run in the family",
+        "no hip dysplasia in the family",
+        "none of us had hip problems as babies",
+        "no known family history of hip dysplasia",
+        "nobody on either side of the family had hip dysplasia",
+        "no one in the family had clicky hips",
+    ],
+    "no_w_sitting": [
+        "she never W-sits",
+        "he doesn't sit in a w",
+        "she sits cross-legged mostly",
+        "she doesn't sit in a W",
+        "he's not a w sitter",
+        "no W-sitting",
+        "she rarely w-sits",
+        "he sits with his legs out in front",
     ],
 }
 
@@ -467,6 +666,14 @@ def test_every_observation_has_at_least_eight_positive_phrasings(catalogue: Obse
 
 NEAR_MISSES: Dict[str, List[str]] = {
     "one_side_favoured": [
+        "does she favour one side?",
+        "my husband is left handed",
+        "she sleeps on her right side mostly",
+        "she always reaches for the remote",
+        "he holds the bottle with one hand now",
+        "he used to only use his left hand but now uses both",
+        "my cousin's boy uses his left hand more",
+        "she used to favour her left hand",
         "she doesn't favour one side",
         "my cousin's baby always reaches with her left",
         "she used to favour her right hand but not any more",
@@ -477,6 +684,8 @@ NEAR_MISSES: Dict[str, List[str]] = {
         "most babies don't use one hand more than the other",
     ],
     "hand_fisted": [
+        "she makes a fist when she's angry",
+        "his hands are in fists when he sleeps",
         "she doesn't keep her hand in a fist",
         "she used to keep her fist closed but not any more",
         "he sucks his thumb a lot",
@@ -486,6 +695,11 @@ NEAR_MISSES: Dict[str, List[str]] = {
         "her hand was clenched in a fist as a newborn but it isn't now",
     ],
     "leg_drags": [
+        "the dog drags its leg",
+        "she drags her blanket everywhere",
+        "is it bad if a baby drags one leg?",
+        "he used to drag one leg when crawling",
+        "my friend's little girl drags her leg",
         "she doesn't drag her leg",
         "my cousin's baby drags a leg",
         "he used to drag his left leg but he doesn't anymore",
@@ -500,6 +714,10 @@ NEAR_MISSES: Dict[str, List[str]] = {
         "her legs look the same length",
     ],
     "stiff_scissoring_legs": [
+        "he goes stiff when I put him in the car seat",
+        "her legs aren't stiff or crossing",
+        "she was stiff after the jab",
+        "he used to go stiff when I lifted him but that stopped",
         "she goes stiff when she's angry in the car seat",
         "he has a stiff neck",
         "his legs aren't stiff",
@@ -510,6 +728,10 @@ NEAR_MISSES: Dict[str, List[str]] = {
         "his legs used to go stiff when I lifted him but they don't any more",
     ],
     "very_floppy": [
+        "her hat is floppy",
+        "he's not at all floppy",
+        "my friend's baby was floppy",
+        "my nephew was floppy at birth",
         "she isn't floppy at all",
         "his bunny has floppy ears",
         "she's floppy and relaxed when she falls asleep",
@@ -519,6 +741,9 @@ NEAR_MISSES: Dict[str, List[str]] = {
         "she's not floppy",
     ],
     "uneven_legs_or_creases": [
+        "she has chunky thigh rolls",
+        "I can't see any uneven creases",
+        "his trousers look shorter on one leg",
         "her legs look the same length",
         "her trousers are longer on one leg",
         "my sister's baby has uneven thigh creases",
@@ -526,6 +751,9 @@ NEAR_MISSES: Dict[str, List[str]] = {
         "one leg used to look shorter but not now",
     ],
     "limp_or_waddle": [
+        "no limp at all",
+        "she went limp and fell asleep",
+        "he used to waddle but walks fine now",
         "he doesn't limp",
         "she goes limp when she's tired",
         "my nephew limps",
@@ -538,6 +766,8 @@ NEAR_MISSES: Dict[str, List[str]] = {
         "not sure the creases are even",
     ],
     "no_weight_on_legs": [
+        "she lifts her legs up to grab her feet",
+        "he lifts his legs up for a nappy change",
         "he pulls his legs up to his tummy when he has wind",
         "she won't put weight on her right leg",
         "she lifts her legs up during nappy changes",
@@ -545,18 +775,25 @@ NEAR_MISSES: Dict[str, List[str]] = {
         "my cousin's baby sits on air when held",
     ],
     "takes_weight": [
+        "she doesn't stand on my lap",
+        "I hold him standing but he lifts his legs up",
         "she has put on weight",
         "he doesn't take weight on his legs",
         "she bounces on her bottom to get around",
         "his weight gain has been slow",
     ],
     "not_sitting_alone": [
+        "he fell over when walking",
+        "her cousin can't sit alone yet",
         "she won't sit still",
         "he propped himself on his forearms",
         "my friend's daughter can't sit alone",
         "he falls over when walking",
     ],
     "sits_alone": [
+        "she sits in her bumbo",
+        "she sat on my lap",
+        "he sits with cushions around him",
         "she can't sit on her own",
         "he sits well in his high chair",
         "she sits with support",
@@ -564,6 +801,9 @@ NEAR_MISSES: Dict[str, List[str]] = {
         "she sits alone for a second then topples over",
     ],
     "stands_not_at_all": [
+        "she stands alone for a few seconds",
+        "he's been standing alone since 11 months",
+        "the twins next door can't stand alone",
         "she lets go and stands for 5 seconds before sitting down",
         "he won't let go of me at nursery",
         "she can stand alone",
@@ -572,6 +812,10 @@ NEAR_MISSES: Dict[str, List[str]] = {
         "he needs to hold on to his bottle",
     ],
     "pulls_up": [
+        "she pulls up her trousers",
+        "he's trying to pull himself up",
+        "she pulls herself up to sitting",
+        "my cousin's daughter pulls up on everything",
         "she doesn't pull up yet",
         "he pulls up his socks",
         "we went on a cruise",
@@ -585,6 +829,10 @@ NEAR_MISSES: Dict[str, List[str]] = {
         "he doesn't pull up his trousers",
     ],
     "gets_around": [
+        "does crawling matter?",
+        "my niece crawls everywhere",
+        "she crawled once and never again",
+        "I think she will crawl soon",
         "she isn't crawling",
         "he's trying to crawl",
         "when will she crawl?",
@@ -594,12 +842,18 @@ NEAR_MISSES: Dict[str, List[str]] = {
         "my nephew crawls everywhere",
     ],
     "does_not_move_about": [
+        "she doesn't go anywhere near the stairs",
         "she doesn't go anywhere without her blanket",
         "he moves around everywhere",
         "we don't go anywhere much",
         "she isn't crawling or walking yet",
     ],
     "hips_checked": [
+        "do they check hips at the 6 week check?",
+        "her hip scan is next week",
+        "we are still waiting for her hips to be scanned",
+        "I asked for her hips to be checked",
+        "my sister's baby had her hips scanned",
         "nobody has checked her hips",
         "should her hips be checked?",
         "we're waiting for a hip scan",
@@ -613,6 +867,10 @@ NEAR_MISSES: Dict[str, List[str]] = {
         "I'm not sure if anyone checked her hips",
     ],
     "was_breech": [
+        "she was not breech",
+        "he goes bottom first down the slide",
+        "my friend's baby was breech",
+        "my first baby was breech",
         "she wasn't breech",
         "my sister's baby was breech",
         "she goes down the stairs bottom first",
@@ -625,6 +883,11 @@ NEAR_MISSES: Dict[str, List[str]] = {
         "he fell head first off the sofa",
     ],
     "family_hip_history": [
+        "my sister had hip dysplasia",
+        "my brother had a hip operation",
+        "no one in the family had hip problems",
+        "she has hip dysplasia",
+        "no family history of hip dysplasia",
         "my cousin had hip dysplasia",
         "her aunt had clicky hips",
         "my mum had hip dysplasia",
@@ -643,15 +906,21 @@ NEAR_MISSES: Dict[str, List[str]] = {
         "he doesn't walk on his toes with both feet",
     ],
     "lifts_head": [
+        "can she lift her head yet?",
         "she can't lift her head",
         "I lift her head gently",
         "he holds his head to one side",
     ],
     "no_head_lift": [
+        "she lifts her head well",
         "she lifts her head on her tummy",
         "her head stays down on my chest when she sleeps",
     ],
     "rolls": [
+        "he rolls his eyes",
+        "I roll her onto her tummy",
+        "she can't roll over yet",
+        "she used to roll over but not anymore",
         "she doesn't roll yet",
         "he rolls the ball to me",
         "she has lovely thigh rolls",
@@ -663,16 +932,22 @@ NEAR_MISSES: Dict[str, List[str]] = {
         "we don't let her roll off the bed",
     ],
     "alternating_crawl": [
+        "should he crawl with opposite arm and leg?",
         "she doesn't crawl with opposite arm and leg",
         "my friend's baby crawls properly",
         "he used to crawl properly but not now",
     ],
     "non_alternating_crawl": [
         "she claps both hands together",
+        "she claps both hands together",
         "she plays with her toy bunny",
         "he doesn't bunny hop anymore",
     ],
     "w_sitting": [
+        "is w sitting bad for hips?",
+        "she never W-sits",
+        "she never W-sits",
+        "I read that W sitting is bad",
         "she doesn't W-sit",
         "what is w sitting?",
         "she used to w-sit but not any more",
@@ -680,6 +955,7 @@ NEAR_MISSES: Dict[str, List[str]] = {
         "we try to stop her w sitting",
     ],
     "standing_time_growing": [
+        "she doesn't stand any longer than before",
         "her standing isn't improving",
         "she no longer stands",
         "my friend's son stands for longer each day",
@@ -687,6 +963,13 @@ NEAR_MISSES: Dict[str, List[str]] = {
     "standing_time_not_growing": [
         "her standing is improving",
         "she stands a bit longer every day",
+    ],
+    "no_family_hip_history": [
+        "my mum had hip dysplasia",
+        "not sure about family hip problems",
+    ],
+    "no_w_sitting": [
+        "she W-sits a lot",
     ],
 }
 
@@ -700,3 +983,288 @@ def test_near_misses_do_not_give_the_observation(catalogue: ObservationCatalogue
 
 def test_there_are_many_near_misses() -> None:
     assert sum(len(texts) for texts in NEAR_MISSES.values()) >= 80
+
+
+def test_a_description_gives_its_answers_and_a_clash_gives_none(catalogue: ObservationCatalogue) -> None:
+    hits = catalogue.detect("he always reaches with his left, the right hand stays tucked in a fist, and he was breech")
+    assert [h.observation_id for h in hits] == ["one_side_favoured", "hand_fisted", "was_breech"]
+    assert catalogue.answers(hits) == {"uses_both_sides": "no", "breech": "yes"}
+    clash = catalogue.detect("she uses both hands equally but always reaches with her right")
+    assert {h.observation_id for h in clash} == {"both_sides_even", "one_side_favoured"}
+    assert "uses_both_sides" not in catalogue.answers(clash)
+
+
+@pytest.mark.parametrize(
+    "text, slot, value",
+    [
+        ("none, she sits back down the second I let go", "stands_alone_seconds", 0),
+        ("one of her legs looks shorter when I change her", "hip_signs", "yes"),
+        ("he drags his left leg when he crawls", "uses_both_sides", "no"),
+        ("had his hips scanned at 6 weeks and they were fine", "hips_checked", "yes"),
+        ("she sits on air when I hold her up", "bears_weight", "no"),
+    ],
+)
+def test_the_issue_examples_answer_their_questions(catalogue: ObservationCatalogue, text: str, slot: str, value: object) -> None:
+    assert catalogue.answers(catalogue.detect(text))[slot] == value
+
+
+def test_provider_signs_carry_advice_sources_and_routes(catalogue: ObservationCatalogue) -> None:
+    stiff = catalogue.observations["stiff_scissoring_legs"]
+    assert stiff.referral == "provider" and stiff.say and set(stiff.sources) == {"CDC-CP", "CDC-OLD"}
+    assert stiff.answers == {}
+    assert catalogue.observations["leg_drags"].routes_to == ("hip_health",)
+    assert catalogue.observations["both_sides_even"].referral is None
+    keys = {source.key for source in catalogue.sources}
+    for observation in catalogue.observations.values():
+        assert set(observation.sources) <= keys
+        assert observation.say_back == observation.say_back.strip() and not observation.say_back.endswith(".")
+        if observation.referral:
+            assert observation.referral == "provider" and observation.sources
+            assert 1 <= observation.say.count(". ") + 1 <= 2, observation.id  # one or two sentences
+    assert catalogue.source("GGC").url.startswith("https://")
+
+
+def test_hit_offsets_point_into_the_original_text(catalogue: ObservationCatalogue) -> None:
+    text = "Hi!  My LO (10 months) ALWAYS reaches with her LEFT hand…"
+    [hit] = catalogue.detect(text)
+    assert hit == ObservationHit("one_side_favoured", hit.start, hit.end, text[hit.start : hit.end])
+    assert hit.text == "ALWAYS reaches with her LEFT"
+
+
+@pytest.mark.parametrize("text", ["", "   ", "ok", "thanks!", "?", "12 months"])
+def test_empty_and_trivial_messages(catalogue: ObservationCatalogue, text: str) -> None:
+    assert catalogue.detect(text) == []
+
+
+# ---------------------------------------------------------------------------------------------------
+# The engine option: a past that is over (drop_past), and the generic error wording
+
+PAST_DEFINITIONS = [
+    {"id": "leg", "patterns": {"tokens": [[{"NORM": {"IN": ["drags", "dragged", "drag", "dragging"]}}, {"GAP": 2}, {"NORM": "leg"}]]}},
+    {"id": "fist", "patterns": {"phrases": ["hand in a fist"]}},
+]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("she drags her leg", ["leg"]),
+        ("she used to drag her leg", []),
+        ("she used to always drag her leg when crawling", []),
+        ("she drags her leg but not any more", []),
+        ("she dragged her leg, but not anymore", []),
+        ("she doesn't drag her leg any more", []),  # negated anyway
+        ("she dragged her leg for a week after the fall but not anymore", []),
+        ("she dragged her leg for a while, but she doesn't now", []),
+        ("she dragged her leg, but it isn't happening now", ["leg"]),  # "happening" is more than a short subject
+        ("he drags his leg no longer", []),
+        ("she kept her hand in a fist as a newborn but it isn't now", []),
+        ("she used to crawl but now she drags her leg", ["leg"]),  # "used to" belongs to the other clause
+        ("she drags her leg and she doesn't walk anymore", ["leg"]),  # "anymore" belongs to the next clause
+        ("she's used to dragging her leg behind her", ["leg"]),  # accustomed, not the past
+        ("she drags her leg. Not any more than her brother did.", ["leg"]),
+        ("she used to, and she still drags her leg", ["leg"]),
+    ],
+)
+def test_drop_past_drops_a_past_that_is_over(text: str, expected: List[str]) -> None:
+    detector = RedFlagDetector.from_definitions(PAST_DEFINITIONS, drop_past=True, kind="observation")
+    assert [h.flag_id for h in detector.detect(text)] == expected
+
+
+def test_without_drop_past_the_past_still_fires() -> None:
+    detector = RedFlagDetector.from_definitions(PAST_DEFINITIONS)
+    assert [h.flag_id for h in detector.detect("she used to drag her leg but not any more")] == ["leg"]
+
+
+@pytest.mark.parametrize(
+    "definitions, message",
+    [
+        ([{"id": "x", "patterns": {}}], r"^observation 'x': patterns are missing or empty$"),
+        ([{"id": "x", "patterns": {"tokens": [[{"NORM": "@nope"}]]}}], r"^observation 'x': .*unknown word list '@nope'"),
+        ([{"patterns": {"phrases": ["x"]}}], r"^observation #1 has no id$"),
+        ([], r"^observation definitions must be a non-empty list$"),
+    ],
+)
+def test_engine_errors_name_the_kind(definitions: list, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        RedFlagDetector.from_definitions(definitions, drop_past=True, kind="observation")
+    with pytest.raises(ValueError, match=message.replace("observation", "red flag")):
+        RedFlagDetector.from_definitions(definitions)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Speed
+
+
+def test_typical_message_is_fast(catalogue: ObservationCatalogue) -> None:
+    corpus = [t for texts in POSITIVES.values() for t in texts] + [t for texts in NEAR_MISSES.values() for t in texts]
+    for text in corpus:
+        catalogue.detect(text)  # warm up
+    start = time.perf_counter()
+    for text in corpus:
+        catalogue.detect(text)
+    per_message = (time.perf_counter() - start) / len(corpus)
+    assert per_message < 0.001  # about 0.5 ms on an idle machine
+
+
+@pytest.mark.parametrize(
+    "chunk",
+    [
+        "She is 11 months, crawls backwards, pulls up on the sofa but sits back down when I let go. ",
+        "my cousin's baby drags a leg and mine always reaches with her left hand, is that normal? ",
+        "he was breech and had his hips scanned, the creases look even, no limp, not sitting alone yet ",
+        "a",
+        "not not , and ",
+    ],
+)
+def test_100k_message_is_fast_and_still_finds_an_observation_at_the_end(catalogue: ObservationCatalogue, chunk: str) -> None:
+    tail = " Also she keeps one hand in a fist."
+    text = (chunk * (100_000 // len(chunk) + 1))[: 100_000 - len(tail)] + tail
+    assert len(text) == 100_000
+    catalogue.detect(text)  # warm up the vocabulary
+    start = time.perf_counter()
+    hits = catalogue.detect(text)
+    elapsed = time.perf_counter() - start
+    assert "hand_fisted" in [h.observation_id for h in hits]
+    assert all(h.end <= len(text) for h in hits)
+    assert elapsed < 1.0  # about 0.3 s on an idle machine
+
+
+# ---------------------------------------------------------------------------------------------------
+# The module contract
+
+
+def test_import_is_cheap_and_never_imports_rasa_spacy_or_yaml() -> None:
+    code = "import sys, bot.nlu.observations; print(sorted(m for m in ('spacy', 'rasa', 'rasa_sdk', 'yaml') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_default_catalogue_is_cached_and_reads_the_knowledge_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    assert default_catalogue() is default_catalogue()
+    monkeypatch.chdir(tmp_path)  # the working directory never matters
+    assert set(load_observations().observations) == set(default_catalogue().observations)
+
+
+def test_the_detector_is_built_lazily_once(tmp_path: Path) -> None:
+    path = tmp_path / "observations.yml"
+    path.write_text(TINY_OBSERVATIONS, encoding="utf-8")
+    catalogue = load_observations(path)
+    assert catalogue._detector is None
+    assert found(catalogue, "she pulls up on the sofa") == ["pulls_up"]
+    detector = catalogue.detector()
+    assert catalogue.detector() is detector
+    assert isinstance(catalogue.observations["pulls_up"], Observation)
+
+
+def test_project_knowledge_loads_observations_with_a_compiled_detector() -> None:
+    knowledge = load_knowledge(PROJECT_ROOT / "knowledge")
+    assert knowledge.observations is not None
+    assert set(knowledge.observations.observations) == set(POSITIVES)
+    assert knowledge.observations._detector is not None  # compiled by validation, reused
+    for observation in knowledge.observations.observations.values():
+        for topic in observation.routes_to:
+            assert topic in knowledge.topics
+
+
+# ---------------------------------------------------------------------------------------------------
+# Validation in the knowledge build: each mistake fails with file:line
+
+TINY_OBSERVATIONS = """\
+sources:
+  - key: CDC-CP
+    title: "CDC early signs of cerebral palsy"
+    url: https://eastersealsucp.com/early-signs-of-cerebral-palsy/
+observations:
+  - id: pulls_up
+    label: "Pulls up"
+    say_back: "pulls up to stand"
+    answers: {pulls_to_stand: "yes"}
+    routes_to: [demo_topic]
+    patterns:
+      phrases: ["pulls up"]
+  - id: stiff_legs
+    label: "Stiff legs"
+    say_back: "legs go stiff"
+    referral: provider
+    say: "Please ask a provider to look at the stiffness soon."
+    sources: [CDC-CP]
+    patterns:
+      tokens:
+        - [{NORM: legs}, {GAP: 2}, {NORM: stiff}]
+"""
+
+GGC_SOURCE = """\
+  - key: GGC
+    title: "Motor Skill Development"
+    url: https://rhc.nhsggc.org.uk/kids-for-families/im-concerned-about/motor-skill-development
+"""
+
+
+def _write(tmp_path: Path, observations: str) -> Path:
+    from tests.test_knowledge_build import write_knowledge
+
+    return write_knowledge(tmp_path / "knowledge", files={"observations.yml": observations})
+
+
+def test_tiny_observations_are_valid(tmp_path: Path) -> None:
+    knowledge = load_knowledge(_write(tmp_path, TINY_OBSERVATIONS))
+    assert knowledge.observations is not None
+    assert found(knowledge.observations, "his legs go stiff") == ["stiff_legs"]
+    assert knowledge.observations.observations["pulls_up"].routes_to == ("demo_topic",)
+
+
+def test_knowledge_without_observations_still_loads(tmp_path: Path) -> None:
+    from tests.test_knowledge_build import write_knowledge
+
+    assert load_knowledge(write_knowledge(tmp_path / "knowledge")).observations is None
+
+
+BAD_OBSERVATIONS = [
+    pytest.param(('{pulls_to_stand: "yes"}', '{pulls_too: "yes"}'), 9, "answers unknown question 'pulls_too'", id="unknown-slot"),
+    pytest.param(('{pulls_to_stand: "yes"}', '{pulls_to_stand: "maybe"}'), 9, "can be 'yes', 'no', 'unsure'", id="bad-choice"),
+    pytest.param(('{pulls_to_stand: "yes"}', "{pulls_to_stand: yes}"), 9, "not True", id="unquoted-yes"),
+    pytest.param(('{pulls_to_stand: "yes"}', '{age_months: "ten"}'), 9, "'age_months' is a number (months)", id="not-a-number"),
+    pytest.param(("referral: provider", "referral: soon"), 16, "referral 'soon' is not one of provider", id="unknown-referral"),
+    pytest.param(("referral: provider", "referral: urgent"), 16, "urgent signs belong in red_flags.yml", id="urgent-referral"),
+    pytest.param(('    say: "Please ask a provider to look at the stiffness soon."\n', ""), 16, "needs 'say'", id="referral-without-say"),
+    pytest.param(("    sources: [CDC-CP]\n", ""), 16, "needs 'sources'", id="referral-without-sources"),
+    pytest.param(("sources: [CDC-CP]", "sources: [CDC-CP, NOPE]"), 18, "unknown source 'NOPE'", id="unknown-source"),
+    pytest.param(("observations:\n", GGC_SOURCE + "observations:\n"), 5, "source 'GGC' is not cited", id="unused-source"),
+    pytest.param(("routes_to: [demo_topic]", "routes_to: [nowhere]"), 10, "routes to unknown topic 'nowhere'", id="unknown-topic"),
+    pytest.param(("id: stiff_legs", "id: pulls_up"), 13, "'pulls_up' is defined twice (first at line 6)", id="duplicate-id"),
+    pytest.param(("{NORM: legs}", "{BOGUS: legs}"), 19, "observation 'stiff_legs': patterns.tokens[1] is not a valid spaCy pattern",
+                 id="pattern-does-not-compile"),
+    pytest.param(("{NORM: legs}", '{NORM: "@nope"}'), 19, "unknown word list '@nope'", id="unknown-word-list"),
+    pytest.param(('phrases: ["pulls up"]', "phrase: [pulls up]"), 11, "observation 'pulls_up': unknown pattern keys phrase",
+                 id="unknown-pattern-key"),
+    pytest.param(('say_back: "legs go stiff"', 'say_back: "Legs go stiff."'), 15, "say_back continues a sentence", id="say-back-form"),
+    pytest.param(('    answers: {pulls_to_stand: "yes"}\n', ""), 6, "neither answers a question nor carries a referral",
+                 id="no-answer-no-referral"),
+    pytest.param(('    label: "Pulls up"\n', ""), 6, "observation 'pulls_up' is missing 'label'", id="missing-label"),
+    pytest.param(("referral: provider", "refferal: provider"), 16, "unknown key(s) refferal", id="misspelt-key"),
+    pytest.param(("  - id: stiff_legs", "  - id: stiff_legs\n    say_back: [x"), 15, "invalid YAML", id="broken-yaml"),
+]
+
+
+@pytest.mark.parametrize("change, line, message", BAD_OBSERVATIONS)
+def test_invalid_observations_fail_naming_file_and_line(tmp_path: Path, change: tuple, line: int, message: str) -> None:
+    old, new = change
+    assert old in TINY_OBSERVATIONS
+    root = _write(tmp_path, TINY_OBSERVATIONS.replace(old, new, 1))
+    with pytest.raises(KnowledgeError) as error:
+        load_knowledge(root)
+    assert error.value.path.name == "observations.yml"
+    assert message in error.value.message, error.value.message
+    assert error.value.line == line, str(error.value)
+    assert f"observations.yml:{line}: " in str(error.value)
+
+
+def test_the_runtime_loader_rejects_what_needs_no_other_file(tmp_path: Path) -> None:
+    path = tmp_path / "observations.yml"
+    path.write_text(TINY_OBSERVATIONS.replace("id: stiff_legs", "id: pulls_up"), encoding="utf-8")
+    with pytest.raises(KnowledgeError, match=r"observations.yml:13: observation 'pulls_up' is defined twice"):
+        load_observations(path)
+    path.write_text("sources: []\nobservations: []\n", encoding="utf-8")
+    with pytest.raises(KnowledgeError, match="no sources"):
+        load_observations(path)
