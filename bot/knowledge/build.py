@@ -93,6 +93,7 @@ def write_database(knowledge: Knowledge, db_path: Path, stamp: str) -> None:
                         all_clear=question.all_clear,
                         say_back=dict(question.say_back),
                         clarify=dataclasses.asdict(question.clarify) if question.clarify else None,
+                        reads={value: list(patterns) for value, patterns in question.reads.items()},
                     )
                 )
             for topic in knowledge.topics.values():

@@ -124,6 +124,7 @@ class Question:
     line: int = 0
     say_back: Dict[str, str] = field(default_factory=dict, compare=False)  # yes/no/unsure -> how the summary says it
     clarify: Optional[Clarify] = None  # the narrower follow-up asked when a reply can't be read
+    reads: Dict[str, Tuple[str, ...]] = field(default_factory=dict, compare=False)  # value -> phrases that mean it here
 
 
 @dataclass(frozen=True)
@@ -230,6 +231,7 @@ def parse_questions(path: Path) -> Dict[str, Question]:
         if say_back and qtype != "yes_no_unsure":
             raise KnowledgeError(path, spec.line_of("say_back"), f"question '{slot}': say_back is for yes_no_unsure questions only")
         clarify = _parse_clarify(spec.get("clarify"), path, spec.line_of("clarify"), slot)
+        reads = _parse_reads(spec.get("reads"), path, spec.line_of("reads"), slot, qtype)
         questions[slot] = Question(
             slot=slot,
             type=qtype,
@@ -241,11 +243,32 @@ def parse_questions(path: Path) -> Dict[str, Question]:
             line=line,
             say_back={str(k): str(v).strip() for k, v in say_back.items()},
             clarify=clarify,
+            reads=reads,
         )
     return questions
 
 
 YES_NO_VALUES = ("yes", "no", "unsure")
+
+
+def _parse_reads(raw: Any, path: Path, line: int, slot: str, qtype: str) -> Dict[str, Tuple[str, ...]]:
+    """A question's `reads`: for each answer value, regular expressions (whole words, lower case) that mean it here."""
+    if raw is None:
+        return {}
+    if qtype != "yes_no_unsure" or not isinstance(raw, dict):
+        raise KnowledgeError(path, line, f"question '{slot}': reads maps yes / no / unsure to phrases, for yes_no_unsure questions only")
+    reads: Dict[str, Tuple[str, ...]] = {}
+    for value, patterns in raw.items():
+        where = raw.line_of(value) if isinstance(raw, LineDict) else line
+        if value not in YES_NO_VALUES or not isinstance(patterns, list) or not patterns:
+            raise KnowledgeError(path, where, f"question '{slot}': reads.{value} must be yes, no or unsure with a list of phrases")
+        for pattern in patterns:
+            try:
+                re.compile(str(pattern))
+            except re.error as error:
+                raise KnowledgeError(path, where, f"question '{slot}': reads.{value} phrase {pattern!r} is not a valid pattern: {error}") from None
+        reads[str(value)] = tuple(str(p) for p in patterns)
+    return reads
 
 
 def _parse_clarify(raw: Any, path: Path, line: int, slot: str) -> Optional[Clarify]:

@@ -36,6 +36,7 @@ class QuestionRow(Base):
     all_clear = Column(String(8), nullable=False, default="yes")
     say_back = Column(JSON, nullable=False, default=dict)
     clarify = Column(JSON, nullable=True)
+    reads = Column(JSON, nullable=False, default=dict)
 
 
 class TopicRow(Base):

@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
-from typing import Optional, Tuple, Union
+from typing import Mapping, Optional, Sequence, Tuple, Union
 
 from bot.nlu.parsers import (
     AGE,
@@ -51,10 +51,11 @@ _CONTRACTIONS = {
 }  # fmt: skip
 
 
-def _normalize(text: str) -> str:
-    """Lower-case words joined by single spaces, padded with a space at each end."""
-    words = re.findall(r"[a-z0-9]+(?:'[a-z]+)?", (text or "").lower().replace("’", "'"))
-    words = [_CONTRACTIONS.get(w, w) for w in words]
+def _normalize(text: str, clauses: bool = False) -> str:
+    """Lower-case words joined by single spaces, padded with a space at each end (`clauses`: "|" at , . ; ! ?)."""
+    pattern = r"[a-z0-9]+(?:'[a-z]+)?|[,.;!?]+" if clauses else r"[a-z0-9]+(?:'[a-z]+)?"
+    words = re.findall(pattern, (text or "").lower().replace("’", "'"))
+    words = ["|" if not w[0].isalnum() else _CONTRACTIONS.get(w, w) for w in words]
     return " " + " ".join(words).replace("can not", "cannot") + " "
 
 
@@ -87,6 +88,11 @@ _UNSURE = (
     r"difficult to (?:say|tell)",
     r"(?:haven't|have not|hadn't|never|didn't|did not|not) (?:really )?(?:noticed|notice|paid attention)",
     r"i (?:haven't|have not|didn't|did not) (?:really )?(?:checked|looked|watched)",
+    # the parent hasn't watched, tried or timed it (said without "I": "never timed it", "haven't tried tbh")
+    r"(?:i )?(?:never|haven't|have not|didn't|did not|not) (?:really |properly |actually |ever )?(?:watched|looked|timed|tried|counted)"
+    r"(?= (?:that|it|this|closely|properly|really|yet|tbh|to be honest|for|him|her|them)| ?$)",
+    r"would have to (?:watch|check|look|time|see)",
+    r"(?:i'd|i would|i'll|i will|i need to|need to|have to) (?:have to )?(?:watch|check|look|time|see)(?: (?:him|her|them|it|that|properly|closely|again))*",
     r"maybe",
     r"perhaps",
     r"possibly",
@@ -155,6 +161,9 @@ _STRONG_YES = (
     r"usually",
     r"mostly",
     r"yes please",
+    r"yh",
+    r"yss",
+    r"yea",
 )
 _QUESTION_START = (
     r"why",
@@ -387,12 +396,43 @@ _INTERPRETERS = {
 }
 
 
-def interpret_answer(answer_type: str, text: str, all_clear: str = "yes") -> Answer:
+def read_by_phrases(reads: Mapping[str, Sequence[str]], text: str) -> Optional[str]:
+    """The value whose question-specific phrases the reply uses ("both" to "one foot or both?" is no); None if
+    no phrase, or phrases for different values, match."""
+    if not reads:
+        return None
+    s = _normalize(text, clauses=True)
+    found = set()
+    for value, patterns in reads.items():
+        if patterns and any(not _negated_before(s, m.start()) for m in _rx(tuple(patterns)).finditer(s)):
+            found.add(value)
+    return found.pop() if len(found) == 1 else None
+
+
+_NEGATION_WORDS = frozenset(
+    "not no never nobody nobody's noone none neither nor don't doesn't didn't isn't wasn't aren't weren't haven't hasn't hadn't "
+    "can't cannot won't wouldn't couldn't shouldn't".split()
+)
+
+
+def _negated_before(normalized: str, start: int, window: int = 3) -> bool:
+    """Whether one of the few words before a match negates it ("doesn't pull up", "not both")."""
+    before = normalized[:start].split("|")[-1].split()[-window:]
+    return any(word in _NEGATION_WORDS for word in before)
+
+
+def interpret_answer(answer_type: str, text: str, all_clear: str = "yes", reads: Optional[Mapping[str, Sequence[str]]] = None) -> Answer:
     """Interpret a reply to a follow-up question of the given answer type (all_clear: see parse_yes_no)."""
     try:
         interpreter = _INTERPRETERS[answer_type]
     except KeyError:
         raise ValueError(f"unknown answer type {answer_type!r}; expected one of {', '.join(ANSWER_TYPES)}") from None
+    read = read_by_phrases(reads or {}, text or "")
     if answer_type == "yes_no_unsure":
-        return _yes_no_unsure(text or "", all_clear)
+        plain = _yes_no_unsure(text or "", all_clear)
+        if read is not None and plain.value != "unsure":  # a hedge still means "not sure", never a guess
+            return Answer(AnswerStatus.VALUE, read)
+        return plain
+    if read is not None:
+        return Answer(AnswerStatus.VALUE, read)
     return interpreter(text or "")

@@ -282,7 +282,7 @@ def handle_reply(
     elif heard.correction and updates:
         answer = Answer(AnswerStatus.UNPARSED)  # "sorry, he's 17 months not 11": not an answer to this question
     else:
-        answer = interpret_answer(question.type, text or "", question.all_clear)
+        answer = interpret_answer(question.type, text or "", question.all_clear, question.reads)
     if answer.status is AnswerStatus.VALUE:
         updates[slot] = answer.value
         known[slot] = answer.value
