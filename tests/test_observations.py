@@ -41,6 +41,7 @@ def found(catalogue: ObservationCatalogue, text: str) -> List[str]:
 
 POSITIVES: Dict[str, List[str]] = {
     "one_side_favoured": [
+        "she does everything with her right",
         "My LO only ever grabs stuff with her right hand",
         "he favors his left arm a lot",
         "shes a lefty already at 7 months lol",
@@ -79,6 +80,7 @@ POSITIVES: Dict[str, List[str]] = {
         "her right arm barely moves compared to the left",
     ],
     "hand_fisted": [
+        "keeps making a fist with just the right hand",
         "her right hand is always in a fist",
         "his left fist never opens",
         "thumb always tucked in on her left hand",
@@ -137,6 +139,7 @@ POSITIVES: Dict[str, List[str]] = {
         "seems symmetrical to me",
     ],
     "stiff_scissoring_legs": [
+        "his legs criss-cross when I lift him under the arms",
         "his legs cross like scissors",
         "she's really stiff when I pick her up",
         "her legs go really straight and stiff",
@@ -156,6 +159,7 @@ POSITIVES: Dict[str, List[str]] = {
         "he goes stiff as a board when I pick him up",
     ],
     "very_floppy": [
+        "she's like a sack of potatoes when I hold her",
         "she's floppy",
         "he feels like a rag doll when I lift him",
         "my daughter is very floppy and weak",
@@ -249,6 +253,7 @@ POSITIVES: Dict[str, List[str]] = {
         "she just dangles her legs when I hold her over the floor",
     ],
     "takes_weight": [
+        "he's very strong on his legs",
         "she takes weight through her legs",
         "he stands on my lap and bounces",
         "she can stand if I hold her hands",
@@ -464,6 +469,7 @@ POSITIVES: Dict[str, List[str]] = {
         "she was born head first",
     ],
     "family_hip_history": [
+        "my other half had DDH",
         "my husband had hip dysplasia as a baby",
         "his dad had DDH",
         "her older sister had clicky hips",
@@ -849,6 +855,7 @@ NEAR_MISSES: Dict[str, List[str]] = {
         "she isn't crawling or walking yet",
     ],
     "hips_checked": [
+        "one hip clicks",
         "do they check hips at the 6 week check?",
         "her hip scan is next week",
         "we are still waiting for her hips to be scanned",
