@@ -102,6 +102,7 @@ POSITIVES: Dict[str, List[str]] = {
         "she never opens her left hand properly",
     ],
     "leg_drags": [
+        "what does it mean if she drags one leg?",
         "her right leg kind of drags when she crawls",
         "my son drags his left leg behind him",
         "he crawls but one leg just hangs behind",
