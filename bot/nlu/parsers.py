@@ -215,7 +215,7 @@ _UNIT_WORDS = {
     ),
     **dict.fromkeys(("week", "weeks", "wk", "wks", "weks", "wek"), _WEEK),
     **dict.fromkeys(("day", "days"), _DAY),
-    **dict.fromkeys(("second", "seconds", "sec", "secs", "secnds", "seconde"), _SECOND),
+    **dict.fromkeys(("second", "seconds", "sec", "secs", "secnds", "seconde", "sek", "seks", "sekunde", "sekunden", "segundos"), _SECOND),
     **dict.fromkeys(("minute", "minutes", "min", "mins", "minits", "minuts"), _MINUTE),
     **dict.fromkeys(("hour", "hours", "hr", "hrs"), _HOUR),
     **dict.fromkeys(("moment", "moments"), _MOMENT),
@@ -673,7 +673,7 @@ def _age_at(toks: Sequence[_Tok], i: int) -> Optional[_Hit]:
                 months = (q.value + hi) / 2 * factor
         rank = _AGE_RANK[unit.dim]
         while True:  # "1 year 3 months", "10 months and 2 weeks", "1y3m"
-            k = end + 1 if _at(toks, end) in (",", "and", "&") else end
+            k = end + 1 if _at(toks, end) in (",", "and", "&", "n", "an", "+") else end
             part = _quantity_at(toks, k)
             if part is None or part.kind == _HALF:
                 break

@@ -51,6 +51,7 @@ class Understanding:
     correction: bool = False  # the parent corrects something said before
     repair: Optional[str] = None  # repeat | skip | cancel | clarify
     suggested_topic: Optional[str] = None  # the topic an observation points to (for an opening that only describes a sign)
+    others: Tuple[Tuple[int, int], ...] = ()  # spans about someone else ("my sister's baby was born at 26 weeks")
     routed: bool = False  # the intent was set from the observations, not by the classifier
     entities: Tuple[EntityMatch, ...] = field(default=(), compare=False)  # not serialised: they travel as Rasa entities
 
@@ -85,7 +86,14 @@ class Understanding:
             "repair": self.repair,
             "suggested_topic": self.suggested_topic,
             "routed": self.routed,
+            "others": [list(span) for span in self.others],
         }
+
+    def own_text(self, text: str) -> str:
+        """The message with the parts about someone else blanked out (same length, so offsets still hold)."""
+        for start, end in self.others:
+            text = text[:start] + " " * (end - start) + text[end:]
+        return text
 
     def as_routed(self) -> Understanding:
         """The same understanding, marked as having chosen the intent."""
@@ -103,6 +111,7 @@ class Understanding:
             )
             observations = tuple((str(o["id"]), int(o["start"]), int(o["end"])) for o in data.get("observations") or ())
             past = tuple(float(a) for a in data.get("past_ages") or ())
+            others = tuple((int(s), int(e)) for s, e in data.get("others") or ())
         except (KeyError, TypeError, ValueError):
             return None
         repair = data.get("repair")
@@ -115,6 +124,7 @@ class Understanding:
             repair=repair if repair in (REPEAT, SKIP, CANCEL, CLARIFY) else None,
             suggested_topic=suggested if isinstance(suggested, str) else None,
             routed=bool(data.get("routed")),
+            others=others,
         )
 
 
@@ -281,8 +291,9 @@ def understand(text: str, catalogue: Optional[ObservationCatalogue] = None) -> U
     if not text or text.isspace():
         return Understanding()
     catalogue = catalogue or default_catalogue()
+    others = about_someone_else(text)
     matches = tuple(_with_rejections(text, extract_entities(text)))
-    facts, past = _entity_facts(text, matches)
+    facts, past = _entity_facts(text, [m for m in matches if not _inside(m.start, others)])
     hits = [h for h in catalogue.detect(text) if h.observation_id in catalogue.observations]
     facts += _observation_facts(catalogue, hits)
     facts.sort(key=lambda f: (f.start, f.end))
@@ -294,8 +305,41 @@ def understand(text: str, catalogue: Optional[ObservationCatalogue] = None) -> U
         correction=is_correction(text),
         repair=repair_request(text),
         suggested_topic=suggested,
+        others=others,
         entities=matches,
     )
+
+
+# Someone other than the child: their ages, birth weeks and history are not the child's facts.
+_OTHER_PERSON = re.compile(
+    r"\b(?:(?:my|her|his|their|our|the|a) (?:(?:older|big|little|younger|eldest|other|first) )?"
+    r"(?:sister|brother|sibling|cousin|nephew|niece|friend|neighbou?r|aunt|auntie|uncle|grandma|grandmother|grandad|"
+    r"grandpa|grandfather|granny|nan|nanny|husband|partner|wife|one|son|daughter|kid|child|boy|girl|twin)s?(?:'s)?"
+    r"(?: (?:baby|babies|boy|girl|son|daughter|kid|child|little one|lo))?"
+    r"|\b(?:sister|brother|cousin|friend|neighbou?r)'s (?:baby|boy|girl|son|daughter|kid|child|little one|lo))\b",
+    re.IGNORECASE,
+)
+_CLAUSE_END = re.compile(r"[.;!?]|,(?! (?:who|which|that|whose) )|\b(?:but|though|although|whereas|whilst|while|and mine|mine)\b", re.IGNORECASE)
+_THE_CHILD = re.compile(r"\b(?:this one|mine|my (?:lo|little one|baby|son|daughter|boy|girl)\b(?!'s)|(?:my )?\d+ ?(?:month|mo|week|year)s? old)", re.IGNORECASE)
+
+
+def about_someone_else(text: str) -> Tuple[Tuple[int, int], ...]:
+    """Spans from a mention of another person ("my sister's baby", "her cousin", "the older one") to the end of
+    that clause, where what is said is about them, not the child."""
+    spans: List[Tuple[int, int]] = []
+    for mention in _OTHER_PERSON.finditer(text):
+        if _THE_CHILD.match(text, mention.start()):
+            continue
+        end_match = _CLAUSE_END.search(text, mention.end())
+        end = end_match.start() if end_match else len(text)
+        if spans and mention.start() < spans[-1][1]:
+            continue
+        spans.append((mention.start(), end))
+    return tuple(spans)
+
+
+def _inside(position: int, spans: Iterable[Tuple[int, int]]) -> bool:
+    return any(start <= position < end for start, end in spans)
 
 
 def entity_dicts(understanding: Understanding) -> List[Dict[str, Any]]:

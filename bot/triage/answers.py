@@ -8,6 +8,7 @@ from typing import Mapping, Optional, Sequence, Tuple, Union
 
 from bot.nlu.parsers import (
     AGE,
+    TERM_WEEKS,
     extract_entities,
     parse_bare_number,
     parse_duration_seconds,
@@ -67,7 +68,9 @@ def _rx(patterns: Tuple[str, ...]) -> "re.Pattern[str]":
 
 _NEUTRAL = (
     r"no (?:problems?|issues?|concerns?|worries|signs?)",
-    r"nothing (?:wrong|unusual|abnormal|found)",
+    r"nothing (?:wrong|unusual|abnormal|found|weird|odd|strange|different)(?: that i've noticed| that i can see)?",
+    r"no (?:difference|different)(?: between (?:them|the two|sides|both sides))?",
+    r"(?:don't|doesn't|do not|does not) (?:see|notice) (?:any|a) difference",
     r"not (?:a|any) (?:problem|issue|concern)",
     r"all (?:clear|good|fine|normal)",
 )
@@ -193,6 +196,27 @@ _WEAK_YES = (
 _ALL_WELL = (r"fine", r"normal", r"all good")
 
 
+_LEAD_SKIP = frozenset({"oh", "ok", "okay", "um", "erm", "hmm", "well", "so", "sorry", "actually", "wait", "oops"})
+_LEAD_YES = frozenset({"yes", "yeah", "yep", "yup", "ya", "yah", "yh", "yea", "yess", "sure", "definitely", "absolutely", "correct"})
+_LEAD_NO = frozenset({"no", "nope", "nah", "naw", "never"})
+
+
+def _leading_answer(normalized: str) -> Optional[str]:
+    """A reply that opens with yes or no answers with it, whatever its story adds ("yes. he had a seizure once, nothing
+    since"); "no wait, yes she does" is a correction, so the answer after "wait" counts."""
+    words = normalized.split()
+    while len(words) > 1 and (words[0] in _LEAD_SKIP or (words[0] in _LEAD_NO and words[1] in ("wait", "sorry", "actually"))):
+        words = words[1:]
+    if not words:
+        return None
+    first = words[0]
+    if first in _LEAD_YES:
+        return "yes"
+    if first in _LEAD_NO and not (len(words) > 1 and words[1] in ("problem", "problems", "issues", "worries", "doubt")):
+        return "no"
+    return None
+
+
 def parse_yes_no(text: str, all_clear: str = "yes") -> Optional[str]:
     """Read a reply as "yes", "no" or "unsure"; None when it is none of those.
 
@@ -209,6 +233,9 @@ def parse_yes_no(text: str, all_clear: str = "yes") -> Optional[str]:
         return "unsure"
     if _rx(_QUESTION_START).match(s.strip()):
         return None
+    lead = _leading_answer(s)
+    if lead:
+        return lead
     if _rx(_NO).search(s):
         return "no"
     if _rx(_STRONG_YES).search(s):
@@ -324,9 +351,22 @@ def _months(text: str) -> Answer:
     return Answer(AnswerStatus.UNPARSED)
 
 
+_LATE_BY = (r"(?:overdue|late) by", r"(?:days?|weeks?|wks?) (?:overdue|late)", r"after (?:her|his|the|their) due date")
+_IN_WEEK = re.compile(r" (?:in|at|during|around) (?:week|wk) (\d+) ")
+_FORTNIGHT = re.compile(r" (?:(a|one|two|2) )?fortnights? ")
+
+
 def _weeks_early(text: str) -> Answer:
     """Weeks born early: 0 for on time or late, NEEDS_DETAIL for "early" without a number."""
     s = _normalize(text)
+    if _rx(_LATE_BY).search(s) and not _rx(_EARLY).search(s):  # "overdue by 10 days": not early at all
+        return Answer(AnswerStatus.VALUE, 0.0)
+    in_week = _IN_WEEK.search(s)  # "came early, in week 36": born at 36 weeks
+    if in_week and 20 <= float(in_week.group(1)) <= 42:
+        return Answer(AnswerStatus.VALUE, max(0.0, TERM_WEEKS - float(in_week.group(1))))
+    fortnight = _FORTNIGHT.search(s)
+    if fortnight and _rx(_EARLY).search(s):
+        return Answer(AnswerStatus.VALUE, 2.0 * (2 if fortnight.group(1) in ("two", "2") else 1))
     amount = parse_early_amount(text)
     if amount is not None:
         return Answer(AnswerStatus.VALUE, amount)
@@ -339,7 +379,7 @@ def _weeks_early(text: str) -> Answer:
         if bare <= 20:
             return Answer(AnswerStatus.VALUE, bare)
         if bare <= 42:  # a gestational age: "34" means born at 34 weeks
-            return Answer(AnswerStatus.VALUE, max(0.0, 40.0 - bare))
+            return Answer(AnswerStatus.VALUE, max(0.0, TERM_WEEKS - bare))
         return Answer(AnswerStatus.UNPARSED)
     yes_no = parse_yes_no(text)
     if yes_no == "unsure":
@@ -351,9 +391,22 @@ def _weeks_early(text: str) -> Answer:
     return Answer(AnswerStatus.UNPARSED)
 
 
+_NOW_AMOUNT = re.compile(
+    r" (?:now|these days|nowadays|this week|today) (?:it's |its |it is |she |he |they |she's |he's |they're |can do |does )?"
+    r"(?:about |around |roughly |more like |like |maybe |up to |nearly |almost )*(\d+(?:\.\d+)?)(?: (?:seconds?|secs?|s))? "
+)
+_COUNT_TO = re.compile(r" count(?:ing)? (?:to|up to) (\d+) ")
+
+
 def _seconds(text: str) -> Answer:
     """Seconds standing alone: 0 when the child does not stand alone yet."""
     s = _normalize(text)
+    now = _NOW_AMOUNT.search(s)  # "5 seconds last week, now it's about 10": the time now
+    if now:
+        return Answer(AnswerStatus.VALUE, float(now.group(1)))
+    counted = _COUNT_TO.search(s)  # "long enough to count to 5"
+    if counted:
+        return Answer(AnswerStatus.VALUE, float(counted.group(1)))
     seconds = parse_duration_seconds(text)
     if seconds is not None:
         return Answer(AnswerStatus.VALUE, seconds)

@@ -282,16 +282,17 @@ def handle_reply(
     elif heard.correction and updates:
         answer = Answer(AnswerStatus.UNPARSED)  # "sorry, he's 17 months not 11": not an answer to this question
     else:
-        answer = interpret_answer(question.type, text or "", question.all_clear, question.reads)
+        answer = interpret_answer(question.type, heard.own_text(text or ""), question.all_clear, question.reads)
     if answer.status is AnswerStatus.VALUE:
         updates[slot] = answer.value
         known[slot] = answer.value
     elif answer.status is AnswerStatus.UNKNOWN:
         state = state.with_skipped(slot)
         messages.append(Message("No problem — we'll go without that."))
-    elif updates:  # the reply told us something else: keep it and ask this question again, without counting a failure
+    elif updates and state.failures_for(slot) < max_reasks:  # the reply told us something else: keep it, ask again
         if not changes:
             messages.append(Message("Thanks, I've noted that."))
+        state = state.with_failure(slot)
         return Turn(messages=(*messages, ask(question, subject=topic)), answers=updates, state=state, next_slot=slot, changes=changes)
     elif answer.status is AnswerStatus.NEEDS_DETAIL and state.failures_for(slot) < max_reasks:
         state = state.with_failure(slot)

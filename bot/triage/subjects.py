@@ -26,7 +26,8 @@ def answers_question(question: Question, text: str, understanding: Optional[Unde
     """Whether a message reads as a usable (or "not sure") answer to the pending question, or states its fact."""
     if understanding is not None and (understanding.value_for(question.slot) is not None or understanding.repair):
         return True
-    return interpret_answer(question.type, text, question.all_clear, question.reads).status in (AnswerStatus.VALUE, AnswerStatus.UNKNOWN)
+    own = understanding.own_text(text) if understanding is not None else text
+    return interpret_answer(question.type, own, question.all_clear, question.reads).status in (AnswerStatus.VALUE, AnswerStatus.UNKNOWN)
 
 
 def milestone_subject(table: MilestoneTable, subject_id: str) -> Subject:
