@@ -67,8 +67,10 @@ EVAL_COMPARE ?= configs/count_logreg.yml
 eval: train
 	$(PY) -m tests.tools.evaluate --folds $(EVAL_FOLDS) $(foreach c,$(EVAL_COMPARE),--compare $(c))
 
+# Compare with another checkout instead of Rasa's default config: BENCH_ARGS="--baseline-root ../baseline --rounds 3"
+BENCH_ARGS ?=
 bench: train
-	$(PY) -m tests.tools.benchmark
+	$(PY) -m tests.tools.benchmark $(BENCH_ARGS)
 
 # How well the assistant understands parents (answers in their own words, facts in passing, corrections,
 # emergencies, near misses), measured against the real servers: reports/conversations.md. Exits 0; add

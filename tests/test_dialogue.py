@@ -200,3 +200,8 @@ def test_an_other_persons_facts_are_not_the_childs(kb: KnowledgeBase) -> None:
     assert turn.answers == {"weeks_early": 0.0}
     opening = dialogue.start(kb.topic("late_walking"), kb.questions, empty(kb), TriageState(), text="my 15 month old isn't walking, her brother walked at 17 months")
     assert opening.answers["age_months"] == 15.0
+
+
+def test_a_lone_amount_answers_the_number_question_only(kb: KnowledgeBase) -> None:
+    turn = reply(kb, "crawling_backward", "weeks_early", "5 weeks", age_months=10)
+    assert turn.answers == {"weeks_early": 5.0}  # not also an age of 5 weeks

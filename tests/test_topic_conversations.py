@@ -51,7 +51,7 @@ CONVERSATIONS = [
                  (("weeks_early", "no"), ("sits_alone", "yes"), ("gets_around", "yes, she rolls everywhere"),
                   ("uses_both_sides", "yes"), ("pulls_to_stand", "no"))),
     Conversation("not_crawling", "provider", "my 10 month old doesn't crawl at all, he just sits there",
-                 (("weeks_early", "No, born on time"), ("sits_alone", "Yes"), ("gets_around", "No"),
+                 (("weeks_early", "No, born on time"), ("sits_alone", "Yes"),  # "just sits there": no way of getting around, not asked
                   ("uses_both_sides", "Yes"), ("pulls_to_stand", "No"))),
     Conversation("not_crawling", "urgent", "my baby skipped crawling completely",
                  (("age_months", "he used to sit up by himself and now he can't anymore"),)),
@@ -60,7 +60,7 @@ CONVERSATIONS = [
                  (("age_months", "10 months"), ("weeks_early", "no"), ("pulls_to_stand", "yes"),
                   ("stands_alone_seconds", "a couple of seconds"), ("standing_time_growing", "yes"), ("uses_both_sides", "yes"))),
     Conversation("standing_alone", "provider", "my 18 month old still can't stand on her own without holding on",
-                 (("weeks_early", "no"), ("pulls_to_stand", "yes"), ("stands_alone_seconds", "Not at all"),
+                 (("weeks_early", "no"), ("pulls_to_stand", "yes"),  # "can't stand on her own": 0 s, not asked
                   ("standing_time_growing", "no"), ("uses_both_sides", "yes"))),
     Conversation("standing_alone", "urgent", "she won't let go of the sofa to stand by herself",
                  (("age_months", "14 months"), ("weeks_early", URGENT_MESSAGE))),
@@ -77,10 +77,10 @@ CONVERSATIONS = [
                  (("hip_signs", "no problems"), ("breech", "no"), ("hip_family_history", "no"), ("hips_checked", "yes"),
                   ("w_sitting", "yes")), ("W-sitting",)),
     Conversation("hip_health", "provider", "my baby was breech, should her hips be checked?",
-                 (("hip_signs", "No, none"), ("breech", "Yes"), ("hip_family_history", "Not sure"), ("hips_checked", "No"),
+                 (("hip_signs", "No, none"), ("hip_family_history", "Not sure"), ("hips_checked", "No"),  # breech: told
                   ("w_sitting", "No"))),
     Conversation("hip_health", "urgent", "one of her thigh creases looks different, is that hip dysplasia?",
-                 (("hip_signs", "she's had a fever since last night and is limping and won't stand"),)),
+                 (("breech", "she's had a fever since last night and is limping and won't stand"),)),  # the creases: told
     # corrected age
     Conversation("preterm_age", "none", "how do I work out corrected age? she was born at 32 weeks",
                  (("age_months", "9 months"), ("uses_both_sides", "yes"), ("sits_alone", "yes")), ("corrected age",)),

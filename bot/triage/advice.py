@@ -78,6 +78,13 @@ class Signs:
     rule_ids: Tuple[str, ...]
     lines: Tuple[str, ...]
     sources: Tuple[Source, ...]
+    slots: Tuple[Tuple[str, ...], ...] = ()  # per line: the question slots the sign answers
+
+    def beyond(self, covered: Sequence[str]) -> Tuple[str, ...]:
+        """The lines a topic's own rules don't already say: a sign whose answer a matched rule used is covered."""
+        if not self.slots:
+            return self.lines
+        return tuple(line for line, slots in zip(self.lines, self.slots) if not (slots and set(slots) <= set(covered)))
 
 
 OBSERVATION_RULE_PREFIX = "observation:"
@@ -85,7 +92,7 @@ OBSERVATION_RULE_PREFIX = "observation:"
 
 def signs_from(catalogue: Optional[ObservationCatalogue], observed: Sequence[str]) -> Signs:
     """The referral, advice sentences and sources that the observed signs call for, whatever the topic."""
-    referral, ids, lines, sources = "none", [], [], []
+    referral, ids, lines, sources, slots = "none", [], [], [], []
     for obs_id in dict.fromkeys(observed):
         observation = catalogue.observations.get(obs_id) if catalogue else None
         if observation is None or not observation.referral:
@@ -94,8 +101,9 @@ def signs_from(catalogue: Optional[ObservationCatalogue], observed: Sequence[str
         ids.append(OBSERVATION_RULE_PREFIX + observation.id)
         if observation.say and observation.say not in lines:
             lines.append(observation.say)
+            slots.append(tuple(observation.answers))
         sources += [catalogue.source(key) for key in observation.sources]  # type: ignore[union-attr]
-    return Signs(referral, tuple(ids), tuple(lines), tuple(sources))
+    return Signs(referral, tuple(ids), tuple(lines), tuple(sources), tuple(slots))
 
 
 def merge_sources(*groups: Sequence[Source]) -> Tuple[Source, ...]:
@@ -140,7 +148,8 @@ def compose_advice(
             "child's doctor about an older child."
         )
     messages.append(Message(intro))
-    tailored = [rule.say for rule in decision.rules] + list(signs.lines)
+    covered = [c.slot for rule in decision.rules if rule.referral != "none" for c in rule.conditions]
+    tailored = [rule.say for rule in decision.rules] + list(signs.beyond(covered))
     messages.append(Message(_compact("\n\n".join(["**For your child**", *tailored, REFERRAL_LINES[referral]]))))
     for key in ("why", "try", "when"):
         section = topic.section(key)

@@ -271,7 +271,7 @@ def handle_reply(
     heard = _understanding(understanding, text)
     if heard.repair and not heard.facts:
         return _repair(topic, question, heard.repair, known, questions, state)
-    updates, changes = merge_facts(heard.stated(), known, questions, skip=slot)
+    updates, changes = merge_facts(_stated_besides(heard, question), known, questions, skip=slot)
     known.update(updates)
     messages: List[Message] = []
     if changes:
@@ -316,6 +316,21 @@ def detail_prompt(question: Question, answer: Answer) -> Message:
     if question.type == "months":
         return Message(f"Thanks. And how old is your child now? For example: {question.example}.")
     return Message(f"Thanks. {DETAIL_PROMPTS.get(question.type, 'Could you be a bit more specific?')} For example: {question.example}.")
+
+
+NUMBER_SOURCES = frozenset({"age", "weeks_early", "duration"})
+
+
+def _stated_besides(heard: Understanding, question: Question) -> Dict[str, Any]:
+    """Facts the reply states besides its answer. A lone amount answering a number question is that answer only:
+    "5 weeks" to "born early?" is not also an age (unless the parent says it is a correction)."""
+    stated = heard.stated()
+    if question.type == "yes_no_unsure" or heard.correction:
+        return stated
+    amounts = {f.slot for f in heard.facts if f.source in NUMBER_SOURCES}
+    if len(amounts) == 1 and len([f for f in heard.facts if f.source in NUMBER_SOURCES]) == 1:
+        stated = {slot: value for slot, value in stated.items() if slot not in amounts or slot == question.slot}
+    return stated
 
 
 def reask(question: Question, hint: str = "") -> Message:

@@ -5,6 +5,8 @@ first answer, REST reply latency over scripted conversations (one user; includes
 and peak RSS (VmHWM) of the Rasa and action-server processes. Reports medians, p95 and ratios.
 
 Usage: python -m tests.tools.benchmark [--rounds 3] [--baseline configs/baseline_default.yml]
+       python -m tests.tools.benchmark --baseline-root /path/to/other/checkout   (e.g. `git worktree add` of the
+       previous main: that tree's own config, data and code, served the same way, side by side with this one)
 Writes reports/bench.md.
 """
 
@@ -40,9 +42,10 @@ CONVERSATIONS: List[List[str]] = [
 
 @dataclass
 class Result:
-    """Measurements for one config."""
+    """Measurements for one config (of this project, or of another checkout at `root`)."""
 
     name: str
+    root: Path = PROJECT_ROOT
     train_seconds: List[float] = field(default_factory=list)
     start_seconds: List[float] = field(default_factory=list)
     latencies_ms: List[float] = field(default_factory=list)
@@ -65,14 +68,14 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def train(config: Path, out: Path) -> float:
-    """Train from scratch (fresh graph cache); return wall seconds."""
-    env = {**service_env(), "RASA_CACHE_DIRECTORY": tempfile.mkdtemp(prefix="rasa-cache-")}
+def train(config: Path, out: Path, root: Path = PROJECT_ROOT) -> float:
+    """Train from scratch (fresh graph cache) in the project at `root`; return wall seconds."""
+    env = {**service_env({"PYTHONPATH": str(root)}), "RASA_CACHE_DIRECTORY": tempfile.mkdtemp(prefix="rasa-cache-")}
     started = time.perf_counter()
     subprocess.run(
         [str(Path(sys.executable).parent / "rasa"), "train", "--config", str(config), "--domain", "domain",
          "--data", "data", "--out", str(out), "--fixed-model-name", config.stem],
-        cwd=PROJECT_ROOT, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=root, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     return time.perf_counter() - started
 
@@ -84,12 +87,13 @@ def serve_and_measure(model: Path, result: Result, tmp: Path) -> None:
         {
             "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
             "TRACKER_DB_URL": f"sqlite:///{tmp / f'tracker-{uuid.uuid4().hex[:6]}.db'}",
+            "PYTHONPATH": str(result.root),
         }
     )
     log = open(tmp / "servers.log", "ab")
     started = time.perf_counter()
-    action = subprocess.Popen(action_command(action_port), cwd=PROJECT_ROOT, env=env, stdout=log, stderr=log)
-    rasa = subprocess.Popen(rasa_command(rasa_port, model, None), cwd=PROJECT_ROOT, env=env, stdout=log, stderr=log)
+    action = subprocess.Popen(action_command(action_port), cwd=result.root, env=env, stdout=log, stderr=log)
+    rasa = subprocess.Popen(rasa_command(rasa_port, model, None), cwd=result.root, env=env, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook"
     try:
         wait_until_up(f"http://127.0.0.1:{action_port}/health", 120, action)
@@ -145,20 +149,27 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3, help="train + serve rounds per config")
     parser.add_argument("--baseline", type=Path, default=PROJECT_ROOT / "configs" / "baseline_default.yml")
+    parser.add_argument("--baseline-root", type=Path, help="another checkout to compare with (its config.yml)")
     args = parser.parse_args(argv)
-    configs = [PROJECT_ROOT / "config.yml", args.baseline]
-    results = [Result(name=c.name) for c in configs]
+    if args.baseline_root:
+        root = args.baseline_root.resolve()
+        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+        configs = [PROJECT_ROOT / "config.yml", root / "config.yml"]
+        results = [Result(name="this tree"), Result(name=f"baseline {commit or root.name}", root=root)]
+    else:
+        configs = [PROJECT_ROOT / "config.yml", args.baseline]
+        results = [Result(name=c.name) for c in configs]
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp_name:
         tmp = Path(tmp_name)
         for round_number in range(args.rounds):
             for config, result in zip(configs, results):  # interleaved, so drift affects both alike
                 print(f"round {round_number + 1}/{args.rounds}: {config.name}", flush=True)
                 out = tmp / f"models-{round_number}"
-                result.train_seconds.append(train(config, out))
+                result.train_seconds.append(train(config, out, result.root))
                 serve_and_measure(out / f"{config.stem}.tar.gz", result, tmp)
     messages = sum(len(c) for c in CONVERSATIONS)
     report = (
-        f"# Benchmark: {configs[0].name} vs {configs[1].name}\n\n"
+        f"# Benchmark: {results[0].name} vs {results[1].name}\n\n"
         f"{args.rounds} rounds per config, interleaved; {messages} scripted messages per round "
         f"({len(CONVERSATIONS)} conversations, one user at a time, REST channel, action server included).\n"
         f"Machine: {os.cpu_count()} cores. Peak RSS is VmHWM of each server process.\n\n{table(results)}\n"
