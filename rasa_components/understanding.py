@@ -11,6 +11,7 @@ Red flags are decided after this component (rasa_components.red_flags) and overr
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
@@ -22,7 +23,9 @@ from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu.understand import INFORM, PARSE_KEY, entity_dicts, routing_intent, understand
+from bot.nlu.understand import INFORM, PARSE_KEY, Understanding, entity_dicts, routing_intent, understand
+
+logger = logging.getLogger(__name__)
 
 
 @DefaultV1Recipe.register(
@@ -67,7 +70,11 @@ class UnderstandingComponent(GraphComponent, EntityExtractorMixin):
         """Understand each message and adjust entities and intent."""
         for message in messages:
             text = message.get(TEXT) or ""
-            understanding = understand(text)
+            try:
+                understanding = understand(text)
+            except Exception:  # noqa: BLE001 - a broken rule must not cost the parent a reply; red flags run after this
+                logger.exception("understanding failed; the message goes on without facts or observations")
+                understanding = Understanding()
             found = entity_dicts(understanding)
             message.set(ENTITIES, message.get(ENTITIES, []) + self.add_extractor_name(found), add_to_output=True)
             intent = (message.get(INTENT) or {}).get("name")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Dict, List
 
 import numpy as np
+import pytest
 from rasa.shared.nlu.training_data.message import Message
 from scipy.sparse import csr_matrix
 from sklearn.feature_extraction.text import TfidfTransformer
@@ -77,7 +78,9 @@ def test_unsure_classifier_red_flag_is_not_escalated() -> None:
 
 def test_confident_classifier_red_flag_is_kept() -> None:
     ranking = [{"name": "report_red_flag", "confidence": 0.93}, {"name": "inform", "confidence": 0.03}]
-    [msg] = RedFlagRules({}).process([message("my baby is really not right, something is very wrong", "report_red_flag", 0.93, ranking)])
+    [msg] = RedFlagRules({}).process(
+        [message("my baby is really not right, something is very wrong", "report_red_flag", 0.93, ranking)]
+    )
     assert msg.get("intent")["name"] == "report_red_flag"
 
 
@@ -87,3 +90,94 @@ def test_tfidf_weights_match_scikit_learn() -> None:
     ours = weigh(counts, inverse_document_frequency(counts)).toarray()
     assert np.allclose(ours, expected)
     assert np.allclose(np.linalg.norm(ours, axis=1), 1.0)
+
+
+def _red_flag_slot(msg: Message) -> Any:
+    """The `red_flag` slot Rasa itself fills from the message (ActionExtractSlots, as the domain maps it)."""
+    import asyncio
+
+    from rasa.core.actions.action import ActionExtractSlots
+    from rasa.core.channels import CollectingOutputChannel
+    from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    domain = Domain.from_dict(
+        {
+            "intents": ["report_red_flag"],
+            "entities": ["red_flag"],
+            "slots": {
+                "red_flag": {
+                    "type": "text",
+                    "influence_conversation": False,
+                    "mappings": [{"type": "from_entity", "entity": "red_flag"}],
+                }
+            },
+        }
+    )
+    parse = msg.as_dict(only_output_properties=False)
+    user = UserUttered(parse["text"], intent=parse["intent"], entities=parse.get("entities"), parse_data=parse)
+    tracker = DialogueStateTracker.from_events("caregiver", [ActionExecuted("action_listen"), user], slots=domain.slots)
+    action = ActionExtractSlots(None)
+    nlg = TemplatedNaturalLanguageGenerator(domain.responses)
+    events = asyncio.run(action.run(CollectingOutputChannel(), nlg, tracker, domain))
+    return {e.key: e.value for e in events if isinstance(e, SlotSet)}.get("red_flag")
+
+
+@pytest.mark.parametrize(
+    "text, slot, entities",
+    [
+        # very_unwell overrides seizure: one message, about the fever and the floppiness
+        ("He's burning up. Now he's floppy and hard to wake.", "very_unwell", [("very_unwell", None)]),
+        # a fit with a fever keeps the seizure message
+        ("he has a fever and he's jerking and not responding", "seizure", [("seizure", None)]),
+        # after a fall, an arm not used is the injury
+        ("she tripped over the dog and now she can't lift her right arm", "injury", [("injury", None)]),
+        # unrelated flags both stay; the slot takes the most immediate message, whatever the text order
+        (
+            "turned blue. had a fit. broke her arm.",
+            "breathing_trouble",
+            [("breathing_trouble", None), ("seizure", "also"), ("injury", "also")],
+        ),
+        (
+            "he fell down the stairs and now he's not breathing properly",
+            "breathing_trouble",
+            [("injury", "also"), ("breathing_trouble", None)],
+        ),
+    ],
+)
+@pytest.mark.filterwarnings("ignore:Slot auto-fill has been removed")  # Rasa warns whenever a domain is built
+def test_the_red_flag_slot_gets_the_best_fitting_message(text: str, slot: str, entities: List[Any]) -> None:
+    [msg] = RedFlagRules({}).process([message(text, intent="inform")])
+    found = [(e["value"], e.get("role")) for e in msg.get("entities") if e["entity"] == "red_flag"]
+    assert found == entities
+    assert _red_flag_slot(msg) == slot
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "yes, at the hospital after she slipped off the slide last month they x-rayed her and it was fine, she's running around now",
+        "no. he limped for a day after a trip in the garden last month, the GP had a look and it went away",
+    ],
+)
+def test_confident_classifier_red_flag_about_a_settled_past_is_not_escalated(text: str) -> None:
+    ranking = [{"name": "report_red_flag", "confidence": 0.87}, {"name": "inform", "confidence": 0.05}]
+    [msg] = RedFlagRules({}).process([message(text, "report_red_flag", 0.87, ranking)])
+    assert msg.get("intent")["name"] == "inform"
+    assert not msg.get("entities")
+
+
+def test_a_failing_understanding_step_never_loses_the_message(monkeypatch: Any) -> None:
+    import rasa_components.understanding as module
+
+    def broken(text: str) -> None:
+        raise ValueError("a rule file is broken")
+
+    monkeypatch.setattr(module, "understand", broken)
+    [msg] = UnderstandingComponent({}).process([message("my 10 month old crawls backwards", intent="ask_crawling_backward")])
+    assert msg.get("intent")["name"] == "ask_crawling_backward"
+    assert msg.get("understanding")["facts"] == []
+    [flagged] = RedFlagRules({}).process([msg])  # the red-flag rules still run afterwards
+    assert flagged.get("intent")["name"] == "ask_crawling_backward"
