@@ -655,6 +655,279 @@ POSITIVES: Dict[str, List[str]] = {
 }
 
 
+# Recall on descriptions parents really write: whole families of phrasings per observation (verbs, tenses,
+# pronouns, "it"/"them" for what was just asked about, typos, non-native English), each with near misses below.
+RECALL_POSITIVES: Dict[str, List[str]] = {
+    "no_weight_on_legs": [
+        "he tucks both knees up the moment his feet get near the floor",
+        "my daughter draws her legs up under her whenever I hold her upright",
+        "she curls her feet in every time we try standing",
+        "when i hold him over the floor his legs kinda fold up",
+        "her knees just buckle straight away",
+        "his legs go to jelly when I try to stand him",
+        "she won't put her feet flat on the ground",
+        "he doesn't want to put his feet down on my lap",
+        "her legs can't take her weight yet",
+        "he is not weight bearing on his legs",
+        "she no stand on the legs, she lift them",
+        "he keeps his feet well up off the floor",
+    ],
+    "takes_weight": [
+        "she bobs up and down on her feet when I hold her hands, loves it",
+        "he jumps up and down on my lap constantly",
+        "she bounces when I hold her under her arms",
+        "he stiffens his legs and stands when I hold him by the waist",
+        "my son locks his knees to stand on my thighs",
+        "her legs feel so strong",
+        "he plants his feet and pushes down into my lap",
+        "fully weight bearing, the physio was happy",
+        "she loves being on her feet",
+        "he stamps his feet on the floor when I hold him up",
+    ],
+    "stiff_scissoring_legs": [
+        "his legs stiffen and criss cross when I lift him up",
+        "her legs twist round each other like scissors when I pick her up",
+        "when I hold him under the arms his legs go rigid and cross over",
+        "she feels stiff as a plank most of the day",
+        "his muscles are very tight",
+        "it's really hard to open his legs",
+        "her legs scissor every time she's lifted",
+        "my baby's legs go stiff and cross when I stand him up",
+        "our physio said she has increased tone",
+    ],
+    "not_sitting_alone": [
+        "he slumps onto his hands after a couple of seconds",
+        "she keels over sideways unless she's propped",
+        "he flops forward after a few seconds every time",
+        "only in her ring with pillows, she tips over otherwise",
+        "she needs pillows all round her",
+        "he's surrounded by cushions or he goes over",
+        "she's still tripod sitting",
+        "he sits leaning forward on his hands",
+        "she no can sit, she fall",
+        "tips over onto her side as soon as I let go",
+    ],
+    "sits_alone": [
+        "my son sits like a little buddha",
+        "she sits there and plays with her blocks",
+        "once I sit her down she stays upright",
+        "if you plonk him in sitting he stays put",
+        "sitting is no bother for her",
+        "he's mastered sitting",
+        "she's great at sitting now",
+        "he gets himself into sitting from his tummy",
+        "she sits up from lying without help",
+        "sits up and reaches for her toys",
+    ],
+    "uneven_legs_or_creases": [
+        "the creases at the top of her legs look lopsided",
+        "one of his thigh folds is deeper than the other",
+        "there's an extra fold on her left thigh",
+        "the skin folds on his bum don't line up",
+        "her legs look a bit lopsided",
+        "his legs don't look even",
+        "i can't open his left leg as far as his right",
+        "her right leg is tight when I change her nappy",
+        "one fold goes further round than the other",
+    ],
+    "hips_checked": [
+        "the health visitor checked them at her 8 week review",
+        "the paediatrician looked at them before we left hospital",
+        "we had them both scanned when she was six weeks",
+        "they were checked at birth, all good",
+        "they were fine at his newborn check",
+        "the midwife did the frog leg thing on her",
+        "the GP wiggled her legs around at the check",
+        "the doctor checked for clicks and said all fine",
+        "they did his hips at the 6 week check",
+    ],
+    "hips_not_checked": [
+        "not since she left hospital",
+        "no one's ever examined them",
+        "nobody has looked at them since birth",
+        "we've never had them scanned",
+        "they haven't been checked",
+        "he's never been checked",
+        "we missed his 8 week check because of covid",
+        "she didn't have her 6 week check",
+        "the doctor never looked at them",
+    ],
+    "pulls_up": [
+        "he's up on all the furniture now",
+        "she's up on everything in the living room",
+        "climbing up the sides of her cot",
+        "he climbs up my legs to stand",
+        "she stands up in her crib every morning",
+        "gets himself to standing with the coffee table",
+        "she's always up on her feet holding the sofa",
+        "heaves herself up on the side of the bath",
+    ],
+    "not_pulling_up": [
+        "she only gets as far as kneeling at the sofa",
+        "he kneels up at the coffee table but no further",
+        "gets onto her knees but not her feet",
+        "he just sits and plays all day",
+        "no interest in standing up at all",
+        "she can't get herself up onto her feet",
+        "he doesn't stand up yet",
+        "she isn't really trying to stand up",
+    ],
+    "lifts_head": [
+        "she holds it up and looks around the room",
+        "on his tummy he looks all around",
+        "her head is right up off the playmat",
+        "he props up like a little meerkat",
+        "she has good head control",
+        "his neck seems really strong",
+        "he keeps it up nicely now",
+        "chin up off the floor for ages",
+    ],
+    "no_head_lift": [
+        "his face stays smooshed into the mat",
+        "her nose is squashed into the blanket the whole time",
+        "he screams with his face down on the rug",
+        "she cries face down until I pick her up",
+        "his head is still very wobbly",
+        "she has a wobbly head still",
+        "he can't get his head off the floor",
+        "her head is too heavy for her",
+    ],
+    "rolls": [
+        "she goes tummy to back now",
+        "he went from back to tummy this morning",
+        "belly to back a couple of times",
+        "she turned over all by herself",
+        "he flips himself over",
+        "she can roll already",
+        "turns over loads now",
+        "he rolled for the first time",
+    ],
+    "not_rolling": [
+        "she just lies there on her playmat",
+        "he only lies on his back and kicks",
+        "stuck on her back like a tortoise",
+        "he can't get himself over",
+        "she hasn't gone from tummy to back yet",
+        "he doesn't flip over",
+        "no sign of rolling yet",
+        "she's not even trying to roll",
+    ],
+    "gets_around": [
+        "he rolls all the way across the lounge",
+        "she rolls over and over to get her toys",
+        "wriggles along on her belly to reach the remote",
+        "he drags himself across the floor on his tummy",
+        "she gets across the room somehow",
+        "moves around by rolling mostly",
+        "he spins on his tummy to grab things",
+        "always on the go, bum shuffling everywhere",
+    ],
+    "does_not_move_about": [
+        "she can't get to her toys unless I bring them",
+        "I have to bring everything over to him",
+        "he's stuck in the same spot all day",
+        "she no move from where I put",
+        "no rolling, crawling or scooting at all",
+        "he just lies where we put him",
+        "she stays in one place",
+        "he can't reach anything so he cries",
+    ],
+    "non_alternating_crawl": [
+        "a bit like a seal, she drags along on her arms",
+        "he moves like a walrus, pulling with his elbows",
+        "she does the caterpillar crawl",
+        "he crawl only with arms",
+        "she gets around using her elbows only",
+        "drags both his legs behind him",
+        "she hops forward on her knees",
+        "his legs just follow along behind",
+    ],
+    "leg_drags": [
+        "the left one just trails along",
+        "one of them kind of drags behind",
+        "he's got a draggy foot when he scoots",
+        "her leg sort of drags when she crawls",
+        "the other one trails behind the whole time",
+        "his right one drags along the floor",
+        "one leg does all the pushing and the other one trails",
+        "she has a trailing leg",
+    ],
+    "both_sides_even": [
+        "no difference between the sides",
+        "both hands busy all the time",
+        "all four limbs going like mad",
+        "he passes his rattle from hand to hand",
+        "she hasn't picked a hand yet",
+        "uses them both the same",
+        "both equally strong as far as I can tell",
+        "she swaps the spoon from one hand to the other",
+    ],
+    "standing_time_growing": [
+        "a month ago it was 2 seconds, now it's up to 8",
+        "it was only a few seconds before, now it's nearly 15",
+        "gone from about 3 seconds to 10",
+        "she's up to 20 seconds now",
+        "lasts a bit longer each time",
+        "he manages a few more seconds every week",
+        "a little longer with every week that passes",
+        "she's getting more confident standing each day",
+    ],
+    "standing_time_not_growing": [
+        "no different to last month really",
+        "pretty much the same as a few weeks ago",
+        "no better than before",
+        "still only manages a second",
+        "still just a moment or two",
+        "hasn't changed in months",
+        "it hasn't budged for weeks",
+        "still stuck at about 3 seconds",
+    ],
+    "toe_walking_one_foot": [
+        "only his left foot, the right heel comes down fine",
+        "mostly the right foot, the other heel is flat",
+        "on her toes but only on the left",
+        "tiptoes just on the right side",
+        "just the right one, the left foot goes down normally",
+        "her left heel stays up",
+        "one heel never touches the floor",
+        "he walks on his toes on the right foot only",
+    ],
+    "toe_walking_both_feet": [
+        "both, like a tiny ballerina",
+        "both feet, always up on her toes",
+        "on tiptoes with both of them",
+        "like a little ballerina on both feet",
+        "he walks on his toes, both of them",
+        "both heels up off the floor when he walks",
+        "tiptoe on each foot",
+        "no difference between her feet, both on tiptoe",
+    ],
+    "w_sitting": [
+        "her knees are in front and her feet out to each side",
+        "knees together with his feet splayed out behind",
+        "he sits like a W",
+        "she does the W thing all the time",
+        "her legs make a W when she sits",
+        "sits on her knees with her feet out to the side",
+        "legs in a w shape when he plays",
+        "she sits in a W most of the time",
+    ],
+    "stands_for_long": [
+        "she stands alone for ages now",
+        "he can stand on his own for a minute easily",
+        "stands unsupported for minutes at a time",
+        "she stands by herself for a good while",
+        "he stands without holding on for ages",
+        "she can stand for ages without support",
+        "he stand alone very long time",
+        "stands alone as long as he wants",
+    ],
+}
+
+for _obs, _texts in RECALL_POSITIVES.items():
+    POSITIVES.setdefault(_obs, []).extend(_texts)
+
+
 @pytest.mark.parametrize(
     "observation_id, text", [(obs, text) for obs, texts in POSITIVES.items() for text in texts]
 )
@@ -982,6 +1255,185 @@ NEAR_MISSES: Dict[str, List[str]] = {
 }
 
 
+# Near misses of the recall families: other people, the past that is over, questions, things that are not the child.
+RECALL_NEAR_MISSES: Dict[str, List[str]] = {
+    "no_weight_on_legs": [
+        "she tucks her legs under her when she sits on the floor",
+        "he pulls his knees up to his chest when he has wind",
+        "she used to lift her knees up whenever we stood her, not now",
+        "the legs of the highchair fold away",
+        "he won't put weight on his right foot since he fell",
+        "he walks on his toes and never puts his feet flat",
+    ],
+    "takes_weight": [
+        "she bounces on her bum to get about",
+        "my legs are strong from carrying him",
+        "I bounce him on my knee",
+        "his legs go stiff and cross over when I hold him up",
+        "he's not weight bearing",
+    ],
+    "stiff_scissoring_legs": [
+        "he stiffens his legs to stand on my lap",
+        "her legs go straight and strong when I stand her up",
+        "my nephew's legs scissor",
+        "his legs went stiff when he was screaming in the car seat",
+        "he straightens his legs to push up on my tummy",
+    ],
+    "not_sitting_alone": [
+        "she falls over sometimes when walking",
+        "when he stands at the sofa he tips over if I let go",
+        "should he be sitting up by now?",
+        "she flops forward when she falls asleep in the bath",
+        "my friend's baby topples over when sitting",
+        "I need cushions behind my back to feed her",
+    ],
+    "sits_alone": [
+        "she sits on the couch with me",
+        "he sits like a pro in his highchair",
+        "my niece sits like a pro",
+        "she's trying to get into sitting",
+        "he sits and plays on my knee",
+    ],
+    "uneven_legs_or_creases": [
+        "the creases in his trousers are wonky",
+        "her thigh folds match",
+        "my nephew's creases are lopsided",
+        "are the creases meant to be even?",
+        "his creases used to look uneven but not any more",
+    ],
+    "hips_checked": [
+        "her ears were sore so the GP checked them",
+        "the doctor will check them next month",
+        "the GP didn't check them",
+        "we're waiting for them to be scanned",
+        "no one has looked at them yet",
+    ],
+    "hips_not_checked": [
+        "she hasn't been checked for tongue tie",
+        "I don't remember if they did",
+        "they checked them at 6 weeks",
+        "the GP looked at them at birth",
+    ],
+    "pulls_up": [
+        "he gets up onto his knees at the coffee table",
+        "she climbs up the stairs on her hands and knees",
+        "my niece is up on everything",
+        "he used to climb up the cot bars but not anymore",
+        "she gets onto her tummy and rolls",
+    ],
+    "not_pulling_up": [
+        "she pulls up on everything",
+        "he can't stand up by himself yet",
+        "she just sits on my knee",
+        "my friend's son just sits and plays",
+    ],
+    "lifts_head": [
+        "she holds it up to show me",
+        "I keep it up for her with a towel",
+        "she can't hold it up",
+        "she claps like a seal",
+        "crawls like a seal, dragging along on her arms",
+    ],
+    "no_head_lift": [
+        "her head stays on my shoulder when she sleeps",
+        "the teddy's head flops",
+        "my nephew's head was wobbly",
+        "his face stays buried in my neck when he's tired",
+        "she lifts her head right up off the mat",
+    ],
+    "rolls": [
+        "I put his vest on back to front",
+        "we do back to tummy time after changes",
+        "she turns over the pages of her book",
+        "my nephew goes tummy to back",
+        "the ball rolls across the room",
+    ],
+    "not_rolling": [
+        "she just lies there when she's tired",
+        "the dog lies on his back",
+        "she rolls over all the time",
+        "we don't let him roll off the changing table",
+    ],
+    "gets_around": [
+        "she rolls the car to me",
+        "she can't get to her toys",
+        "the ball rolls across the kitchen",
+        "no crawling, rolling or scooting",
+        "I drag myself around after night feeds",
+    ],
+    "does_not_move_about": [
+        "he only lies still for a moment",
+        "she can't get to her toys because the gate is shut",
+        "she rolls across the room to get things",
+        "he won't go anywhere without his bunny",
+    ],
+    "non_alternating_crawl": [
+        "he uses both his hands just the same",
+        "we saw the seals at the zoo",
+        "she reads the very hungry caterpillar",
+        "he claps both hands at the same time",
+        "during tummy time she pushes up like a little seal",
+    ],
+    "leg_drags": [
+        "the other one drags her blanket everywhere",
+        "she drags her feet at bedtime",
+        "her cousin drags one leg",
+        "my other son drags a leg",
+        "the dog's back leg trails",
+    ],
+    "both_sides_even": [
+        "no difference between her legs",
+        "both legs moving together when he crawls",
+        "she doesn't use both hands",
+        "my friend's girl passes toys from hand to hand",
+    ],
+    "standing_time_growing": [
+        "her naps are getting longer every day",
+        "it was 10 seconds last month, now only 3",
+        "dropped from 10 to 3 seconds",
+        "my nephew lasts a bit longer each time",
+        "I can count to ten with her now",
+    ],
+    "standing_time_not_growing": [
+        "her weight is the same as last month",
+        "same as her brother",
+        "she's the same size as last month",
+        "her standing is getting better",
+    ],
+    "toe_walking_one_foot": [
+        "just his right foot is sore",
+        "his left heel is sore",
+        "tiptoes on both feet",
+        "my friend's boy only tiptoes on the left",
+    ],
+    "toe_walking_both_feet": [
+        "she grabs both her toes",
+        "both my girls do ballet",
+        "both of us tiptoe round the house when she naps",
+        "only the right foot, the left heel goes down fine",
+    ],
+    "w_sitting": [
+        "she sits cross legged with her knees in front",
+        "lies with her legs out to the sides like a frog",
+        "he's learning to write the letter W",
+        "she sits with her legs out wide in a V",
+        "she never sits in a W",
+    ],
+    "stands_for_long": [
+        "she stands leaning on the sofa for ages",
+        "stands at the coffee table for ages",
+        "she's been standing alone for ages",
+        "she can't stand alone for long",
+        "my cousin's baby stands alone for ages",
+        "when will she stand alone for a minute?",
+        "she used to stand alone for ages but not anymore",
+    ],
+}
+
+for _obs, _texts in RECALL_NEAR_MISSES.items():
+    NEAR_MISSES.setdefault(_obs, []).extend(_texts)
+
+
 @pytest.mark.parametrize(
     "observation_id, text", [(obs, text) for obs, texts in NEAR_MISSES.items() for text in texts]
 )
@@ -991,6 +1443,44 @@ def test_near_misses_do_not_give_the_observation(catalogue: ObservationCatalogue
 
 def test_there_are_many_near_misses() -> None:
     assert sum(len(texts) for texts in NEAR_MISSES.values()) >= 80
+
+
+def test_every_recall_family_has_eight_phrasings_and_four_near_misses() -> None:
+    assert set(RECALL_NEAR_MISSES) == set(RECALL_POSITIVES)
+    assert all(len(texts) >= 8 for texts in RECALL_POSITIVES.values())
+    assert all(len(texts) >= 4 for texts in RECALL_NEAR_MISSES.values())
+
+
+@pytest.mark.parametrize(
+    "text, slot, value",
+    [
+        ("she can stand on her own for ages", "stands_alone_seconds", 60),
+        ("his legs stiffen to stand on my lap", "bears_weight", "yes"),
+        ("she curls her legs up every time we try", "bears_weight", "no"),
+        ("it's only with pillows round her, she keels over otherwise", "sits_alone", "no"),
+        ("the GP checked them at her review, all fine", "hips_checked", "yes"),
+        ("he gets up onto his knees at the table but no further", "pulls_to_stand", "no"),
+        ("she just lies there, not even trying", "rolls_over", "no"),
+    ],
+)
+def test_recall_families_answer_their_questions(catalogue: ObservationCatalogue, text: str, slot: str, value: object) -> None:
+    assert catalogue.answers(catalogue.detect(text))[slot] == value
+
+
+@pytest.mark.parametrize(
+    "text, absent",
+    [
+        ("his legs stiffen to stand on my lap", "stiff_scissoring_legs"),  # weight bearing, not the sign
+        ("he gets up onto his knees at the table but no further", "pulls_up"),
+        ("she just lies there, not even trying", "does_not_move_about"),  # for a young baby it is about rolling
+        ("a bit like a seal, pulling herself along with her arms", "lifts_head"),  # a crawling style
+        ("she stands leaning on the coffee table for ages", "stands_for_long"),  # holding on is not alone
+    ],
+)
+def test_recall_families_do_not_give_the_neighbouring_observation(
+    catalogue: ObservationCatalogue, text: str, absent: str
+) -> None:
+    assert absent not in found(catalogue, text)
 
 
 def test_a_description_gives_its_answers_and_a_clash_gives_none(catalogue: ObservationCatalogue) -> None:
