@@ -156,3 +156,74 @@ def test_identifiers_are_redacted_in_the_tracker_store(services: Services) -> No
     stored = "\n".join(rows)
     assert "[email]" in stored and "[number]" in stored
     assert "jane.doe" not in stored and "900123" not in stored and "07700" not in stored
+
+
+# --------------------------------------------------------------------------- every repair case (issue 11)
+
+OPENING = "my 15 month old isn't walking yet"
+
+
+def _at_question(chat: Callable[[], Chat], slot: str) -> Chat:
+    parent = chat()
+    parent.says(OPENING)
+    replies = {"weeks_early": "no, on time", "pulls_to_stand": "yes", "stands_alone_seconds": "a few seconds"}
+    while parent.slots()["requested_slot"] != slot:
+        parent.says(replies[parent.slots()["requested_slot"]])
+    return parent
+
+
+def test_repair_correction(chat: Callable[[], Chat]) -> None:
+    parent = _at_question(chat, "pulls_to_stand")
+    said = parent.says("sorry, I meant 17 months")
+    slots = parent.slots()
+    assert slots["age_months"] == pytest.approx(17) and slots["requested_slot"] == "pulls_to_stand"
+    assert "17 months" in said
+
+
+def test_repair_clarification(chat: Callable[[], Chat]) -> None:
+    parent = _at_question(chat, "pulls_to_stand")
+    said = parent.says("what do you mean?")
+    assert "For example" in said and parent.slots()["requested_slot"] == "pulls_to_stand"
+
+
+def test_repair_skip(chat: Callable[[], Chat]) -> None:
+    parent = _at_question(chat, "pulls_to_stand")
+    parent.says("skip that one")
+    slots = parent.slots()
+    assert slots["pulls_to_stand"] is None and slots["requested_slot"] == "stands_alone_seconds"
+
+
+def test_repair_cancel(chat: Callable[[], Chat]) -> None:
+    parent = _at_question(chat, "pulls_to_stand")
+    said = parent.says("forget it, different question")
+    assert "ask instead" in said and parent.slots()["requested_slot"] is None
+    assert "**Sources**" in parent.says("why does my baby crawl backwards")  or parent.slots()["requested_slot"]
+
+
+def test_repair_repeat(chat: Callable[[], Chat]) -> None:
+    parent = _at_question(chat, "pulls_to_stand")
+    said = parent.says("can you say that again?")
+    assert "pull up to standing" in said and parent.slots()["requested_slot"] == "pulls_to_stand"
+
+
+def test_repair_chit_chat_and_cannot_handle(chat: Callable[[], Chat]) -> None:
+    parent = _at_question(chat, "pulls_to_stand")
+    said = parent.says("what's the best brand of nappies?")
+    assert "pull up to standing" in said and parent.slots()["requested_slot"] == "pulls_to_stand"
+    assert parent.says("yes") and parent.slots()["pulls_to_stand"] == "yes"
+
+
+def test_repair_hand_off(chat: Callable[[], Chat]) -> None:
+    parent = _at_question(chat, "pulls_to_stand")
+    said = parent.says("can I talk to a real person please")
+    slots = parent.slots()
+    assert "support team" in said and slots["human_requested"] is True and slots["requested_slot"] == "pulls_to_stand"
+
+
+def test_repeat_after_the_advice_sends_the_last_messages_again(chat: Callable[[], Chat]) -> None:
+    parent = chat()
+    parent.says("why does my baby crawl backwards")
+    for reply in ("9 months", "no", "yes", "yes"):
+        last = parent.says(reply)
+    again = parent.says("sorry, can you repeat that?")
+    assert again.splitlines()[-1] == last.splitlines()[-1]

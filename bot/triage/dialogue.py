@@ -19,13 +19,22 @@ from bot.triage.summary import changed_line
 ASK_WHY = "ask_why"
 REQUEST_HUMAN = "request_human"
 GOODBYE = "goodbye"
-ASK_CAPABILITIES = "ask_capabilities"
 # What to ask when a reply is right but lacks the number ("yes, she was early", "she can, a bit").
 DETAIL_PROMPTS = {"weeks_early": "About how many weeks early?", "seconds": "Roughly how many seconds?"}
 
 
 GENERAL_OPTION = {"title": "Just in general", "payload": "Just in general"}
 CANCEL_TEXT = "OK, I'll stop the questions there. What would you like to ask instead?"
+# Said before asking the pending question again when the reply was small talk or outside what we cover.
+ASIDES = {
+    "greet": "Hi again!",
+    "thank": "You're welcome!",
+    "ask_capabilities": "I help with how babies and toddlers move, and I need a few answers to tailor my advice.",
+    "out_of_scope": (
+        "I can only help with how babies and toddlers move, so I can't answer that one: your doctor, nurse or "
+        "health visitor can. If you're worried about your child right now, call your local emergency number."
+    ),
+}
 
 
 class Subject(Protocol):
@@ -297,10 +306,13 @@ def handle_reply(
     elif answer.status is AnswerStatus.NEEDS_DETAIL and state.failures_for(slot) < max_reasks:
         state = state.with_failure(slot)
         return Turn(messages=(detail_prompt(question, answer),), answers=updates, state=state, next_slot=slot)
+    elif intent in ASIDES and state.failures_for(slot) < max_reasks:  # chit-chat or a question we can't handle
+        state = state.with_failure(slot)
+        aside = Message(f"{ASIDES[intent]} So: {question.ask} For example: {question.example}.", ask(question, subject=topic).buttons)
+        return Turn(messages=(aside,), answers=updates, state=state, next_slot=slot)
     elif state.failures_for(slot) < max_reasks:
         state = state.with_failure(slot)
-        hint = "" if intent != ASK_CAPABILITIES else "I help with how babies and toddlers move. "
-        return Turn(messages=(reask(question, hint),), answers=updates, state=state, next_slot=slot)
+        return Turn(messages=(reask(question),), answers=updates, state=state, next_slot=slot)
     else:
         state = state.with_skipped(slot)
         messages.append(Message("No problem — I'll leave that one out and carry on."))

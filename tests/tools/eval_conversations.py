@@ -30,6 +30,7 @@ import time
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
@@ -48,20 +49,25 @@ TOPICS = (
     "crawling_backward", "bottom_scooting", "late_walking", "army_crawling", "not_crawling",
     "standing_alone", "tummy_time", "hip_health", "preterm_age", "toe_walking",
 )  # fmt: skip
-# The observation ids of the contract (issue 11); knowledge/observations.yml defines them.
-OBSERVATIONS = (
-    "one_side_favoured", "hand_fisted", "leg_drags", "both_sides_even", "stiff_scissoring_legs", "very_floppy",
-    "uneven_legs_or_creases", "limp_or_waddle", "no_hip_signs", "no_weight_on_legs", "takes_weight",
-    "not_sitting_alone", "sits_alone", "stands_not_at_all", "pulls_up", "not_pulling_up", "gets_around",
-    "does_not_move_about", "hips_checked", "hips_not_checked", "was_breech", "not_breech", "family_hip_history",
-    "toe_walking_one_foot", "toe_walking_both_feet", "lifts_head", "no_head_lift", "rolls", "not_rolling",
-    "alternating_crawl", "non_alternating_crawl", "w_sitting", "standing_time_growing", "standing_time_not_growing",
-)  # fmt: skip
-# Provider signs in every topic: a conversation describing one is referred at least to a provider.
-PROVIDER_SIGNS = (
-    "one_side_favoured", "hand_fisted", "leg_drags", "stiff_scissoring_legs", "very_floppy",
-    "uneven_legs_or_creases", "limp_or_waddle",
-)  # fmt: skip
+
+
+@lru_cache(maxsize=1)
+def _observations() -> Dict[str, Any]:
+    """id -> definition, from knowledge/observations.yml (the one place observations are defined)."""
+    data = yaml.safe_load((PROJECT_ROOT / "knowledge" / "observations.yml").read_text(encoding="utf-8"))
+    return {entry["id"]: entry for entry in data["observations"]}
+
+
+def observation_ids() -> Tuple[str, ...]:
+    """Every observation id the knowledge defines."""
+    return tuple(_observations())
+
+
+def provider_signs() -> Tuple[str, ...]:
+    """Observations that are a sign to see a provider in every topic: a conversation describing one is referred."""
+    return tuple(o for o, entry in _observations().items() if entry.get("referral") == "provider")
+
+
 KINDS = ("plain", "descriptive", "hedge", "typo", "non_native", "unsure", "warning", "number_words", "near_miss")
 CLASSES = (
     "plain", "facts_in_passing", "observation", "correction", "correction_after_advice", "urgent", "near_miss",
@@ -174,7 +180,7 @@ def validate_sets(
                 problems.append(f"{where}: unknown known slot {slot!r}")
             else:
                 problems += [f"{where}: known {p}" for p in _value_problems(slot, value, question_types)]
-        problems += [f"{where}: unknown observation {o!r}" for o in a.get("observations") or () if o not in OBSERVATIONS]
+        problems += [f"{where}: unknown observation {o!r}" for o in a.get("observations") or () if o not in observation_ids()]
         if a.get("kind") == "unsure" and "unknown" not in expect and "reask" not in expect:
             problems.append(f"{where}: kind unsure should expect unknown (or reask)")
         if a.get("kind") == "near_miss" and "urgent" in expect:
@@ -213,14 +219,14 @@ def validate_sets(
                 problems += [f"{where}: slot {p}" for p in _value_problems(slot, value, question_types)]
             elif slot not in ("topic", "referral"):
                 problems.append(f"{where}: unknown slot {slot!r}")
-        problems += [f"{where}: unknown observation {o!r}" for o in expect.get("observations") or () if o not in OBSERVATIONS]
+        problems += [f"{where}: unknown observation {o!r}" for o in expect.get("observations") or () if o not in observation_ids()]
         if not all(isinstance(m, str) for m in d.get("after") or []):
             problems.append(f"{where}: `after` must be a list of messages")
         if "urgent" in classes and expect.get("referral") != "urgent":
             problems.append(f"{where}: class urgent but referral {expect.get('referral')!r}")
         if "near_miss" in classes and expect.get("referral") == "urgent":
             problems.append(f"{where}: a near miss cannot expect urgent")
-        signs = [o for o in expect.get("observations") or () if o in PROVIDER_SIGNS]
+        signs = [o for o in expect.get("observations") or () if o in provider_signs()]
         if signs and expect.get("referral") in (None, "none"):
             problems.append(f"{where}: provider sign {signs} but referral {expect.get('referral')!r}")
     return problems
