@@ -124,3 +124,13 @@ def test_parse_data_holds_no_parent_words() -> None:
 )
 def test_routing(text: str, intent: str, ranking: list, expected: Optional[str]) -> None:
     assert routing_intent(understand(text), intent, ranking, TOPIC_INTENTS) == expected
+
+
+def test_a_huge_message_is_read_quickly() -> None:
+    import time
+
+    text = "my 15 month old drags one leg and keeps his hand in a fist " * 3000  # 180,000 characters
+    started = time.perf_counter()
+    heard = understand(text)
+    assert time.perf_counter() - started < 0.5
+    assert heard.value_for("age_months") == 15.0

@@ -18,6 +18,9 @@ from bot.nlu.observations import ObservationCatalogue, default_catalogue
 from bot.nlu.parsers import AGE, DURATION, WEEKS_EARLY, EntityMatch, extract_entities
 
 PARSE_KEY = "understanding"  # where the result travels in Rasa's parse data
+# Facts are read from the start of a message only: a parent's message is far shorter, and a huge one must not
+# hold up everyone else (the red-flag rules still read all of it).
+MAX_UNDERSTOOD_CHARS = 5000
 REPEAT, SKIP, CANCEL, CLARIFY = "repeat", "skip", "cancel", "clarify"
 STANDING_SLOT = "stands_alone_seconds"
 
@@ -290,6 +293,7 @@ def understand(text: str, catalogue: Optional[ObservationCatalogue] = None) -> U
     """Everything the message states, read once."""
     if not text or text.isspace():
         return Understanding()
+    text = text[:MAX_UNDERSTOOD_CHARS]
     catalogue = catalogue or default_catalogue()
     others = about_someone_else(text)
     matches = tuple(_with_rejections(text, extract_entities(text)))
