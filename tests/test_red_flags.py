@@ -11,7 +11,7 @@ from typing import Any, Dict, List
 
 import pytest
 
-from bot.nlu.red_flags import RedFlagDetector, RedFlagHit, default_detector, load_definitions
+from bot.nlu.red_flags import RedFlagDetector, RedFlagHit, default_detector, load_context, load_definitions
 
 ROOT = Path(__file__).resolve().parents[1]
 FLAG_IDS = {
@@ -564,6 +564,58 @@ NEAR_MISSES = [
     "she fell asleep in the car seat all floppy",
 ]
 
+# A past episode that was checked, settled or has not come back, and another person's history (the shared
+# `context` of red_flags.yml): whole families of phrasing, written as answers to our questions and as openings.
+PAST_AND_SOMEONE_ELSE = [
+    # past, checked and explained
+    "she went a little blue around the mouth once while screaming in the summer, the GP said it was just a breath-holding episode",
+    "he held his breath and turned a bit purple when he was cross last year, the doctor told us it was nothing to worry about",
+    "born on time. she turned grey once in a tantrum a few months ago, the paediatrician said it was harmless",
+    "she turned blue round the lips once in the bath when she was a newborn, the midwife said it was normal",
+    "he stopped breathing for a moment once when he choked on a grape months ago, he was fine straight after and the GP checked him",
+    "she went floppy and pale once after a vaccine when she was little, the nurse said it was a faint and she was fine",
+    # past injuries, checked, fine now
+    "yes, he was x-rayed after tumbling off the climbing frame last month and it was all fine, he's running about now",
+    "she fell off the sofa a few weeks ago and they checked her at the hospital and she was fine, she's back to normal",
+    "yes they looked at her hips when she fell off the bed last year and everything was normal",
+    "yes, at the hospital after she fell off the swing last month they scanned her and she's fine",
+    "my 13 month old doesn't walk. she bumped her head on the table last week, the GP checked her and she's completely fine",
+    "he knocked his head falling off the bed two weeks ago, the doctor had a look and he's been fine since",
+    "she hit her head at soft play the other week and the nurse said she was fine, anyway she isn't standing yet",
+    "my 11 month old isn't crawling. he had a nasty fall down two steps a while ago but the hospital said nothing was broken",
+    "yes he's walking. he fell down the stairs last year but the GP checked him over and he was absolutely fine",
+    "she got a bump on the head last month, the doctor checked her and it went down in a day",
+    # past limps and fevers that went away
+    "he limped for a couple of days after a fall last month, the GP looked at it and it went away",
+    "no. she had a limp for a week after tripping over in the park back in March, it cleared up by itself",
+    "he had a high temperature and a limp after a cold last month, the GP said it was a viral hip and it went away",
+    # past fits, checked, not come back
+    "he had a febrile fit at 9 months, the hospital checked him and it hasn't happened since",
+    "my 16 month old isn't walking yet. he had a febrile seizure at 12 months but the doctors said it was nothing serious",
+    "she had a fit with a high temperature last year, the paediatrician said it was a one-off and it's never happened again",
+    "yes, he had a seizure once as a baby, the neurologist said he'd grown out of it",
+    "the first one had a seizure at 10 months, the doctors said it was nothing and he's fine now",
+    # a brother or sister
+    "my eldest had breathing problems when he was born but this baby is fine",
+    "our older son was floppy as a newborn, this one is much stronger",
+    "my first daughter had a seizure as a baby, this one hasn't had anything like that",
+    "his big sister broke her arm at nursery last year, he's never had anything",
+    "no, my older boy had a broken leg at 3 but this one is fine",
+    "his older brother was very floppy as a baby and had physio, this one seems fine",
+    "no, her twin brother was in hospital with breathing problems when they were born, she wasn't",
+    # other relatives and other people's children
+    "no. her grandad broke his hip last winter but that's not related",
+    "no, his cousin broke her leg on the trampoline, nothing to do with him",
+    "my friend's little boy had a febrile convulsion, is that something to worry about with mine?",
+    "no. my nephew was floppy as a baby and he turned out fine",
+    "her aunt had a stroke and her face drooped, but that's an adult",
+    "no, grandma fractured her wrist but that's not the same thing",
+    "my sister's daughter had seizures but our son has never had one",
+    "my husband had epilepsy as a child, will my daughter walk late?",
+    "a boy at nursery had a fit last week, should I worry that he's not walking?",
+]
+NEAR_MISSES += PAST_AND_SOMEONE_ELSE
+
 
 @pytest.mark.parametrize("text", NEAR_MISSES)
 def test_near_misses_do_not_fire(detector: RedFlagDetector, text: str) -> None:
@@ -572,6 +624,65 @@ def test_near_misses_do_not_fire(detector: RedFlagDetector, text: str) -> None:
 
 def test_there_are_many_near_misses() -> None:
     assert len(NEAR_MISSES) >= 25
+    assert len(PAST_AND_SOMEONE_ELSE) >= 40
+
+
+# A current emergency fires although the message also tells of a past that was checked, or of someone else.
+CURRENT_DESPITE_THE_PAST = [
+    ("fever_no_weight", "no, not since this morning, she's burning up and screams whenever she tries to stand on her leg"),
+    ("fever_no_weight", "she's got a temperature of 38.7 and it hurts her to walk"),
+    ("fever_no_weight", "today he's feverish and cries every time he puts any weight on his foot"),
+    ("fever_no_weight", "she had a limp last month that went away, but today she's hot and limping again"),
+    ("fever_no_weight", "he's been running a fever since yesterday and is in pain when he stands"),
+    ("loss_of_skills", "no, over the past few days he can't walk at all and just sits"),
+    ("loss_of_skills", "this weekend he can't stand properly and his legs seem wobbly"),
+    ("loss_of_skills", "it's getting worse, today she can't crawl at all and her arms look weak"),
+    ("loss_of_skills", "over the last couple of days she won't walk any more"),
+    (
+        "seizure",
+        "she had a febrile convulsion last year and the doctor said it was fine, but right now she's jerking and won't respond",
+    ),
+    ("seizure", "he had a seizure at 10 months that the hospital said was nothing, and today he had another fit"),
+    ("seizure", "my nephew had fits as a toddler, and now my son is shaking all over and won't stop"),
+    ("seizure", "he's having a seizure right now, the doctor said last time it was nothing"),
+    ("injury", "he bumped his head last month and was fine, but today he fell down the stairs"),
+    ("injury", "my older one broke her arm last year, and today the baby fell from the changing table and hit his head"),
+    (
+        "breathing_trouble",
+        "he went blue once last month and the doctor said it was nothing, but right now his lips are blue and he's struggling to breathe",
+    ),
+    ("breathing_trouble", "my older one had asthma, and this morning the baby is grunting with every breath"),
+    ("breathing_trouble", "the GP said it was just a cold, but now she can't catch her breath"),
+    ("breathing_trouble", "my sister's baby had breathing problems as a newborn; mine is gasping for air right now"),
+    ("very_unwell", "he had a fever last month that went away, but now he's boiling hot and really floppy"),
+    ("very_unwell", "the doctor said it was a virus yesterday, but tonight she's very hot and hard to wake"),
+    ("very_unwell", "my 5 week old has a temperature of 38.4 today"),
+    ("one_sided_weakness", "his grandad had a stroke years ago, and this morning one side of my son's face is drooping"),
+]
+
+
+@pytest.mark.parametrize("flag_id, text", CURRENT_DESPITE_THE_PAST)
+def test_a_current_emergency_fires_despite_a_settled_past(detector: RedFlagDetector, flag_id: str, text: str) -> None:
+    assert flag_id in flags(detector, text)
+
+
+def test_there_are_many_current_emergencies_next_to_a_past() -> None:
+    assert len(CURRENT_DESPITE_THE_PAST) >= 20
+    assert {flag_id for flag_id, _ in CURRENT_DESPITE_THE_PAST} == FLAG_IDS
+
+
+@pytest.mark.parametrize(
+    "text, settled",
+    [
+        ("yes, at the clinic after she slipped off the slide last month they x-rayed her leg and it was fine", True),
+        ("no. he limped for two days after a trip in the garden last month, the GP had a look and it went away", True),
+        ("he had a fall last month and was fine, but today he isn't himself at all", False),  # a current worry
+        ("my baby is really not right, something is very wrong", False),
+        ("", False),
+    ],
+)
+def test_settled_past_for_a_classifier_only_red_flag(detector: RedFlagDetector, text: str, settled: bool) -> None:
+    assert detector.settled_past(text) is settled
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -600,6 +711,18 @@ def test_there_are_many_near_misses() -> None:
         ("one side of her face is drooping", ["one_sided_weakness"]),
         # a limb after a fall is an injury, not one-sided weakness
         ("he fell off the sofa and now can't move his left arm", ["injury"]),
+        # precedence (`overrides`): one message per situation
+        ("He's burning up. Now he's floppy and hard to wake.", ["very_unwell"]),  # not also a seizure
+        ("she's had a temperature all day. Tonight she won't wake up properly", ["very_unwell"]),
+        ("he's got a fever and he's limping and really floppy", ["very_unwell"]),  # not also fever_no_weight
+        ("she has a high temperature and is floppy, she can't sit up anymore", ["very_unwell"]),
+        ("she was walking fine yesterday but now she has a fever and won't walk", ["fever_no_weight"]),
+        ("he fell off the bed and now he won't walk anymore", ["injury"]),
+        ("she tripped over the dog and now she can't lift her right arm", ["injury"]),
+        # a fit with a fever is still a seizure: the unresponsiveness belongs to the fit
+        ("he has a fever and he's jerking and not responding", ["seizure"]),
+        ("she had a febrile convulsion and now she's floppy and hard to wake", ["seizure"]),
+        ("she's very hot and just staring, not responding to me, and her arms keep twitching", ["seizure"]),
         # floppy alone is a "see a provider soon" sign, handled elsewhere
         ("she's a bit floppy compared with her cousin", []),
         ("he seems a bit floppy when I hold him", []),
@@ -773,6 +896,9 @@ def test_typical_message_is_fast(detector: RedFlagDetector) -> None:
         "she was walking and now she could stand and , but ",
         "he banged his head and was standing then crawling and ",
         "not not , and ",
+        # the shared context everywhere: settled pasts, someone else, present words between them
+        "his uncle had a seizure last year, the doctor said it was fine and it hasn't happened since, ",
+        "my older one had fits once, right now she is asleep, the GP checked her and she was fine, went away ",
     ],
 )
 def test_100k_message_is_fast_and_still_finds_a_flag_at_the_end(detector: RedFlagDetector, chunk: str) -> None:
@@ -797,8 +923,9 @@ def test_patterns_with_gaps_match_as_if_spacy_took_them_whole() -> None:
 
     fast = default_detector()
     with mock.patch.object(red_flags, "_split_gaps", lambda pattern: None):
-        plain = RedFlagDetector.from_definitions(load_definitions())
+        plain = RedFlagDetector.from_definitions(load_definitions(), context=load_context())
     corpus = [text for texts in POSITIVES.values() for text in texts] + NEAR_MISSES
+    corpus += [text for _, text in CURRENT_DESPITE_THE_PAST]
     for text in corpus:
         assert fast.detect(text) == plain.detect(text), text
 
@@ -947,11 +1074,64 @@ def _broken(change: Any) -> List[Dict[str, Any]]:
         ),
         (lambda p, d: d.append(copy.deepcopy(d[0])), r"'seizure' is defined twice"),
         (lambda p, d: d.append({"patterns": {"phrases": ["x"]}}), r"red flag #3 has no id"),
+        (lambda p, d: d[0].update(overrides=["nope"]), r"'seizure'.*overrides unknown red flag 'nope'"),
+        (lambda p, d: d[0].update(overrides="fever_no_weight"), r"'seizure'.*overrides must be a list"),
+        (lambda p, d: d[0].update(overrides=["seizure"]), r"'seizure'.*overrides itself"),
+        (
+            lambda p, d: (d[0].update(overrides=["fever_no_weight"]), d[1].update(overrides=["seizure"])),
+            r"'seizure'.*cycle",
+        ),
+        (lambda p, d: d[0].update(priority=0), r"'seizure'.*priority must be a positive integer"),
     ],
 )
 def test_invalid_definitions_raise_value_error_naming_the_flag(change: Any, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         RedFlagDetector.from_definitions(_broken(change))
+
+
+def test_an_overridden_flag_is_not_reported_and_primary_follows_priority() -> None:
+    definitions = copy.deepcopy(TINY)
+    definitions[1].update(overrides=["seizure"], priority=2)
+    definitions[0].update(priority=1)
+    tiny = RedFlagDetector.from_definitions(definitions)
+    assert flags(tiny, "a seizure. fever and she can't stand") == ["fever_no_weight"]
+    assert flags(tiny, "a seizure") == ["seizure"]
+    del definitions[1]["overrides"]
+    both = RedFlagDetector.from_definitions(definitions)
+    hits = both.detect("fever and she can't stand, then a seizure")
+    assert [h.flag_id for h in hits] == ["fever_no_weight", "seizure"]
+    assert both.primary(hits).flag_id == "seizure" and both.primary([]) is None
+
+
+def test_the_project_precedence_picks_the_most_immediate_message(detector: RedFlagDetector) -> None:
+    hits = detector.detect("turned blue. had a fit. broke her arm.")
+    assert detector.primary(hits).flag_id == "breathing_trouble"
+    hits = detector.detect("He Fell Off The Bed And Hit His Head, and now he has a fever and is limping")
+    assert detector.primary(hits).flag_id == "injury"
+
+
+def test_context_patterns_are_validated() -> None:
+    with pytest.raises(ValueError, match=r"context: unknown keys nope"):
+        RedFlagDetector.from_definitions(copy.deepcopy(TINY), context={"nope": {"phrases": ["x"]}})
+    with pytest.raises(ValueError, match=r"'context': settled has no phrases or tokens"):
+        RedFlagDetector.from_definitions(copy.deepcopy(TINY), context={"settled": {"phrases": []}})
+    with pytest.raises(ValueError, match=r"'context'.*unknown word list '@nope'"):
+        RedFlagDetector.from_definitions(copy.deepcopy(TINY), context={"settled": {"tokens": [[{"NORM": "@nope"}]]}})
+
+
+def test_tiny_context_settles_a_past_and_someone_else() -> None:
+    context = {
+        "settled": {"phrases": ["said it was fine"]},
+        "present": {"phrases": ["right now"]},
+        "someone_else": {"tokens": [[{"NORM": "uncle"}, {"NORM": {"IN": ["had", "was"]}}]]},
+    }
+    tiny = RedFlagDetector.from_definitions(copy.deepcopy(TINY), context=context)
+    assert flags(tiny, "he had a seizure, the GP said it was fine") == []
+    assert flags(tiny, "he had a seizure right now, the GP said it was fine") == ["seizure"]
+    assert flags(tiny, "the GP said it was fine. he had a seizure") == ["seizure"]  # settled before: no
+    assert flags(tiny, "his uncle had a seizure") == []
+    assert flags(tiny, "his uncle is having a seizure") == ["seizure"]
+    assert flags(tiny, "his uncle had measles and he is having a seizure") == ["seizure"]
 
 
 def test_definitions_must_be_a_non_empty_list() -> None:

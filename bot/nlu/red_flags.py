@@ -28,6 +28,24 @@ at most NEGATION_WINDOW tokens before it within the same clause (punctuation, co
 "no idea", "don't know" do not negate. Constructions that need the negation ("can't crawl anymore",
 "won't put weight on her leg", "isn't breathing properly") carry it inside the pattern itself.
 
+Excludes do not look at negation: "she's not hot from the bath" still excludes. A negation-aware exclude was
+tried and dropped: excludes such as "won't sit still", "doesn't crawl anymore, she walks", "not responding to
+his name" begin with the negation they describe, so 11 near misses fired; the one exclude that needs it (a
+fever told in the same clause, for the seizure flag) lists the negations itself ("no fever, but floppy").
+
+One message per situation: a definition may list `overrides` (other flag ids; unknown ids, itself and cycles
+are errors naming the flag): when it and a flag it overrides both fire, only it is reported. `priority` (a
+positive integer, 1 first) orders the flags that are still reported together; `primary` picks the hit whose
+message fits best, which the Rasa component puts in the `red_flag` slot.
+
+Shared context (`from_definitions(..., context=...)`, the top-level `context` of red_flags.yml, see
+`load_context`), for every flag: a trigger is dropped when a `settled` match follows it (up to the end of the
+next sentence, SETTLED_WINDOW tokens) - checked and fine, or not come back - or a `recovered` match does with a
+`long_ago` match in that stretch, unless a `present` match ("today", "right now", "but now") stands in the
+trigger's sentence or that stretch outside the settled phrase; and when a `someone_else` match ("his uncle
+broke", "my older one had") ends at most SOMEONE_WINDOW tokens before it, or inside it, with no new clause
+between. `settled_past(text)` asks the same of a whole message (for a red flag only a classifier saw).
+
 Past that is over (`from_definitions(..., drop_past=True)`, used for observations, not for red flags): a
 trigger is also dropped when "used to" stands before it in the same clause ("she used to keep her fist
 closed"; "she's used to ..." is the present), or "anymore", "any more", "no longer", "not now" follows it
@@ -60,6 +78,18 @@ DEFAULT_PATH = Path(__file__).resolve().parents[2] / "knowledge" / "red_flags.ym
 
 PATTERN_KEYS = ("phrases", "tokens", "all_of", "exclude", "words", "spellings")
 GROUP_KEYS = ("phrases", "tokens")
+# The shared context (top-level `context` of red_flags.yml): named groups of phrases / tokens, plus `words`.
+CONTEXT_KEYS = ("settled", "recovered", "long_ago", "present", "someone_else")
+SENTENCE_ENDS = frozenset({".", "!", "?", ";"})
+SETTLED_WINDOW = 30  # tokens after a trigger searched for `settled` / `recovered` (to the end of the next sentence)
+SOMEONE_WINDOW = 6  # tokens allowed between a `someone_else` match and the trigger it speaks of
+# Tokens between a `someone_else` match and the trigger that show the trigger is about someone new.
+SOMEONE_BREAKS = frozenset(
+    {
+        ".", "!", "?", ";", ",", "but", "and", "so", "because", "cause", "cos", "while", "whilst", "whereas", "though",
+        "although", "now", "today", "then", "he", "she", "they", "i", "we", "you", "baby", "son", "daughter", "child",
+    }
+)  # fmt: skip
 TEXT_ATTRS = ("NORM", "LOWER", "ORTH", "TEXT")
 
 NEGATION_CUES = frozenset({"no", "not", "never", "without", "nor", "neither", "nothing", "none"})
@@ -109,8 +139,9 @@ class RedFlagHit:
 
 @dataclass(frozen=True)
 class _Role:
-    flag: int  # index into the detector's flag list
+    flag: int  # index into the detector's flag list (-1 for a context pattern)
     group: Optional[str]  # None = exclude pattern; "" = the flag's own patterns; else an all_of group
+    context: Optional[str] = None  # a CONTEXT_KEYS name for the shared context patterns
 
 
 @dataclass(frozen=True)
@@ -141,6 +172,8 @@ class RedFlagDetector:
         chains: Sequence[_Chain] = (),
         word_segments: Optional[Mapping[int, frozenset]] = None,
         drop_past: bool = False,
+        overrides: Optional[Mapping[int, frozenset]] = None,
+        priorities: Sequence[Optional[int]] = (),
     ) -> None:
         self._nlp = nlp
         self._matcher = matcher
@@ -152,25 +185,69 @@ class RedFlagDetector:
         self._chains = tuple(chains)
         self._word_segments = dict(word_segments or {})
         self._drop_past = drop_past
+        self._overrides = dict(overrides or {})  # flag index -> indices of the flags it overrides
+        self._priorities = tuple(priorities) or (None,) * len(self._flag_ids)
 
     @property
     def flag_ids(self) -> Tuple[str, ...]:
         """The red flag ids this detector knows, in definition order."""
         return self._flag_ids
 
+    def settled_past(self, text: str) -> bool:
+        """Does the message tell of a past that was checked or has settled, and of nothing current?
+
+        ("he fell off the slide last month, they x-rayed him and it was fine"): the shared context's `settled`
+        (or `recovered` with `long_ago`) and no `present`. For a red flag that only a classifier saw.
+        """
+        if not text or text.isspace():
+            return False
+        doc = self._nlp.tokenizer(_normalise_text(text) + _SENTINEL)
+        if self._classes is not None:
+            self._classes.tag(doc)
+        matches = list(self._matcher(doc)) if len(self._matcher) else []
+        matches.extend(self._phrase_matcher(doc))
+        segments: Dict[int, Dict[int, List[int]]] = {}
+        spans: Dict[str, List[Tuple[int, int]]] = {}
+        for key, start, end in matches:
+            role = self._roles.get(key)
+            if role is None:
+                segments.setdefault(key, {}).setdefault(start, []).append(end)
+            elif role.context is not None:
+                spans.setdefault(role.context, []).append((start, end))
+        chains = [chain for chain in self._chains if chain.role.context is not None]
+        for start, end, role in _join_chains(chains, segments, self._word_segments, doc) if chains else ():
+            spans.setdefault(str(role.context), []).append((start, end))
+        return _Context(doc, spans).calm()
+
+    def primary(self, hits: Sequence[RedFlagHit]) -> Optional[RedFlagHit]:
+        """The hit whose message fits best: the lowest `priority` (flags without one come last), then the first."""
+        rank = {flag_id: number for number, flag_id in enumerate(self._flag_ids)}
+
+        def key(hit: RedFlagHit) -> Tuple[int, int]:
+            priority = self._priorities[rank[hit.flag_id]] if hit.flag_id in rank else None
+            return (priority if priority is not None else 1_000_000, hit.start)
+
+        return min(hits, key=key) if hits else None
+
     @classmethod
     def from_definitions(
-        cls, definitions: List[Dict[str, Any]], drop_past: bool = False, kind: str = "red flag"
+        cls,
+        definitions: List[Dict[str, Any]],
+        drop_past: bool = False,
+        kind: str = "red flag",
+        context: Optional[Mapping[str, Any]] = None,
     ) -> RedFlagDetector:
         """Compile a list of definitions (id + patterns, as loaded from YAML); invalid patterns raise ValueError.
 
         `drop_past=True` also drops a trigger about a past that is over ("used to ...", "... any more");
-        `kind` names what is defined ("red flag", "observation") in error messages.
+        `kind` names what is defined ("red flag", "observation") in error messages; `context` is the shared
+        context of red_flags.yml (see `load_context`): a past that was checked or has settled, someone else.
         """
         import spacy
         from spacy.matcher import Matcher, PhraseMatcher
 
         flags = _check_definitions(definitions, kind)
+        overrides, priorities = _check_precedence(definitions, kind)
         nlp = spacy.blank("en")
         tokenize = nlp.tokenizer
 
@@ -258,11 +335,47 @@ class RedFlagDetector:
                                 word_segments[seg_key] = frozenset(nlp.vocab.strings.add(w) for w in words_only)
                         seg_ids.append(nlp.vocab.strings.add(segment_keys[canon]))
                     chains.append(_Chain(role, tuple(seg_ids), tuple(gaps)))
+        context_groups = _check_context(context, kind)
+        if context_groups:
+            words = _word_lists("context", dict(context or {}), lambda v: one_token(v, "context", "word").norm_, kind)
+            compile_ctx = _Compiler("context", words, lambda v, w: one_token(v, "context", w).norm_, kind)
+        for name, group in context_groups.items():
+            key = f"context/{name}"
+            roles[nlp.vocab.strings.add(key)] = _Role(-1, None, name)
+            for phrase in group.get("phrases") or []:
+                phrase_matcher.add(key, [nlp.make_doc(_normalise_text(phrase))])
+            for number, raw in enumerate(group.get("tokens") or [], start=1):
+                pattern = compile_ctx.pattern(raw, f"{name}.tokens[{number}]")
+                try:
+                    checker.add(key, [pattern])
+                except Exception as error:  # spaCy raises several types for bad patterns
+                    raise ValueError(f"{kind} context: {name}.tokens[{number}] is not a valid spaCy pattern: {error}") from error
+                parts = _split_gaps(pattern)
+                if parts is None:
+                    compiled.append((key, pattern))
+                    continue
+                segments, gaps = parts
+                seg_ids = []
+                for segment in segments:
+                    canon = json.dumps(segment, sort_keys=True)
+                    if canon not in segment_keys:
+                        segment_keys[canon] = f"red-flag-segment-{len(segment_keys)}"
+                        words_only = _word_segment(segment)
+                        if words_only is None:
+                            compiled.append((segment_keys[canon], segment))
+                        else:
+                            seg_key = nlp.vocab.strings.add(segment_keys[canon])
+                            word_segments[seg_key] = frozenset(nlp.vocab.strings.add(w) for w in words_only)
+                    seg_ids.append(nlp.vocab.strings.add(segment_keys[canon]))
+                chains.append(_Chain(_Role(-1, None, name), tuple(seg_ids), tuple(gaps)))
         classes = _FirstTokenClasses.build(nlp, compiled)
         matcher = Matcher(nlp.vocab)
         for key, pattern in classes.patterns if classes else compiled:
             matcher.add(key, [pattern])
-        return cls(nlp, matcher, phrase_matcher, [f for f, _ in flags], groups, roles, classes, chains, word_segments, drop_past)
+        return cls(
+            nlp, matcher, phrase_matcher, [f for f, _ in flags], groups, roles, classes, chains, word_segments,
+            drop_past, overrides, priorities,
+        )  # fmt: skip
 
     def detect(self, text: str) -> List[RedFlagHit]:
         """Red flags in `text`: at most one hit per flag id, ordered by where they start."""
@@ -289,11 +402,15 @@ class RedFlagDetector:
             candidates.extend(_join_chains(self._chains, segments, self._word_segments, doc))
         if not candidates:
             return []
+        context: Dict[str, List[Tuple[int, int]]] = {}
         for start, end, role in candidates:
-            if role.group is None:
+            if role.context is not None:
+                context.setdefault(role.context, []).append((start, end))
+            elif role.group is None:
                 excluded.setdefault(role.flag, _Spans()).add(start, end)
             else:
                 triggers.append((start, end, role))
+        about = _Context(doc, context) if context.keys() & {"settled", "recovered", "someone_else"} else None
         triggers.sort(key=lambda m: (m[0], -m[1]))
         found: Dict[Tuple[int, str], Tuple[int, int]] = {}
         for start, end, role in triggers:
@@ -307,17 +424,98 @@ class RedFlagDetector:
                 continue
             if self._drop_past and _is_past_over(doc, start, end):
                 continue
-            found[slot] = (start, end)
-        hits = []
-        for index, flag_id in enumerate(self._flag_ids):
-            parts = [found.get((index, name)) for name in self._groups[index]]
-            if any(part is None for part in parts):
+            if about is not None and (about.settled(start, end) or about.someone_else(start, end)):
                 continue
+            found[slot] = (start, end)
+        fired = [index for index in range(len(self._flag_ids)) if all((index, name) in found for name in self._groups[index])]
+        hidden = set().union(*(self._overrides.get(index, frozenset()) for index in fired)) if fired else set()
+        hits = []
+        for index in fired:
+            if index in hidden:
+                continue
+            flag_id = self._flag_ids[index]
+            parts = [found.get((index, name)) for name in self._groups[index]]
             start = min(p[0] for p in parts if p)
             end = max(p[1] for p in parts if p)
             hits.append(_hit(flag_id, text, doc, start, end))
         hits.sort(key=lambda h: (h.start, h.end))
         return hits
+
+
+class _Context:
+    """What the shared context says about a trigger: a past that was checked or settled, or someone else's history.
+
+    Built per message from the context matches (token spans per CONTEXT_KEYS name); every query is a few
+    binary searches, so a long message with many triggers stays linear.
+    """
+
+    def __init__(self, doc: Doc, spans: Mapping[str, List[Tuple[int, int]]]) -> None:
+        import numpy
+        from spacy.attrs import NORM
+
+        strings = doc.vocab.strings
+        norms = doc.to_array(NORM)
+        ends = numpy.isin(norms, numpy.array([strings.add(w) for w in SENTENCE_ENDS], dtype=norms.dtype))
+        self._doc = doc
+        self._length = len(doc)
+        self._ends = numpy.flatnonzero(ends).tolist()  # token indices of sentence ends
+        calm = _Spans()
+        for name in ("settled", "recovered"):
+            for start, end in spans.get(name, ()):
+                calm.add(start, end)
+        self._settled = sorted(s for s, _ in spans.get("settled", ()))
+        self._recovered = sorted(s for s, _ in spans.get("recovered", ()))
+        self._long_ago = sorted(s for s, _ in spans.get("long_ago", ()))
+        # "now", "today" ... that belong to a settled phrase ("he's running around now") say nothing new
+        self._present = sorted(s for s, e in spans.get("present", ()) if not calm.overlaps(s, e))
+        self._someone = sorted((e, s) for s, e in spans.get("someone_else", ()))
+
+    @staticmethod
+    def _any(starts: List[int], low: int, high: int) -> bool:
+        """Is there a start in [low, high)?"""
+        index = bisect.bisect_left(starts, low)
+        return index < len(starts) and starts[index] < high
+
+    def settled(self, start: int, end: int) -> bool:
+        """A past that was checked or has settled: "... last month, the GP said it was fine", "... hasn't happened since".
+
+        A `settled` match, or a `recovered` match with a `long_ago` one, after the trigger (up to the end of the
+        next sentence, at most SETTLED_WINDOW tokens), and no `present` match in that stretch or earlier in the
+        trigger's sentence ("today", "but now", "right now").
+        """
+        if not self._settled and not self._recovered:
+            return False
+        following = bisect.bisect_left(self._ends, end)  # the end of the trigger's sentence
+        limit = self._ends[following + 1] if following + 1 < len(self._ends) else self._length
+        limit = min(limit, end + SETTLED_WINDOW)
+        if not self._any(self._settled, end, limit):
+            if not self._any(self._recovered, end, limit):
+                return False
+            before = bisect.bisect_left(self._ends, start) - 1
+            sentence_start = self._ends[before] + 1 if before >= 0 else 0
+            if not self._any(self._long_ago, sentence_start, limit):
+                return False
+        before = bisect.bisect_left(self._ends, start) - 1
+        sentence_start = self._ends[before] + 1 if before >= 0 else 0
+        return not self._any(self._present, sentence_start, limit)
+
+    def calm(self) -> bool:
+        """The whole message: a settled past (as in `settled`) and no `present` phrase anywhere."""
+        settled = bool(self._settled) or (bool(self._recovered) and bool(self._long_ago))
+        return settled and not self._present
+
+    def someone_else(self, start: int, end: int) -> bool:
+        """The trigger is another person's history: a `someone_else` match ("his uncle broke", "my older one had")
+        starts before it and ends at most SOMEONE_WINDOW tokens before it (or inside it), with no new clause between."""
+        index = bisect.bisect_left(self._someone, (start - SOMEONE_WINDOW, -1))
+        while index < len(self._someone) and self._someone[index][0] <= end:
+            match_end, match_start = self._someone[index]
+            index += 1
+            if match_start >= start:
+                continue
+            if all(self._doc[i].norm_ not in SOMEONE_BREAKS for i in range(match_end, start)):
+                return True
+        return False
 
 
 class _Spans:
@@ -639,6 +837,65 @@ def _check_definitions(definitions: Any, kind: str = "red flag") -> List[Tuple[s
     return flags
 
 
+def _check_precedence(
+    definitions: List[Dict[str, Any]], kind: str = "red flag"
+) -> Tuple[Dict[int, frozenset], List[Optional[int]]]:
+    """Check each definition's optional `overrides` (ids of other flags) and `priority` (a positive integer).
+
+    Returns flag index -> indices it overrides, and the priorities. Unknown ids, a flag overriding itself and
+    cycles ("a" overrides "b" overrides "a") raise ValueError naming the flag.
+    """
+    ids = [item["id"] for item in definitions]
+    index_of = {flag_id: number for number, flag_id in enumerate(ids)}
+    overrides: Dict[int, frozenset] = {}
+    priorities: List[Optional[int]] = []
+    for number, item in enumerate(definitions):
+        flag_id = item["id"]
+        raw = item.get("overrides")
+        if raw is not None:
+            if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
+                raise ValueError(f"{kind} {flag_id!r}: overrides must be a list of {kind} ids")
+            unknown = [x for x in raw if x not in index_of]
+            if unknown:
+                known = ", ".join(ids)
+                raise ValueError(f"{kind} {flag_id!r}: overrides unknown {kind} {unknown[0]!r} (defined: {known})")
+            if flag_id in raw:
+                raise ValueError(f"{kind} {flag_id!r}: overrides itself")
+            if raw:
+                overrides[number] = frozenset(index_of[x] for x in raw)
+        priority = item.get("priority")
+        if priority is not None and (not isinstance(priority, int) or isinstance(priority, bool) or priority < 1):
+            raise ValueError(f"{kind} {flag_id!r}: priority must be a positive integer, got {priority!r}")
+        priorities.append(priority)
+    for number in overrides:  # a cycle would hide every flag in it
+        seen, stack = set(), list(overrides[number])
+        while stack:
+            other = stack.pop()
+            if other == number:
+                raise ValueError(f"{kind} {ids[number]!r}: overrides form a cycle (it is overridden by a flag it overrides)")
+            if other not in seen:
+                seen.add(other)
+                stack.extend(overrides.get(other, ()))
+    return overrides, priorities
+
+
+def _check_context(context: Any, kind: str = "red flag") -> Dict[str, Dict[str, Any]]:
+    """Check the shape of the shared context; return its named groups."""
+    if context is None:
+        return {}
+    if not isinstance(context, Mapping):
+        raise ValueError(f"{kind} context must be a mapping of {', '.join(CONTEXT_KEYS)} (and words)")
+    unknown = sorted(str(k) for k in context if k not in CONTEXT_KEYS + ("words",))
+    if unknown:
+        raise ValueError(f"{kind} context: unknown keys {', '.join(unknown)} (allowed: {', '.join(CONTEXT_KEYS)}, words)")
+    groups = {}
+    for name in CONTEXT_KEYS:
+        if name in context:
+            _check_group("context", name, context[name], kind)
+            groups[name] = context[name]
+    return groups
+
+
 def _check_group(flag_id: str, label: str, group: Any, kind: str = "red flag") -> None:
     if not isinstance(group, dict):
         raise ValueError(f"{kind} {flag_id!r}: {label} must be a mapping with phrases and/or tokens")
@@ -799,7 +1056,19 @@ def load_definitions(path: Optional[Path] = None) -> List[Dict[str, Any]]:
     return flags
 
 
+def load_context(path: Optional[Path] = None) -> Optional[Dict[str, Any]]:
+    """The shared `context` of knowledge/red_flags.yml (or `path`), or None when the file has none."""
+    import yaml
+
+    source = Path(path) if path is not None else DEFAULT_PATH
+    data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    context = data.get("context") if isinstance(data, dict) else None
+    if context is not None and not isinstance(context, dict):
+        raise ValueError(f"{source}: 'context' must be a mapping")
+    return context
+
+
 @functools.lru_cache(maxsize=None)
 def default_detector() -> RedFlagDetector:
-    """The detector for the project's knowledge/red_flags.yml, built once."""
-    return RedFlagDetector.from_definitions(load_definitions())
+    """The detector for the project's knowledge/red_flags.yml (flags and shared context), built once."""
+    return RedFlagDetector.from_definitions(load_definitions(), context=load_context())
