@@ -710,11 +710,12 @@ def evaluate(
     only: Optional[str] = None,
     ids: Iterable[str] = (),
     concurrency: int = 6,
+    sets: Path = CONVERSATIONS_DIR,
 ) -> Tuple[Dict[str, Any], List[Outcome]]:
     """Run the evaluation against a running Rasa server; the numbers and every outcome."""
     question_types = load_question_types()
-    answers = load_answers() if only in (None, "answers") else []
-    dialogues = load_dialogues() if only in (None, "dialogues") else []
+    answers = load_answers(sets / ANSWERS_FILE.name) if only in (None, "answers") else []
+    dialogues = load_dialogues(sets / DIALOGUES_FILE.name) if only in (None, "dialogues") else []
     wanted = set(ids)
     if wanted:
         answers = [a for a in answers if a["id"] in wanted]
@@ -735,10 +736,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--concurrency", type=int, default=6)
     parser.add_argument("--report", default="conversations", help="report name under reports/ (default: conversations)")
     parser.add_argument("--gate", action="store_true", help="exit 1 when urgent recall < 100 %% or re-asks after told > 0")
+    parser.add_argument("--sets", type=Path, default=CONVERSATIONS_DIR, help="folder with answers.yml and dialogues.yml")
     args = parser.parse_args(argv)
 
     question_types = load_question_types()
-    problems = validate_sets(load_answers(), load_dialogues(), question_types, load_topic_questions())
+    sets = args.sets.resolve()
+    problems = validate_sets(
+        load_answers(sets / ANSWERS_FILE.name), load_dialogues(sets / DIALOGUES_FILE.name), question_types, load_topic_questions()
+    )
     if problems:
         print("The labelled sets have problems:\n  " + "\n  ".join(problems), file=sys.stderr)
         return 2
@@ -762,7 +767,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
             url, token, target = services.rasa_url, TOKEN, f"servers started from {root} (model {model})"
         run_clock = time.monotonic()
-        numbers, outcomes = evaluate(url, token, args.only, args.id, args.concurrency)
+        numbers, outcomes = evaluate(url, token, args.only, args.id, args.concurrency, sets)
         run_seconds = time.monotonic() - run_clock
     finally:
         if services is not None:
