@@ -136,3 +136,27 @@ def test_a_milestone_answer_is_shown_with_its_milestone(kb: KnowledgeBase) -> No
     walks = milestone_of(kb, ["milestone_walks"])
     assert walks is not None and walks.name == "Walking alone" and walks.sources
     assert milestone_of(kb, ["no_alternating_crawl_by_12_months"]) is None and milestone_of(None, ["milestone_walks"]) is None
+
+
+def test_transcript_shows_what_each_message_was_understood_to_say() -> None:
+    from bot.nlu.understand import understand
+
+    text = "sorry, my 15 month old keeps his right hand in a fist, he had his hips scanned at 6 weeks"
+    heard = understand(text)
+    parse = {"intent": {"name": "inform", "confidence": 1.0}, "understanding": heard.to_dict(),
+             "entities": [{"entity": "age", "value": 15.0}, {"entity": "age", "value": 1.4, "role": "past"}]}  # fmt: skip
+    [turn] = build_turns([{"event": "user", "text": text, "parse_data": parse, "timestamp": 1.0}])
+    assert "hand_fisted" in turn.observations and "hips_checked" in turn.observations
+    assert ("age_months", 15.0) in turn.facts and turn.correction
+    assert {"entity": "age", "value": 1.4, "role": "past"} in turn.entities
+    # malformed parse data from an old or hostile event never breaks the page
+    [bad] = build_turns([{"event": "user", "text": "x", "parse_data": {"understanding": "nonsense", "entities": ["x"]}}])
+    assert bad.observations == [] and bad.facts == [] and bad.entities == []
+
+
+def test_decisions_show_the_signs_that_raised_the_referral() -> None:
+    from bot.web.review import observation_rules
+
+    rows_found = observation_rules(["one_sided_movement", "observation:hand_fisted", "observation:unknown"])
+    assert list(rows_found) == ["observation:hand_fisted"]
+    assert rows_found["observation:hand_fisted"]["referral"] == "provider"
