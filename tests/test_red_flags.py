@@ -1137,3 +1137,30 @@ def test_tiny_context_settles_a_past_and_someone_else() -> None:
 def test_definitions_must_be_a_non_empty_list() -> None:
     with pytest.raises(ValueError, match="non-empty list"):
         RedFlagDetector.from_definitions([])
+
+
+# A sign told in the present is current, whatever reassurance about another time follows it.
+CURRENT_WITH_OLD_REASSURANCE = [
+    ("she's struggling to breathe, the doctor said it was nothing last time", "breathing_trouble"),
+    ("his ribs are sucking in with every breath, the GP saw him last week and said it was fine", "breathing_trouble"),
+    ("she has a high fever and won't stand on her leg, the doctor checked her yesterday and said it was a virus", "fever_no_weight"),
+    ("he's having a fit, it happened before and the hospital said it was fine", "seizure"),
+    ("she keeps jerking and won't respond to me, last time they said it was nothing to worry about", "seizure"),
+    ("he can't move his leg since he fell, the GP checked his hip in the summer and it was normal", "injury"),
+]
+
+
+@pytest.mark.parametrize(("text", "flag"), CURRENT_WITH_OLD_REASSURANCE)
+def test_a_current_sign_is_never_settled_by_an_old_all_clear(detector: RedFlagDetector, text: str, flag: str) -> None:
+    assert flag in flags(detector, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "he went blue once when crying last month, the doctor said breath holding",
+        "she held her breath till her lips went a bit blue a few weeks ago, the GP said breath-holding spells are common",
+    ],
+)
+def test_a_checked_breath_holding_spell_stays_calm(detector: RedFlagDetector, text: str) -> None:
+    assert flags(detector, text) == []

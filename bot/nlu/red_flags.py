@@ -79,7 +79,8 @@ DEFAULT_PATH = Path(__file__).resolve().parents[2] / "knowledge" / "red_flags.ym
 PATTERN_KEYS = ("phrases", "tokens", "all_of", "exclude", "words", "spellings")
 GROUP_KEYS = ("phrases", "tokens")
 # The shared context (top-level `context` of red_flags.yml): named groups of phrases / tokens, plus `words`.
-CONTEXT_KEYS = ("settled", "recovered", "long_ago", "present", "someone_else")
+CONTEXT_KEYS = ("settled", "recovered", "long_ago", "present", "someone_else", "current")
+CURRENT_WINDOW = 4  # tokens before a trigger where a `current` match ("she's struggling", "has a") makes it the present
 SENTENCE_ENDS = frozenset({".", "!", "?", ";"})
 SETTLED_WINDOW = 30  # tokens after a trigger searched for `settled` / `recovered` (to the end of the next sentence)
 SOMEONE_WINDOW = 6  # tokens allowed between a `someone_else` match and the trigger it speaks of
@@ -469,6 +470,7 @@ class _Context:
         # "now", "today" ... that belong to a settled phrase ("he's running around now") say nothing new
         self._present = sorted(s for s, e in spans.get("present", ()) if not calm.overlaps(s, e))
         self._someone = sorted((e, s) for s, e in spans.get("someone_else", ()))
+        self._current = sorted(s for s, e in spans.get("current", ()) if not calm.overlaps(s, e))
 
     @staticmethod
     def _any(starts: List[int], low: int, high: int) -> bool:
@@ -485,6 +487,10 @@ class _Context:
         """
         if not self._settled and not self._recovered:
             return False
+        before = bisect.bisect_left(self._ends, start) - 1
+        sentence_start = self._ends[before] + 1 if before >= 0 else 0
+        if self._any(self._current, max(sentence_start, start - CURRENT_WINDOW), end):
+            return False  # told in the present ("she's struggling to breathe, ... said it was nothing last time")
         following = bisect.bisect_left(self._ends, end)  # the end of the trigger's sentence
         limit = self._ends[following + 1] if following + 1 < len(self._ends) else self._length
         limit = min(limit, end + SETTLED_WINDOW)
@@ -502,7 +508,7 @@ class _Context:
     def calm(self) -> bool:
         """The whole message: a settled past (as in `settled`) and no `present` phrase anywhere."""
         settled = bool(self._settled) or (bool(self._recovered) and bool(self._long_ago))
-        return settled and not self._present
+        return settled and not self._present and not self._current
 
     def someone_else(self, start: int, end: int) -> bool:
         """The trigger is another person's history: a `someone_else` match ("his uncle broke", "my older one had")
