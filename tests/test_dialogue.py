@@ -205,3 +205,13 @@ def test_an_other_persons_facts_are_not_the_childs(kb: KnowledgeBase) -> None:
 def test_a_lone_amount_answers_the_number_question_only(kb: KnowledgeBase) -> None:
     turn = reply(kb, "crawling_backward", "weeks_early", "5 weeks", age_months=10)
     assert turn.answers == {"weeks_early": 5.0}  # not also an age of 5 weeks
+
+
+@pytest.mark.parametrize("text", ["ya", "seems even to me", "ya breach"])
+def test_a_short_answer_taken_for_a_goodbye_is_still_an_answer(kb: KnowledgeBase, text: str) -> None:
+    turn = reply(kb, "hip_health", "breech" if "breach" in text else "uses_both_sides", text, intent="goodbye")
+    assert not turn.state.stopped and turn.answers
+
+
+def test_a_real_goodbye_still_stops(kb: KnowledgeBase) -> None:
+    assert reply(kb, "late_walking", "pulls_to_stand", "ok bye for now", intent="goodbye").state.stopped

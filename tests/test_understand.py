@@ -134,3 +134,21 @@ def test_a_huge_message_is_read_quickly() -> None:
     heard = understand(text)
     assert time.perf_counter() - started < 0.5
     assert heard.value_for("age_months") == 15.0
+
+
+@pytest.mark.parametrize(
+    "text, slot",
+    [
+        ("no. my eldest was born at 30 weeks but this one went to 39", "weeks_early"),
+        ("yes. her brother didn't pull up until 15 months, but she's already doing it", "pulls_to_stand"),
+        ("my friend's little boy drags one leg, is that a worry?", "uses_both_sides"),
+    ],
+)
+def test_what_is_said_about_someone_else_is_not_about_the_child(text: str, slot: str) -> None:
+    heard = understand(text)
+    assert heard.value_for(slot) in (None, "yes") and heard.others
+    assert not [o for o in heard.observation_ids if o in ("not_pulling_up", "leg_drags")]
+
+
+def test_the_parents_own_history_still_counts_for_family_history() -> None:
+    assert understand("I had hip dysplasia as a baby and wore a harness").others == ()

@@ -137,6 +137,8 @@ def _plain_number_at(toks: Sequence[_Tok], i: int) -> Optional[_Qty]:
 def _number_at(toks: Sequence[_Tok], i: int) -> Optional[_Qty]:
     """Any amount at token i, including "a", "half a", "a couple of" and "a few"."""
     t = _at(toks, i)
+    if t in ("a", "an") and _at(toks, i + 1) in ("whole", "full", "solid", "good"):  # "a whole minute"
+        return _Qty(1.0, i + 2, _ARTICLE)
     if t in ("a", "an"):
         nxt = _at(toks, i + 1)
         if nxt == "couple":
@@ -182,6 +184,8 @@ def _quantity_at(toks: Sequence[_Tok], i: int) -> Optional[_Qty]:
     j = _and_a_half(toks, q.end)
     if j != q.end:
         return _Qty(q.value + 0.5, j, q.kind, and_half=True)
+    if _at(toks, q.end) in ("and", "&") and _at(toks, q.end + 1) == "a" and _at(toks, q.end + 2) in ("bit", "little"):
+        return _Qty(q.value, q.end + 3, q.kind, and_half=True)  # "2 and a bit": a little over 2, read like "2 and a half"
     if _at(toks, q.end) == "ish" or (
         _at(toks, q.end) == "+" and _adjacent(toks, q.end) and not _at(toks, q.end + 1)[:1].isdigit()
     ):

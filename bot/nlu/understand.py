@@ -298,7 +298,7 @@ def understand(text: str, catalogue: Optional[ObservationCatalogue] = None) -> U
     others = about_someone_else(text)
     matches = tuple(_with_rejections(text, extract_entities(text)))
     facts, past = _entity_facts(text, [m for m in matches if not _inside(m.start, others)])
-    hits = [h for h in catalogue.detect(text) if h.observation_id in catalogue.observations]
+    hits = [h for h in catalogue.detect(text) if h.observation_id in catalogue.observations and not _inside(h.start, others)]
     facts += _observation_facts(catalogue, hits)
     facts.sort(key=lambda f: (f.start, f.end))
     suggested = next((topic for hit in hits for topic in catalogue.observations[hit.observation_id].routes_to), None)
@@ -320,7 +320,8 @@ _OTHER_PERSON = re.compile(
     r"(?:sister|brother|sibling|cousin|nephew|niece|friend|neighbou?r|aunt|auntie|uncle|grandma|grandmother|grandad|"
     r"grandpa|grandfather|granny|nan|nanny|husband|partner|wife|one|son|daughter|kid|child|boy|girl|twin)s?(?:'s)?"
     r"(?: (?:baby|babies|boy|girl|son|daughter|kid|child|little one|lo))?"
-    r"|\b(?:sister|brother|cousin|friend|neighbou?r)'s (?:baby|boy|girl|son|daughter|kid|child|little one|lo))\b",
+    r"|\b(?:sister|brother|cousin|friend|neighbou?r)'s (?:baby|boy|girl|son|daughter|kid|child|little one|lo)"
+    r"|\b(?:my|our) (?:first|eldest|oldest|firstborn|first born|other one|older one|first one|first child|eldest child))\b",
     re.IGNORECASE,
 )
 _CLAUSE_END = re.compile(r"[.;!?]|,(?! (?:who|which|that|whose) )|\b(?:but|though|although|whereas|whilst|while|and mine|mine)\b", re.IGNORECASE)

@@ -395,7 +395,7 @@ _NOW_AMOUNT = re.compile(
     r" (?:now|these days|nowadays|this week|today) (?:it's |its |it is |she |he |they |she's |he's |they're |can do |does )?"
     r"(?:about |around |roughly |more like |like |maybe |up to |nearly |almost )*(\d+(?:\.\d+)?)(?: (?:seconds?|secs?|s))? "
 )
-_COUNT_TO = re.compile(r" count(?:ing)? (?:to|up to) (\d+) ")
+_COUNT_TO = re.compile(r" count(?:ing)? (?:to|up to) ([a-z0-9]+(?: [a-z]+)?) ")
 
 
 def _seconds(text: str) -> Answer:
@@ -404,9 +404,9 @@ def _seconds(text: str) -> Answer:
     now = _NOW_AMOUNT.search(s)  # "5 seconds last week, now it's about 10": the time now
     if now:
         return Answer(AnswerStatus.VALUE, float(now.group(1)))
-    counted = _COUNT_TO.search(s)  # "long enough to count to 5"
-    if counted:
-        return Answer(AnswerStatus.VALUE, float(counted.group(1)))
+    counted = _COUNT_TO.search(s)  # "long enough to count to 5 / five"
+    if counted and parse_bare_number(counted.group(1)) is not None:
+        return Answer(AnswerStatus.VALUE, float(parse_bare_number(counted.group(1)) or 0.0))
     seconds = parse_duration_seconds(text)
     if seconds is not None:
         return Answer(AnswerStatus.VALUE, seconds)

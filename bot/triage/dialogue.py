@@ -5,6 +5,7 @@ Pure functions over the topic, the answers so far and a small state; the Rasa fo
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Any, Dict, List, Mapping, Optional, Protocol, Tuple
 
@@ -160,6 +161,18 @@ def merge_facts(
     return updates, tuple(changes)
 
 
+_FAREWELL = re.compile(
+    r"\b(?:bye+|goodbye|good bye|byee*|cya|see (?:ya|you)|ttyl|gotta go|got to go|have to go|need to go|that'?s all|"
+    r"that is all|no more questions|i'?m done|we'?re done|stop|quit|exit|leave it there|good ?night|take care|cheers)\b",
+    re.IGNORECASE,
+)
+
+
+def says_goodbye(text: str) -> bool:
+    """Whether a message really takes leave (the classifier alone may take a short answer for a goodbye)."""
+    return bool(_FAREWELL.search(text or ""))
+
+
 def _understanding(understanding: Optional[Understanding], text: str) -> Understanding:
     """The message's understanding from the NLU pipeline, or read here when it is missing (a test, a replay)."""
     return understanding if understanding is not None else understand(text or "")
@@ -270,7 +283,7 @@ def handle_reply(
             "Meanwhile, I can keep helping:"
         )
         return Turn(messages=(Message(note), ask(question, subject=topic)), answers=updates, state=state, next_slot=slot, human_requested=True)
-    if intent == GOODBYE:
+    if intent == GOODBYE and says_goodbye(text):  # "ya" or "seems even to me" taken for a goodbye is an answer
         return Turn(
             messages=(Message("OK, we'll stop here. Come back any time — just ask your question again."),),
             answers=updates,
