@@ -170,7 +170,7 @@ INTERPRET_CASES: List[Tuple[str, str, AnswerStatus, Union[float, str, None]]] = 
 
 
 # Issue 11, item 5: ages in words, past ages, rates; idioms for standing; more ways to say "born early".
-NUMBER_ANSWER_CASES: List[
+NUMBER_ANSWER_CASES: List[Tuple[str, str, AnswerStatus, Union[float, str, None]]] = [
     ("months", "he's 3 and a bit", VALUE, 36.0),  # "and a bit": a little over, read as years like "and a half"
     ("seconds", "a whole minute, I counted!", VALUE, 60.0),
     ("seconds", "long enough to count to three", VALUE, 3.0),
@@ -178,7 +178,6 @@ NUMBER_ANSWER_CASES: List[
     ("weeks_early", "overdue by a week", VALUE, 0.0),
     ("weeks_early", "arrived early in week 35", VALUE, 5.0),
     ("weeks_early", "a fortnight early", VALUE, 2.0),
-Tuple[str, str, AnswerStatus, Union[float, str, None]]] = [
     # "How old is your child?"
     ("months", "a year and five months", VALUE, 17.0),
     ("months", "one and a half", VALUE, 18.0),
