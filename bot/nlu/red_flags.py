@@ -293,6 +293,28 @@ class RedFlagDetector:
         phrase_matcher = PhraseMatcher(nlp.vocab, attr="NORM")
         roles: Dict[int, _Role] = {}
         groups: List[Tuple[str, ...]] = []
+
+        def add_pattern(key: str, pattern: List[Dict[str, Any]], role: _Role) -> None:
+            """A token pattern for the matcher, or, with GAPs, a chain of shared gap-free segments (see _Chain)."""
+            parts = _split_gaps(pattern)
+            if parts is None:
+                compiled.append((key, pattern))
+                return
+            segments, gaps = parts
+            seg_ids = []
+            for segment in segments:
+                canon = json.dumps(segment, sort_keys=True)
+                if canon not in segment_keys:
+                    segment_keys[canon] = f"red-flag-segment-{len(segment_keys)}"
+                    words_only = _word_segment(segment)
+                    if words_only is None:
+                        compiled.append((segment_keys[canon], segment))
+                    else:
+                        seg_key = nlp.vocab.strings.add(segment_keys[canon])
+                        word_segments[seg_key] = frozenset(nlp.vocab.strings.add(w) for w in words_only)
+                seg_ids.append(nlp.vocab.strings.add(segment_keys[canon]))
+            chains.append(_Chain(role, tuple(seg_ids), tuple(gaps)))
+
         for index, (flag_id, patterns) in enumerate(flags):
             words = _word_lists(flag_id, patterns, lambda v, f=flag_id: one_token(v, f, "word").norm_, kind)
             compile_ctx = _Compiler(flag_id, words, lambda v, w, f=flag_id: one_token(v, f, w).norm_, kind)
@@ -318,24 +340,7 @@ class RedFlagDetector:
                         raise ValueError(
                             f"{kind} {flag_id!r}: {label}.tokens[{number}] is not a valid spaCy pattern: {error}"
                         ) from error
-                    parts = _split_gaps(pattern)
-                    if parts is None:
-                        compiled.append((key, pattern))
-                        continue
-                    segments, gaps = parts
-                    seg_ids = []
-                    for segment in segments:
-                        canon = json.dumps(segment, sort_keys=True)
-                        if canon not in segment_keys:
-                            segment_keys[canon] = f"red-flag-segment-{len(segment_keys)}"
-                            words_only = _word_segment(segment)
-                            if words_only is None:
-                                compiled.append((segment_keys[canon], segment))
-                            else:
-                                seg_key = nlp.vocab.strings.add(segment_keys[canon])
-                                word_segments[seg_key] = frozenset(nlp.vocab.strings.add(w) for w in words_only)
-                        seg_ids.append(nlp.vocab.strings.add(segment_keys[canon]))
-                    chains.append(_Chain(role, tuple(seg_ids), tuple(gaps)))
+                    add_pattern(key, pattern, role)
         context_groups = _check_context(context, kind)
         if context_groups:
             words = _word_lists("context", dict(context or {}), lambda v: one_token(v, "context", "word").norm_, kind)
@@ -351,24 +356,7 @@ class RedFlagDetector:
                     checker.add(key, [pattern])
                 except Exception as error:  # spaCy raises several types for bad patterns
                     raise ValueError(f"{kind} context: {name}.tokens[{number}] is not a valid spaCy pattern: {error}") from error
-                parts = _split_gaps(pattern)
-                if parts is None:
-                    compiled.append((key, pattern))
-                    continue
-                segments, gaps = parts
-                seg_ids = []
-                for segment in segments:
-                    canon = json.dumps(segment, sort_keys=True)
-                    if canon not in segment_keys:
-                        segment_keys[canon] = f"red-flag-segment-{len(segment_keys)}"
-                        words_only = _word_segment(segment)
-                        if words_only is None:
-                            compiled.append((segment_keys[canon], segment))
-                        else:
-                            seg_key = nlp.vocab.strings.add(segment_keys[canon])
-                            word_segments[seg_key] = frozenset(nlp.vocab.strings.add(w) for w in words_only)
-                    seg_ids.append(nlp.vocab.strings.add(segment_keys[canon]))
-                chains.append(_Chain(_Role(-1, None, name), tuple(seg_ids), tuple(gaps)))
+                add_pattern(key, pattern, _Role(-1, None, name))
         classes = _FirstTokenClasses.build(nlp, compiled)
         matcher = Matcher(nlp.vocab)
         for key, pattern in classes.patterns if classes else compiled:
