@@ -313,3 +313,20 @@ def test_answer_is_frozen_and_status_is_a_string() -> None:
 
 def test_every_status_is_covered() -> None:
     assert {row[2] for row in INTERPRET_CASES} == set(AnswerStatus)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("yes, sometimes, when she's in the mood", "yes"),  # how often, not whether
+        ("mostly yes, now and then she forgets", "yes"),
+        ("no, only now and again when she is tired", "no"),
+        ("no, well, at times maybe", "unsure"),  # "maybe" is doubt
+        ("sometimes", "unsure"),
+        ("not always", "unsure"),
+        ("on and off", "unsure"),
+        ("not sure, sometimes", "unsure"),
+    ],
+)
+def test_frequency_is_not_doubt(text: str, expected: str) -> None:
+    assert parse_yes_no(text) == expected

@@ -99,19 +99,27 @@ _UNSURE = (
     r"maybe",
     r"perhaps",
     r"possibly",
-    r"sometimes",
-    r"occasionally",
-    r"on and off",
     r"kind of",
     r"sort of",
     r"kinda",
     r"sorta",
-    r"not always",
     r"depends",
     r"it varies",
     r"yes and no",
     r"50 50",
     r"i guess(?! so)",
+)
+# How often, not whether: "yes, sometimes" is still a yes; "sometimes" alone is not sure.
+_FREQUENCY = (
+    r"sometimes",
+    r"some times",
+    r"occasionally",
+    r"on and off",
+    r"not always",
+    r"now and then",
+    r"now and again",
+    r"at times",
+    r"here and there",
 )
 _NO = (
     r"not that i (?:know|knew|am aware|'m aware|can think|remember)(?: of)?",
@@ -196,7 +204,7 @@ _WEAK_YES = (
 _ALL_WELL = (r"fine", r"normal", r"all good")
 
 
-_LEAD_SKIP = frozenset({"oh", "ok", "okay", "um", "erm", "hmm", "well", "so", "sorry", "actually", "wait", "oops"})
+_LEAD_SKIP = frozenset({"oh", "ok", "okay", "um", "erm", "hmm", "well", "so", "sorry", "actually", "wait", "oops", "mostly", "usually", "generally", "mainly"})
 _LEAD_YES = frozenset({"yes", "yeah", "yep", "yup", "ya", "yah", "yh", "yea", "yess", "sure", "definitely", "absolutely", "correct"})
 _LEAD_NO = frozenset({"no", "nope", "nah", "naw", "never"})
 
@@ -236,6 +244,8 @@ def parse_yes_no(text: str, all_clear: str = "yes") -> Optional[str]:
     lead = _leading_answer(s)
     if lead:
         return lead
+    if _rx(_FREQUENCY).search(s):
+        return "unsure"
     if _rx(_NO).search(s):
         return "no"
     if _rx(_STRONG_YES).search(s):
@@ -483,8 +493,8 @@ def interpret_answer(answer_type: str, text: str, all_clear: str = "yes", reads:
     read = read_by_phrases(reads or {}, text or "")
     if answer_type == "yes_no_unsure":
         plain = _yes_no_unsure(text or "", all_clear)
-        if read is not None and plain.value != "unsure":  # a hedge still means "not sure", never a guess
-            return Answer(AnswerStatus.VALUE, read)
+        if read is not None and (plain.value != "unsure" or not _rx(_UNSURE).search(_normalize(text or ""))):
+            return Answer(AnswerStatus.VALUE, read)  # a real hedge ("not sure") still wins; "sometimes, mostly X" doesn't
         return plain
     if read is not None:
         return Answer(AnswerStatus.VALUE, read)
