@@ -22,7 +22,14 @@ FLAG_IDS = {
     "injury",
     "very_unwell",
     "one_sided_weakness",
+    "swallowed_object",
+    "head_injury",
+    "choking",
+    "allergic_reaction",
+    "drowning",
 }
+# Emergencies outside our topics (facts.md §15): each has its own flag and message.
+NEW_FLAG_IDS = ("swallowed_object", "head_injury", "choking", "allergic_reaction", "drowning")
 
 
 @pytest.fixture(scope="module")
@@ -315,6 +322,109 @@ POSITIVES: Dict[str, List[str]] = {
         "he hasn't moved his right arm since he woke up from his nap",
         "Suddenly Not Using Her Left Arm",
         "she suddently stopped moving one leg",
+    ],
+    # Emergencies outside our topics: a suspicion is enough ("I think", "not sure if", "might have").
+    "swallowed_object": [
+        "oh god wait I think she just swallowed one of the little round batteries from the remote",
+        "he swallowed a button battery",
+        "not sure if he swallowed a magnet",
+        "I think she might have swallowed a coin battery from the kitchen scales",
+        "my son ate some of grandma's pills",
+        "she drank bleach!!",
+        "he was chewing on a dishwasher tablet and i think some went down",
+        "my toddler swalowed 2 magnets from his brother's building set",
+        "she's got into the cleaning cupboard and drank some of the spray",
+        "one of the batteries from the car key is missing and she might have swallowed it",
+        "I can't find one of the magnets, maybe he ate it",
+        "my daughter eat the tablets of her grandmother, what i do",
+        "he has eaten a laundry pod",
+        "pretty sure he's swallowed a battery, he's acting fine though",
+        "She Ate A Whole Bottle Of Calpol",
+        "my baby licked a liquitab and it burst in her mouth",
+        "he ate a mushroom from the garden",
+        "she ate some berries off a bush in the park",
+        "i think a magnet was swallowed, theres one missing from the set",
+        "he might of swallowed a battery",
+        "my son is drinking the weedkiller from the shed",
+        "I'm scared he has swallowed some of my antidepressants",
+        "She Swallowed One Of My Iron Tablets",
+        "he's been poisoned I think",
+        "One of the button batteries has gone. I think she swallowed it.",
+        "we found him with an open bottle of paracetamol and I'm not sure how many he ate",
+    ],
+    "head_injury": [
+        "she rolled off the changing table onto the floor and now she's being sick",
+        "he fell off the bed and banged his head, now he's really drowsy",
+        "my son hit his head on the table and was knocked out for a few seconds",
+        "She Fell Down The Stairs And Keeps Being Sick",
+        "he banged his head at nursery and has been sick twice since",
+        "bumped her head hard on the floor, now shes very sleepy and hard to wake",
+        "he fell off the climbing frame and is confused, he doesn't know where he is",
+        "my daughter hit her head and now there's clear fluid coming out of her nose",
+        "he tripped and smacked his forehead, now he's acting strange and not himself",
+        "my 4 month old fell off the sofa and has a massive lump on her head",
+        "she fell from the top bunk. She's vomiting and very dopey",
+        "after he banged his head he had a fit",
+        "he knocked himself out on the door frame",
+        "fell backwards off the chair and hit the back of his head, he's been throwing up ever since",
+        "my baby rolled off our bed and now he won't stop crying and won't feed",
+        "she hit her head on the radiator and her legs seem weak",
+        "he fall off bed and hit head, now he sleep all the time and cannot wake him",
+        "I think she's concussed, she's dizzy and talking funny",
+        "The baby slipped out of my arms and her head hit the floor, shes been sick 3 times",
+    ],
+    "choking": [
+        "he's choking on a grape",
+        "she choked on a piece of apple and turned blue",
+        "my baby choked and can't breathe",
+        "he's choking and not making any sound",
+        "something is stuck in her throat",
+        "She Choked On A Sweet And Can't Cough Or Cry",
+        "silent choking, help",
+        "i think hes chocking on something",
+        "my son choke with food and cannot breath",
+        "we're doing back blows now",
+        "a grape is lodged in his throat",
+        "she was gagging and went blue around the lips",
+        "he's chokin on popcorn",
+        "choked on a coin and he's not breathing",
+        "my baby is choking!!",
+        "she choked on milk and went grey",
+    ],
+    "allergic_reaction": [
+        "her lips are swelling up after she ate peanut butter",
+        "his tongue is swollen",
+        "she had egg for the first time and now she's wheezing and covered in hives",
+        "he was stung by a wasp and now he's struggling to breathe",
+        "I think she's having an anaphylactic reaction",
+        "we used her epipen",
+        "his throat feels tight and he can't swallow after eating cashews",
+        "my son ate a nut, his face is swelling and his voice is hoarse",
+        "her tongue looks huge",
+        "hives everywhere after the new food and she's coughing nonstop",
+        "she collapsed after a bee sting",
+        "he's allergic to sesame, he had some hummus and now he has trouble breathing",
+        "swollen lips and tongue after prawns",
+        "my baby's mouth is all puffy and swollen after trying egg",
+        "after the amoxicillin she went pale and floppy",
+        "she is allergic to peanut and now her lip is swelling and she can't breathe good",
+    ],
+    "drowning": [
+        "we pulled him out of the pool and he wasn't breathing",
+        "she went under in the bath and has been coughing ever since",
+        "my son nearly drowned",
+        "found her face down in the bath",
+        "he fell in the pond and is breathing funny now",
+        "she slipped under the water at swimming and now she's very sleepy",
+        "he was under the water for a while and his lips are blue",
+        "my daughter is drowning",
+        "He Fell Into The Pool And Is Unconscious",
+        "my baby went under and now keeps coughing and breathing fast",
+        "she swallowed a lot of water at the beach and is still coughing hours later",
+        "we fished him out of the river and did cpr",
+        "he almost drown in the bath",
+        "she fell in the paddling pool and is not responding",
+        "she went under for a few seconds and now her breathing is weird",
     ],
 }
 
@@ -616,6 +726,95 @@ PAST_AND_SOMEONE_ELSE = [
 ]
 NEAR_MISSES += PAST_AND_SOMEONE_ELSE
 
+# Near misses for the emergencies outside our topics (facts.md §15), at least ten per flag.
+NEAR_MISSES_OUTSIDE_TOPICS: Dict[str, List[str]] = {
+    "swallowed_object": [
+        "she swallowed some water in the bath",
+        "he swallowed his food too fast",
+        "she swallowed a bit of toothpaste",  # a small amount of toothpaste: keep calm
+        "I swallowed my pride and asked for help",
+        "the battery in the remote died",
+        "she loves putting things in her mouth",
+        "what should I do if my child swallows a button battery?",
+        "how do I stop him eating the plants",
+        "she finally swallowed her medicine",
+        "I gave her calpol and she swallowed it without a fuss",
+        "are magnets a swallowing hazard for a 1 year old",
+        "she didn't swallow the battery, I took it off her",
+        "can I eat peanuts while breastfeeding",
+        "she drinks plant based milk",
+        "he swallowed a small piece of carrot whole",
+        "is it dangerous to swallow a bit of play dough",
+        "he chews on the tv remote",
+        "we give her vitamin d drops every morning and she swallows them fine",
+    ],
+    "head_injury": [
+        "bumped her head, cried for a minute and went back to playing",
+        "he headbutted me",
+        "hit my head on the cupboard",
+        "she bangs her head on the cot when she's tired",
+        "he fell over at the park, cried, then ran off to the swings",
+        "she fell asleep on the sofa and was sick with a tummy bug later",
+        "he fell off the bottom step and laughed",
+        "she keeps falling over when she tries to walk, is that normal",
+        "he tripped over his own feet at nursery, then played happily all afternoon",
+        "he fell off the sofa onto the rug and carried on playing",
+        "my husband banged his head on the door frame and has a headache",
+        "she rolled over onto her tummy and bumped her nose on the mat",
+        "she tripped over and now has a nosebleed",
+    ],
+    "choking": [
+        "she gags on lumpy food but then swallows it",
+        "he coughed it up straight away and is fine now",
+        "he choked on a piece of apple but coughed it out straight away",
+        "are grapes a choking hazard",
+        "I'm worried about choking with baby led weaning",
+        "I choked up watching her first steps",
+        "how do I do back blows on a baby?",
+        "she gags when I brush her teeth but doesn't cry",
+        "we learnt chest thrusts at a first aid course",
+        "is it normal that she gags on purees",
+        "she coughs and splutters when she drinks water",
+    ],
+    "allergic_reaction": [
+        "a few hives on her cheek after strawberries, otherwise happy",
+        "swollen eyelid from a mosquito bite",
+        "her lip is swollen after she bumped it on the table",
+        "she's allergic to eggs, what can I give her instead",
+        "his face is puffy from crying",
+        "when should I use the epipen",
+        "his cheeks are swollen from teething",
+        "she had a rash after eating tomatoes but it went away",
+        "her throat is swollen and red, the GP said it's tonsillitis",
+        "does he need an epipen at nursery",
+        "he bit his lip and it's swollen",
+        "can toddlers eat peanut butter",
+    ],
+    "drowning": [
+        "she went under for a second in the bath and came up laughing, completely fine",
+        "I'm drowning in laundry",
+        "I'm scared of her drowning in the paddling pool",
+        "is dry drowning real?",
+        "he loves swimming underwater",
+        "she hates it when her head goes under at swimming lessons",
+        "he swallowed some water at swimming and coughed for a second, then carried on",
+        "she sleeps face down, is that ok",
+        "he went under a general anaesthetic for his grommets",
+        "we took her out of the bath and she was very sleepy",
+        "does carrying him face down along my arm count as tummy time",
+    ],
+}
+NEAR_MISSES += [text for texts in NEAR_MISSES_OUTSIDE_TOPICS.values() for text in texts]
+
+# A hospital stay or an illness that ended: recovered ("fully better", "all better", "home now", "discharged").
+HOSPITAL_STAY_ENDED = [
+    "my 4 month old was in hospital with bronchiolitis last month, she needed oxygen because her breathing was hard, but she's fully better now",
+    "she was admitted with breathing problems last winter and was discharged after two days",
+    "he had a seizure last year, spent a night in hospital and he's all better",
+    "she needed oxygen for her breathing in the summer, she's home now and doing great",
+]
+NEAR_MISSES += HOSPITAL_STAY_ENDED
+
 
 @pytest.mark.parametrize("text", NEAR_MISSES)
 def test_near_misses_do_not_fire(detector: RedFlagDetector, text: str) -> None:
@@ -625,6 +824,8 @@ def test_near_misses_do_not_fire(detector: RedFlagDetector, text: str) -> None:
 def test_there_are_many_near_misses() -> None:
     assert len(NEAR_MISSES) >= 25
     assert len(PAST_AND_SOMEONE_ELSE) >= 40
+    assert set(NEAR_MISSES_OUTSIDE_TOPICS) == set(NEW_FLAG_IDS)
+    assert all(len(texts) >= 10 for texts in NEAR_MISSES_OUTSIDE_TOPICS.values())
 
 
 # A current emergency fires although the message also tells of a past that was checked, or of someone else.
@@ -658,6 +859,23 @@ CURRENT_DESPITE_THE_PAST = [
     ("very_unwell", "the doctor said it was a virus yesterday, but tonight she's very hot and hard to wake"),
     ("very_unwell", "my 5 week old has a temperature of 38.4 today"),
     ("one_sided_weakness", "his grandad had a stroke years ago, and this morning one side of my son's face is drooping"),
+    # a hospital stay that ended does not settle a sign told now
+    (
+        "breathing_trouble",
+        "she was in hospital with bronchiolitis last month and got better, but she's struggling to breathe again today",
+    ),
+    (
+        "breathing_trouble",
+        "my 4 month old had bronchiolitis last month and is fully better now, but she's struggling to breathe again today",
+    ),
+    ("swallowed_object", "she had a scan last year and was fine, but today she swallowed a battery"),
+    (
+        "head_injury",
+        "he bumped his head last month and the doctor said it was fine, but today he fell off the bed and keeps being sick",
+    ),
+    ("choking", "my older one choked on a grape once, and right now the baby is choking and can't breathe"),
+    ("allergic_reaction", "she had a mild reaction to egg last year that went away, but right now her tongue is swelling"),
+    ("drowning", "my nephew nearly drowned last summer, and today my son went under in the pool and is still coughing"),
 ]
 
 
@@ -745,6 +963,52 @@ def test_every_flag_has_its_own_message() -> None:
 def test_new_flags_have_enough_positive_phrasings() -> None:
     assert len(POSITIVES["very_unwell"]) >= 15
     assert len(POSITIVES["one_sided_weakness"]) >= 15
+    for flag_id in NEW_FLAG_IDS:
+        assert len(POSITIVES[flag_id]) >= 15, flag_id
+
+
+# Emergencies outside our topics: the parent gets the message that fits (`overrides`, then `priority`).
+@pytest.mark.parametrize(
+    "text, expected, primary",
+    [
+        # choking and drowning are breathing emergencies with their own first steps; choking keeps breathing_trouble
+        # reported (priority picks choking), drowning overrides it and a collapse told with it
+        ("he's choking and can't breathe", ["breathing_trouble", "choking"], "choking"),
+        ("she choked on a grape and turned blue", ["choking", "breathing_trouble"], "choking"),
+        ("we pulled him out of the pool and he wasn't breathing", ["drowning"], "drowning"),
+        ("he fell into the pool and is unconscious", ["drowning"], "drowning"),
+        # breathing trouble or a collapse with an allergy is anaphylaxis
+        ("he was stung by a wasp and now he's struggling to breathe", ["allergic_reaction"], "allergic_reaction"),
+        ("she ate peanuts and collapsed", ["allergic_reaction"], "allergic_reaction"),
+        # a collapse after swallowing medicine is a poisoning, not a seizure
+        ("she swallowed some of my tablets and now she's unconscious", ["swallowed_object"], "swallowed_object"),
+        ("he swallowed a magnet and now he's choking", ["swallowed_object", "breathing_trouble", "choking"], "choking"),
+        # a head knock with a danger sign: the head-injury message (the injury flag stays reported next to it)
+        ("she rolled off the changing table onto the floor and now she's being sick", ["injury", "head_injury"], "head_injury"),
+        ("he fell off the bed and banged his head, now he's really drowsy", ["injury", "head_injury"], "head_injury"),
+        ("after he banged his head he had a fit", ["head_injury"], "head_injury"),
+        # a young baby off a changing table or a bed, no sign yet: the injury message (get checked now)
+        ("my 4 month old rolled off the bed onto the floor", ["injury"], "injury"),
+        ("she fell off the changing table", ["injury"], "injury"),
+        ("my 7 month old wriggled off the changing unit while I grabbed a nappy", ["injury"], "injury"),
+    ],
+)
+def test_emergencies_outside_our_topics_get_the_message_that_fits(
+    detector: RedFlagDetector, text: str, expected: List[str], primary: str
+) -> None:
+    hits = detector.detect(text)
+    assert [hit.flag_id for hit in hits] == expected
+    assert detector.primary(hits).flag_id == primary
+
+
+def test_messages_outside_our_topics_send_for_help_now() -> None:
+    definitions = {d["id"]: d for d in load_definitions()}
+    for flag_id in NEW_FLAG_IDS:
+        message = " ".join(definitions[flag_id]["message"].split()).lower()
+        assert "emergency" in message and "now" in message, flag_id
+    assert "1-800-222-1222" in definitions["swallowed_object"]["message"]
+    assert "sick" in definitions["swallowed_object"]["message"]  # don't make the child sick
+    assert "auto-injector" in definitions["allergic_reaction"]["message"]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -899,6 +1163,12 @@ def test_typical_message_is_fast(detector: RedFlagDetector) -> None:
         # the shared context everywhere: settled pasts, someone else, present words between them
         "his uncle had a seizure last year, the doctor said it was fine and it hasn't happened since, ",
         "my older one had fits once, right now she is asleep, the GP checked her and she was fine, went away ",
+        # the emergencies outside our topics: verbs and fillers without a hazard, hazards without a verb across
+        # sentence ends, half an all_of group everywhere
+        "she swallowed one of the little round and the some of my , ",
+        "the batteries and magnets and pills . i think maybe ",
+        "he banged his head and fell off the bed , he went under the water , her lips and tongue ",
+        "choked on a grape and , after eating peanuts , stuck in the ",
     ],
 )
 def test_100k_message_is_fast_and_still_finds_a_flag_at_the_end(detector: RedFlagDetector, chunk: str) -> None:
@@ -967,6 +1237,11 @@ def test_data_file_has_the_urgent_flags_with_messages_and_sources() -> None:
         "injury",
         "very_unwell",
         "one_sided_weakness",
+        "swallowed_object",
+        "head_injury",
+        "choking",
+        "allergic_reaction",
+        "drowning",
     ]
     for definition in definitions:
         assert definition["referral"] == "urgent"
