@@ -1434,6 +1434,265 @@ for _obs, _texts in RECALL_NEAR_MISSES.items():
     NEAR_MISSES.setdefault(_obs, []).extend(_texts)
 
 
+# Facts told in an opening, so the assistant does not ask again: whole families per observation (born on time, hedged
+# "I don't think anyone checked", a limp that dips, kneeling but not standing, breech late vs early, non-native sitting).
+OPENING_POSITIVES: Dict[str, List[str]] = {
+    "born_on_time": [
+        "my daughter arrived right on time at 40 weeks",
+        "he came bang on his due date",
+        "she was a full term baby, no complications",
+        "I carried him all the way to term",
+        "he's a term baby, normal delivery",
+        "she came exactly on the day she was due",
+        "he was not premature",
+        "she wasn't born early at all",
+        "baby born in time, no problem",
+        "our son was born at term by c-section",
+        "she arrived on her actual due date",
+        "he was right on time, 40+2",
+    ],
+    "hips_not_checked": [
+        "i don't think anybody has looked at her hips",
+        "I dont think his hips were ever examined",
+        "don't think they've ever been checked tbh",
+        "I don't believe the GP looked at them",
+        "I don't think she's had a hip scan",
+        "i doubt anyone has ever examined his hips",
+    ],
+    "hips_checked": [
+        "the GP felt her hips at the 8 week check and said fine",
+        "she had a hip ultrasound at 5 weeks and it was normal",
+        "when he was little they scanned his hips",
+        "at her one year review they checked her hips",
+        "his hip scan came back clear",
+        "the health visitor looked at his hips last month",
+    ],
+    "limp_or_waddle": [
+        "she seems to limp a little when she's tired",
+        "he's started to hobble on his left side",
+        "she kind of dips onto her left side with each step",
+        "my toddler walks a bit wonky",
+        "his right hip drops when he takes a step",
+        "she walks oddly on one leg",
+        "he puts less weight on his right foot when walking",
+        "she hobbles round the living room",
+    ],
+    "pulls_up": [
+        "she hauls herself up on the sofa all day",
+        "he's been cruising round the coffee table for weeks",
+        "she pulls to stand on the cot bars",
+        "he gets himself up to standing holding the sofa",
+        "she walks along the furniture holding on",
+        "climbs up my legs to get to standing",
+    ],
+    "not_pulling_up": [
+        "she gets onto her knees at the sofa but can't get to her feet",
+        "he kneels up at the table, never to standing",
+        "up on her knees at the coffee table but never any higher",
+        "he goes up onto his knees by the sofa but not to his feet",
+        "she kneels against the couch and then no further",
+        "my son kneels at the toy box but doesn't get to his feet",
+    ],
+    "family_hip_history": [
+        "her big brother wore a harness for his hips as a baby",
+        "my wife had DDH when she was born",
+        "I was treated for clicky hips as a newborn",
+        "his dad had a dislocated hip at birth",
+        "my husband had hip problems as a baby that needed a brace",
+        "our eldest had DDH and was in a Pavlik harness",
+    ],
+    "no_family_hip_history": [
+        "neither me nor his dad had any hip trouble",
+        "we don't have hip problems in the family",
+        "only her cousin had a harness",
+        "just my niece had clicky hips, nobody closer",
+        "my dad had his hip replaced but that's old age",
+        "my partner broke her hip skiing, never as a baby though",
+        "we never had hip problems ourselves",
+    ],
+    "was_breech": [
+        "she was still breech at 37 weeks",
+        "he was breech at 36 weeks and they did an ECV",
+        "they tried to turn her at 37 weeks but she stayed put",
+        "we had an ECV at 36 weeks",
+        "the consultant turned him at 37 weeks",
+        "she was bottom down until the end",
+    ],
+    "not_breech": [
+        "he was breech at the 20 week scan but turned head down later",
+        "she was breech until about 28 weeks then flipped",
+        "he was breech early on but was head down by the end",
+        "she turned head down by herself at 30 weeks",
+        "he was breech for a while but turned by himself",
+        "at 24 weeks she was breech but she moved round on her own",
+    ],
+    "w_sitting": [
+        "she sits w nearly all the time",
+        "he's always sitting w style on the floor",
+        "she W's when she plays",
+        "he sits in a w shape whenever he plays",
+        "her legs make a W when she's on the floor",
+        "he W-sits when he watches tv",
+    ],
+    "sits_alone": [
+        "he sit good on his own",
+        "she can sit up already",
+        "my son sit with no help now",
+        "she sit by herself long time",
+        "he sits on own now",
+        "she sitting very strong",
+    ],
+    "both_sides_even": [
+        "both hands seem even to me",
+        "honestly it looks pretty even",
+        "she hasn't got a favourite yet",
+        "seems balanced between left and right",
+        "no favourite that I can see",
+        "he's pretty even, no preferred side",
+    ],
+}
+
+# Their near misses: questions about checks in general, a limp that went away, hips broken or replaced as an adult,
+# breech only early on, an ECV, other things on time, "not sure" hedges.
+OPENING_NEAR_MISSES: Dict[str, List[str]] = {
+    "born_on_time": [
+        "she's always late for nursery",
+        "we were late for the check",
+        "we got to the appointment on time",
+        "he came 5 weeks early",
+        "she wasn't born on time",
+        "was he full term?",
+        "she started a full term at nursery",
+        "he was nearly full term, 36 weeks",
+        "he was a pre-term baby",
+        "my friend's baby came on her due date",
+        "she wasn't early to crawl",
+        "it was half term last week",
+    ],
+    "hips_not_checked": [
+        "I'm not sure anyone has looked at her hips",
+        "I don't know if they checked her hips",
+        "I don't think they checked his ears",
+        "I don't think her hips are a worry",
+        "not sure whether anyone checked them",
+    ],
+    "hips_checked": [
+        "what do they look for at a hip check?",
+        "can you explain a baby hip scan?",
+        "when do babies have their hips checked?",
+        "how do they check a newborn's hips?",
+        "tell me about hip screening",
+        "I don't think anyone ever checked her hips",
+    ],
+    "limp_or_waddle": [
+        "she limped for a few days after falling off the slide but it went away",
+        "he had a limp after the fall last week, fine now",
+        "she stopped limping after a day",
+        "the mattress dips on one side",
+        "she seems to go limp when she's sleepy",
+    ],
+    "pulls_up": [
+        "she gets onto her knees at the sofa but not to her feet",
+        "he pulls himself to kneeling at the table",
+        "she pulls up onto her knees by the sofa",
+        "he kneels up holding the coffee table but never stands",
+    ],
+    "not_pulling_up": [
+        "she kneels at the sofa and then pulls up to stand",
+        "he pulls up on the sofa and cruises along",
+        "my niece kneels at the sofa but not onto her feet",
+        "she gets onto her knees but not happy about it",
+    ],
+    "family_hip_history": [
+        "my partner had hip surgery at 30 after a car crash",
+        "her dad broke his hip playing football",
+        "my mum needed a hip replacement at 65",
+        "I had hip pain in pregnancy",
+        "my husband had a hip operation as an adult",
+    ],
+    "no_family_hip_history": [
+        "my husband had hip dysplasia as a baby",
+        "her sister wore a harness as a baby",
+        "my nephew had clicky hips",
+        "grandma had a hip replacement at age 70",
+        "not sure about hip problems in the family",
+    ],
+    "was_breech": [
+        "she was breech at the 20 week scan and head down after",
+        "he was breech until 30 weeks then turned",
+        "she was breech for a bit but turned on her own",
+        "my sister had an ECV",
+        "she was breech at 28 weeks but she moved",
+    ],
+    "not_breech": [
+        "she was breech at 37 weeks and they turned her, born head first",
+        "they did an ECV and he came out head down",
+        "he was breech until 36 weeks then turned by himself",
+        "she turns her head down on the mat",
+    ],
+    "w_sitting": [
+        "she sits w/ cushions round her",
+        "he sits w his legs out in front",
+        "she never sits W",
+        "what's W sitting?",
+    ],
+    "sits_alone": [
+        "can he sit up now?",
+        "she can't sit up yet",
+        "he sits good with support",
+        "she sits fine in her highchair",
+        "my niece can sit alone good",
+    ],
+    "both_sides_even": [
+        "her creases look even",
+        "she's even more clingy now",
+        "no favourite toy yet",
+        "is it even?",
+        "his legs look even",
+    ],
+}
+
+for _obs, _texts in OPENING_POSITIVES.items():
+    POSITIVES.setdefault(_obs, []).extend(_texts)
+for _obs, _texts in OPENING_NEAR_MISSES.items():
+    NEAR_MISSES.setdefault(_obs, []).extend(_texts)
+
+
+def test_every_opening_family_has_six_phrasings_and_four_near_misses() -> None:
+    assert set(OPENING_NEAR_MISSES) == set(OPENING_POSITIVES)
+    assert all(len(texts) >= 6 for texts in OPENING_POSITIVES.values())
+    assert all(len(texts) >= 4 for texts in OPENING_NEAR_MISSES.values())
+
+
+@pytest.mark.parametrize(
+    "text, slot, value",
+    [
+        ("she was a full term baby, no complications", "weeks_early", 0),
+        ("I don't think anybody has looked at her hips", "hips_checked", "no"),
+        ("up on her knees at the coffee table but never any higher", "pulls_to_stand", "no"),
+        ("he was breech at 36 weeks and they did an ECV", "breech", "yes"),
+        ("he was breech at the 20 week scan but turned head down later", "breech", "no"),
+        ("my dad had his hip replaced but that's old age", "hip_family_history", "no"),
+    ],
+)
+def test_opening_facts_answer_their_questions(catalogue: ObservationCatalogue, text: str, slot: str, value: object) -> None:
+    assert catalogue.answers(catalogue.detect(text))[slot] == value
+
+
+@pytest.mark.parametrize(
+    "text, absent",
+    [
+        ("he was breech at the 20 week scan but turned head down later", "was_breech"),  # early breech, turned on its own
+        ("she was still breech at 37 weeks, they turned her and she was born head first", "not_breech"),  # an ECV
+        ("I had hip surgery at 30 after a bike accident, nothing as a baby", "family_hip_history"),
+        ("she gets onto her knees at the sofa but can't get to her feet", "pulls_up"),
+        ("what happens at a hip check?", "hips_not_checked"),
+    ],
+)
+def test_opening_facts_do_not_give_the_neighbouring_observation(catalogue: ObservationCatalogue, text: str, absent: str) -> None:
+    assert absent not in found(catalogue, text)
+
+
 @pytest.mark.parametrize(
     "observation_id, text", [(obs, text) for obs, texts in NEAR_MISSES.items() for text in texts]
 )
