@@ -2025,3 +2025,12 @@ def test_the_runtime_loader_rejects_what_needs_no_other_file(tmp_path: Path) -> 
     path.write_text("sources: []\nobservations: []\n", encoding="utf-8")
     with pytest.raises(KnowledgeError, match="no sources"):
         load_observations(path)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["my 10 month old has never crawled, she rolls everywhere to get her toys", "he never crawled, he scoots about on his bum"],
+)
+def test_a_negation_does_not_reach_across_a_comma_into_the_next_clause(text: str) -> None:
+    found = {h.observation_id for h in default_catalogue().detect(text)}
+    assert not found & {"does_not_move_about", "not_rolling"}
