@@ -1861,7 +1861,9 @@ def test_typical_message_is_fast(catalogue: ObservationCatalogue) -> None:
     for text in corpus:
         catalogue.detect(text)
     per_message = (time.perf_counter() - start) / len(corpus)
-    assert per_message < 0.001  # about 0.5 ms on an idle machine
+    # A guard against blow-ups, not a performance claim (about 0.6 ms idle; `make bench` measures speed): a loaded
+    # 2-core CI machine must not make it flaky.
+    assert per_message < 0.005
 
 
 @pytest.mark.parametrize(
@@ -1884,7 +1886,7 @@ def test_100k_message_is_fast_and_still_finds_an_observation_at_the_end(catalogu
     elapsed = time.perf_counter() - start
     assert "hand_fisted" in [h.observation_id for h in hits]
     assert all(h.end <= len(text) for h in hits)
-    assert elapsed < 1.0  # about 0.3 s on an idle machine
+    assert elapsed < 5.0  # a guard against super-linear blow-ups (about 0.3-0.8 s here), not a performance claim
 
 
 # ---------------------------------------------------------------------------------------------------
