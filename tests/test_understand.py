@@ -152,3 +152,8 @@ def test_what_is_said_about_someone_else_is_not_about_the_child(text: str, slot:
 
 def test_the_parents_own_history_still_counts_for_family_history() -> None:
     assert understand("I had hip dysplasia as a baby and wore a harness").others == ()
+
+
+def test_the_childs_own_possessive_is_the_child() -> None:
+    heard = understand("my son's hips were checked at his 6 week check")
+    assert heard.others == () and heard.value_for("hips_checked") == "yes"

@@ -325,7 +325,11 @@ _OTHER_PERSON = re.compile(
     re.IGNORECASE,
 )
 _CLAUSE_END = re.compile(r"[.;!?]|,(?! (?:who|which|that|whose) )|\b(?:but|though|although|whereas|whilst|while|and mine|mine)\b", re.IGNORECASE)
-_THE_CHILD = re.compile(r"\b(?:this one|mine|my (?:lo|little one|baby|son|daughter|boy|girl)\b(?!'s)|(?:my )?\d+ ?(?:month|mo|week|year)s? old)", re.IGNORECASE)
+# The child themself, even in the possessive ("my son's hips were checked").
+_THE_CHILD = re.compile(
+    r"\b(?:this one|mine|(?:my|our) (?:lo|little one|baby|son|daughter|boy|girl|kid|child|toddler)\b|(?:my )?\d+ ?(?:month|mo|week|year)s? old)",
+    re.IGNORECASE,
+)
 
 
 def about_someone_else(text: str) -> Tuple[Tuple[int, int], ...]:
