@@ -94,3 +94,22 @@ def test_gate_urgent_recall_and_no_reasks(services: Services, tmp_path: Path) ->
     assert not errors, errors
     assert numbers["urgent_recall"]["passed"] == numbers["urgent_recall"]["total"], f"emergencies missed: {missed} (see {md})"
     assert numbers["reasks_after_told"] == 0, f"asked after told: {reasked} (see {md})"
+
+
+@pytest.mark.skipif(not MODEL.exists(), reason="no trained model: run `make train` (make test does)")
+def test_fresh_set_never_misses_an_emergency(services: Services, tmp_path: Path) -> None:
+    """The second set (tests/conversations/fresh, written without seeing the first): every emergency caught. Its other
+    figures are reported by `make eval-conversations EVAL_CONVERSATIONS_ARGS="--sets tests/conversations/fresh"`."""
+    numbers, outcomes = ev.evaluate(services.rasa_url, TOKEN, sets=ev.CONVERSATIONS_DIR / "fresh")
+    missed = [o.id for o in outcomes if o.urgent_expected and not o.urgent_got]
+    assert numbers["urgent_recall"]["passed"] == numbers["urgent_recall"]["total"], f"emergencies missed: {missed}"
+    assert not [o.id for o in outcomes if o.error]
+
+
+def test_fresh_set_is_valid() -> None:
+    """The second labelled set follows the same format and names only known questions, topics and kinds."""
+    fresh = ev.CONVERSATIONS_DIR / "fresh"
+    problems = ev.validate_sets(
+        ev.load_answers(fresh / "answers.yml"), ev.load_dialogues(fresh / "dialogues.yml"), ev.load_question_types(), ev.load_topic_questions()
+    )
+    assert not problems
