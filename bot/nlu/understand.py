@@ -80,8 +80,9 @@ class Understanding:
         return {slot: self.value_for(slot) for slot in dict.fromkeys(f.slot for f in self.facts)}
 
     def to_dict(self) -> Dict[str, Any]:
-        """JSON-friendly form for the parse data and the tracker store."""
-        return {
+        """JSON-friendly form for the parse data and the tracker store; empty parts are left out (every event is
+        stored and re-read with the whole conversation, so most messages add only `{"facts": []}`)."""
+        data: Dict[str, Any] = {
             "facts": [f.to_dict() for f in self.facts],
             "observations": [{"id": obs, "start": s, "end": e} for obs, s, e in self.observations],
             "past_ages": list(self.past_ages),
@@ -91,6 +92,7 @@ class Understanding:
             "routed": self.routed,
             "others": [list(span) for span in self.others],
         }
+        return {key: value for key, value in data.items() if value or key == "facts"}
 
     def own_text(self, text: str) -> str:
         """The message with the parts about someone else blanked out (same length, so offsets still hold)."""
