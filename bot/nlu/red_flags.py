@@ -294,8 +294,13 @@ class RedFlagDetector:
         roles: Dict[int, _Role] = {}
         groups: List[Tuple[str, ...]] = []
 
-        def add_pattern(key: str, pattern: List[Dict[str, Any]], role: _Role) -> None:
-            """A token pattern for the matcher, or, with GAPs, a chain of shared gap-free segments (see _Chain)."""
+        def add_pattern(key: str, pattern: List[Dict[str, Any]], role: _Role, where: str) -> None:
+            """Validate a token pattern (errors name `where`), then add it to the matcher, or, with GAPs, as a chain of
+            shared gap-free segments (see _Chain)."""
+            try:
+                checker.add(key, [pattern])
+            except Exception as error:  # spaCy raises several types for bad patterns
+                raise ValueError(f"{where} is not a valid spaCy pattern: {error}") from error
             parts = _split_gaps(pattern)
             if parts is None:
                 compiled.append((key, pattern))
@@ -334,13 +339,7 @@ class RedFlagDetector:
                     phrase_matcher.add(key, [nlp.make_doc(_normalise_text(phrase))])
                 for number, raw in enumerate(group.get("tokens") or [], start=1):
                     pattern = compile_ctx.pattern(raw, f"{label}.tokens[{number}]")
-                    try:
-                        checker.add(key, [pattern])
-                    except Exception as error:  # spaCy raises several types for bad patterns
-                        raise ValueError(
-                            f"{kind} {flag_id!r}: {label}.tokens[{number}] is not a valid spaCy pattern: {error}"
-                        ) from error
-                    add_pattern(key, pattern, role)
+                    add_pattern(key, pattern, role, f"{kind} {flag_id!r}: {label}.tokens[{number}]")
         context_groups = _check_context(context, kind)
         if context_groups:
             words = _word_lists("context", dict(context or {}), lambda v: one_token(v, "context", "word").norm_, kind)
@@ -352,11 +351,7 @@ class RedFlagDetector:
                 phrase_matcher.add(key, [nlp.make_doc(_normalise_text(phrase))])
             for number, raw in enumerate(group.get("tokens") or [], start=1):
                 pattern = compile_ctx.pattern(raw, f"{name}.tokens[{number}]")
-                try:
-                    checker.add(key, [pattern])
-                except Exception as error:  # spaCy raises several types for bad patterns
-                    raise ValueError(f"{kind} context: {name}.tokens[{number}] is not a valid spaCy pattern: {error}") from error
-                add_pattern(key, pattern, _Role(-1, None, name))
+                add_pattern(key, pattern, _Role(-1, None, name), f"{kind} context: {name}.tokens[{number}]")
         classes = _FirstTokenClasses.build(nlp, compiled)
         matcher = Matcher(nlp.vocab)
         for key, pattern in classes.patterns if classes else compiled:
