@@ -157,3 +157,9 @@ def test_the_parents_own_history_still_counts_for_family_history() -> None:
 def test_the_childs_own_possessive_is_the_child() -> None:
     heard = understand("my son's hips were checked at his 6 week check")
     assert heard.others == () and heard.value_for("hips_checked") == "yes"
+
+
+def test_a_plain_statement_is_routed_only_by_the_observations_own_data() -> None:
+    ranking = ["inform", "ask_army_crawling"]
+    assert routing_intent(understand("he pulls himself along on his tummy with one arm"), "inform", ranking, TOPIC_INTENTS) is None
+    assert routing_intent(understand("one of her legs looks shorter"), "inform", ranking, TOPIC_INTENTS) == "ask_hip_health"

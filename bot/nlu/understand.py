@@ -376,7 +376,9 @@ def routing_intent(
 
     A correction with a fact, or a repair request, is `inform` (the form or action_update_facts handles it). A
     message that describes an observation without asking about a topic starts the topic the observation points
-    to, else the classifier's best-ranked topic.
+    to (its `routes_to`, data); when it names none, a message the classifier could not place (fallback, out of
+    scope, a greeting) goes to the best-ranked topic, while a plain statement (`inform`) stays one: its facts are
+    kept by the form or action_update_facts.
     """
     if understanding.repair or (understanding.correction and understanding.facts):
         return INFORM if intent != INFORM else None
@@ -384,5 +386,7 @@ def routing_intent(
         return None
     if understanding.suggested_topic in topic_intents:
         return topic_intents[understanding.suggested_topic]
+    if intent == INFORM:  # a statement of fact stays one unless the observation's own data names a topic
+        return None
     by_intent = set(topic_intents.values())
     return next((name for name in ranking if name in by_intent), None)
