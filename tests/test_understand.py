@@ -163,3 +163,9 @@ def test_a_plain_statement_is_routed_only_by_the_observations_own_data() -> None
     ranking = ["inform", "ask_army_crawling"]
     assert routing_intent(understand("he pulls himself along on his tummy with one arm"), "inform", ranking, TOPIC_INTENTS) is None
     assert routing_intent(understand("one of her legs looks shorter"), "inform", ranking, TOPIC_INTENTS) == "ask_hip_health"
+
+
+def test_a_statement_that_describes_a_sign_gets_a_topic() -> None:
+    heard = understand("she's 9 months and her right hand is always in a fist")
+    assert heard.sign
+    assert routing_intent(heard, "inform", ["inform", "ask_late_walking"], TOPIC_INTENTS) == "ask_late_walking"

@@ -56,6 +56,7 @@ class Understanding:
     suggested_topic: Optional[str] = None  # the topic an observation points to (for an opening that only describes a sign)
     others: Tuple[Tuple[int, int], ...] = ()  # spans about someone else ("my sister's baby was born at 26 weeks")
     routed: bool = False  # the intent was set from the observations, not by the classifier
+    sign: bool = False  # an observation that is a sign to see a provider
     entities: Tuple[EntityMatch, ...] = field(default=(), compare=False)  # not serialised: they travel as Rasa entities
 
     @property
@@ -90,6 +91,7 @@ class Understanding:
             "repair": self.repair,
             "suggested_topic": self.suggested_topic,
             "routed": self.routed,
+            "sign": self.sign,
             "others": [list(span) for span in self.others],
         }
         return {key: value for key, value in data.items() if value or key == "facts"}
@@ -129,6 +131,7 @@ class Understanding:
             repair=repair if repair in (REPEAT, SKIP, CANCEL, CLARIFY) else None,
             suggested_topic=suggested if isinstance(suggested, str) else None,
             routed=bool(data.get("routed")),
+            sign=bool(data.get("sign")),
             others=others,
         )
 
@@ -311,6 +314,7 @@ def understand(text: str, catalogue: Optional[ObservationCatalogue] = None) -> U
         correction=is_correction(text),
         repair=repair_request(text),
         suggested_topic=suggested,
+        sign=any(catalogue.observations[h.observation_id].referral for h in hits),
         others=others,
         entities=matches,
     )
@@ -377,8 +381,8 @@ def routing_intent(
     A correction with a fact, or a repair request, is `inform` (the form or action_update_facts handles it). A
     message that describes an observation without asking about a topic starts the topic the observation points
     to (its `routes_to`, data); when it names none, a message the classifier could not place (fallback, out of
-    scope, a greeting) goes to the best-ranked topic, while a plain statement (`inform`) stays one: its facts are
-    kept by the form or action_update_facts.
+    scope, a greeting) goes to the best-ranked topic, and so does a statement (`inform`) that describes a sign
+    to see a provider; any other statement stays one: its facts are kept by the form or action_update_facts.
     """
     if understanding.repair or (understanding.correction and understanding.facts):
         return INFORM if intent != INFORM else None
@@ -386,7 +390,7 @@ def routing_intent(
         return None
     if understanding.suggested_topic in topic_intents:
         return topic_intents[understanding.suggested_topic]
-    if intent == INFORM:  # a statement of fact stays one unless the observation's own data names a topic
+    if intent == INFORM and not understanding.sign:  # a plain statement stays one; a described sign gets advice
         return None
     by_intent = set(topic_intents.values())
     return next((name for name in ranking if name in by_intent), None)
