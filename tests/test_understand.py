@@ -159,10 +159,9 @@ def test_the_childs_own_possessive_is_the_child() -> None:
     assert heard.others == () and heard.value_for("hips_checked") == "yes"
 
 
-def test_a_plain_statement_is_routed_only_by_the_observations_own_data() -> None:
-    ranking = ["inform", "ask_army_crawling"]
-    assert routing_intent(understand("he pulls himself along on his tummy with one arm"), "inform", ranking, TOPIC_INTENTS) is None
-    assert routing_intent(understand("one of her legs looks shorter"), "inform", ranking, TOPIC_INTENTS) == "ask_hip_health"
+def test_an_opening_made_only_of_facts_gets_the_best_ranked_topic() -> None:
+    heard = understand("he's 14 months, pulls up on everything but won't stand without holding on")
+    assert routing_intent(heard, "inform", ["inform", "ask_standing_alone"], TOPIC_INTENTS | {"standing_alone": "ask_standing_alone"}) == "ask_standing_alone"
 
 
 def test_a_statement_that_describes_a_sign_gets_a_topic() -> None:

@@ -380,9 +380,9 @@ def routing_intent(
 
     A correction with a fact, or a repair request, is `inform` (the form or action_update_facts handles it). A
     message that describes an observation without asking about a topic starts the topic the observation points
-    to (its `routes_to`, data); when it names none, a message the classifier could not place (fallback, out of
-    scope, a greeting) goes to the best-ranked topic, and so does a statement (`inform`) that describes a sign
-    to see a provider; any other statement stays one: its facts are kept by the form or action_update_facts.
+    to (its `routes_to`, data), else the classifier's best-ranked topic: an opening made only of facts ("born 12
+    weeks early, 11 months, can't sit by herself") is a concern that deserves advice, not "noted". Inside the
+    questions a routed topic never interrupts (bot.triage.subjects).
     """
     if understanding.repair or (understanding.correction and understanding.facts):
         return INFORM if intent != INFORM else None
@@ -390,7 +390,5 @@ def routing_intent(
         return None
     if understanding.suggested_topic in topic_intents:
         return topic_intents[understanding.suggested_topic]
-    if intent == INFORM and not understanding.sign:  # a plain statement stays one; a described sign gets advice
-        return None
     by_intent = set(topic_intents.values())
     return next((name for name in ranking if name in by_intent), None)
