@@ -20,6 +20,7 @@ from bot.nlu.observations import (
     load_observations,
 )
 from bot.nlu.red_flags import RedFlagDetector
+from bot.nlu.understand import understand
 from bot.settings import PROJECT_ROOT
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -1676,7 +1677,7 @@ def test_every_opening_family_has_six_phrasings_and_four_near_misses() -> None:
     ],
 )
 def test_opening_facts_answer_their_questions(catalogue: ObservationCatalogue, text: str, slot: str, value: object) -> None:
-    assert catalogue.answers(catalogue.detect(text))[slot] == value
+    assert understand(text, catalogue).value_for(slot) == value
 
 
 @pytest.mark.parametrize(
@@ -1723,7 +1724,7 @@ def test_every_recall_family_has_eight_phrasings_and_four_near_misses() -> None:
     ],
 )
 def test_recall_families_answer_their_questions(catalogue: ObservationCatalogue, text: str, slot: str, value: object) -> None:
-    assert catalogue.answers(catalogue.detect(text))[slot] == value
+    assert understand(text, catalogue).value_for(slot) == value
 
 
 @pytest.mark.parametrize(
@@ -1742,13 +1743,14 @@ def test_recall_families_do_not_give_the_neighbouring_observation(
     assert absent not in found(catalogue, text)
 
 
-def test_a_description_gives_its_answers_and_a_clash_gives_none(catalogue: ObservationCatalogue) -> None:
-    hits = catalogue.detect("he always reaches with his left, the right hand stays tucked in a fist, and he was breech")
+def test_a_description_gives_its_answers_and_a_warning_wins_a_clash(catalogue: ObservationCatalogue) -> None:
+    text = "he always reaches with his left, the right hand stays tucked in a fist, and he was breech"
+    hits = catalogue.detect(text)
     assert [h.observation_id for h in hits] == ["one_side_favoured", "hand_fisted", "was_breech"]
-    assert catalogue.answers(hits) == {"uses_both_sides": "no", "breech": "yes"}
-    clash = catalogue.detect("she uses both hands equally but always reaches with her right")
-    assert {h.observation_id for h in clash} == {"both_sides_even", "one_side_favoured"}
-    assert "uses_both_sides" not in catalogue.answers(clash)
+    assert understand(text, catalogue).stated() == {"uses_both_sides": "no", "breech": "yes"}
+    clash_text = "she uses both hands equally but always reaches with her right"
+    assert {h.observation_id for h in catalogue.detect(clash_text)} == {"both_sides_even", "one_side_favoured"}
+    assert understand(clash_text, catalogue).value_for("uses_both_sides") == "no"  # the sign, not the reassurance
 
 
 @pytest.mark.parametrize(
@@ -1762,7 +1764,7 @@ def test_a_description_gives_its_answers_and_a_clash_gives_none(catalogue: Obser
     ],
 )
 def test_the_issue_examples_answer_their_questions(catalogue: ObservationCatalogue, text: str, slot: str, value: object) -> None:
-    assert catalogue.answers(catalogue.detect(text))[slot] == value
+    assert understand(text, catalogue).value_for(slot) == value
 
 
 def test_provider_signs_carry_advice_sources_and_routes(catalogue: ObservationCatalogue) -> None:

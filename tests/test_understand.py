@@ -162,9 +162,3 @@ def test_the_childs_own_possessive_is_the_child() -> None:
 def test_an_opening_made_only_of_facts_gets_the_best_ranked_topic() -> None:
     heard = understand("he's 14 months, pulls up on everything but won't stand without holding on")
     assert routing_intent(heard, "inform", ["inform", "ask_standing_alone"], TOPIC_INTENTS | {"standing_alone": "ask_standing_alone"}) == "ask_standing_alone"
-
-
-def test_a_statement_that_describes_a_sign_gets_a_topic() -> None:
-    heard = understand("she's 9 months and her right hand is always in a fist")
-    assert heard.sign
-    assert routing_intent(heard, "inform", ["inform", "ask_late_walking"], TOPIC_INTENTS) == "ask_late_walking"

@@ -262,13 +262,18 @@ def _parse_reads(raw: Any, path: Path, line: int, slot: str, qtype: str) -> Dict
         where = raw.line_of(value) if isinstance(raw, LineDict) else line
         if value not in YES_NO_VALUES or not isinstance(patterns, list) or not patterns:
             raise KnowledgeError(path, where, f"question '{slot}': reads.{value} must be yes, no or unsure with a list of phrases")
-        for pattern in patterns:
-            try:
-                re.compile(str(pattern))
-            except re.error as error:
-                raise KnowledgeError(path, where, f"question '{slot}': reads.{value} phrase {pattern!r} is not a valid pattern: {error}") from None
-        reads[str(value)] = tuple(str(p) for p in patterns)
+        reads[str(value)] = regex_list(patterns, path, where, f"question '{slot}': reads.{value}")
     return reads
+
+
+def regex_list(raw: Any, path: Path, line: int, what: str) -> Tuple[str, ...]:
+    """A list of regular expressions, each checked to compile (the error names file, line and pattern)."""
+    for pattern in raw:
+        try:
+            re.compile(str(pattern))
+        except re.error as error:
+            raise KnowledgeError(path, line, f"{what}: pattern {pattern!r} is not a valid regular expression ({error})") from error
+    return tuple(str(p) for p in raw)
 
 
 def _parse_clarify(raw: Any, path: Path, line: int, slot: str) -> Optional[Clarify]:

@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, Iterable, Optional, Tuple
 
-from bot.knowledge.documents import KnowledgeError, LineDict, Source, load_yaml, parse_sources
+from bot.knowledge.documents import KnowledgeError, LineDict, Source, load_yaml, parse_sources, regex_list
 
 
 @dataclass(frozen=True)
@@ -95,12 +95,7 @@ def _window(raw: Any, path: Path, line: int, what: str, keys: Dict[str, Source])
 def _words(raw: Any, path: Path, line: int, what: str) -> Tuple[str, ...]:
     if not isinstance(raw, list) or not raw:
         raise KnowledgeError(path, line, f"{what} needs 'words': a list of patterns that name it")
-    for pattern in raw:
-        try:
-            re.compile(str(pattern))
-        except re.error as error:
-            raise KnowledgeError(path, line, f"{what}: pattern {pattern!r} is not a valid regular expression ({error})") from error
-    return tuple(str(p) for p in raw)
+    return regex_list(raw, path, line, what)
 
 
 def parse_milestones(path: Path, topic_ids: Iterable[str]) -> MilestoneTable:

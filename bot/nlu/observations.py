@@ -18,7 +18,7 @@ import functools
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from bot.knowledge.documents import Source
@@ -82,17 +82,6 @@ class ObservationCatalogue:
         if not text or text.isspace():
             return []
         return [ObservationHit(h.flag_id, h.start, h.end, h.text) for h in self.detector().detect(text)]
-
-    def answers(self, hits: Iterable[ObservationHit]) -> Dict[str, Any]:
-        """Slot values the hits give; a slot the hits disagree on ("uses both hands" and "favours one") is left out."""
-        values: Dict[str, Any] = {}
-        clashing = set()
-        for hit in hits:
-            for slot, value in self.observations[hit.observation_id].answers.items():
-                if slot in values and values[slot] != value:
-                    clashing.add(slot)
-                values.setdefault(slot, value)
-        return {slot: value for slot, value in values.items() if slot not in clashing}
 
     def source(self, key: str) -> Source:
         """The source with this key."""

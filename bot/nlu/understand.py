@@ -56,7 +56,6 @@ class Understanding:
     suggested_topic: Optional[str] = None  # the topic an observation points to (for an opening that only describes a sign)
     others: Tuple[Tuple[int, int], ...] = ()  # spans about someone else ("my sister's baby was born at 26 weeks")
     routed: bool = False  # the intent was set from the observations, not by the classifier
-    sign: bool = False  # an observation that is a sign to see a provider
     entities: Tuple[EntityMatch, ...] = field(default=(), compare=False)  # not serialised: they travel as Rasa entities
 
     @property
@@ -91,7 +90,6 @@ class Understanding:
             "repair": self.repair,
             "suggested_topic": self.suggested_topic,
             "routed": self.routed,
-            "sign": self.sign,
             "others": [list(span) for span in self.others],
         }
         return {key: value for key, value in data.items() if value or key == "facts"}
@@ -131,7 +129,6 @@ class Understanding:
             repair=repair if repair in (REPEAT, SKIP, CANCEL, CLARIFY) else None,
             suggested_topic=suggested if isinstance(suggested, str) else None,
             routed=bool(data.get("routed")),
-            sign=bool(data.get("sign")),
             others=others,
         )
 
@@ -314,7 +311,6 @@ def understand(text: str, catalogue: Optional[ObservationCatalogue] = None) -> U
         correction=is_correction(text),
         repair=repair_request(text),
         suggested_topic=suggested,
-        sign=any(catalogue.observations[h.observation_id].referral for h in hits),
         others=others,
         entities=matches,
     )
