@@ -76,4 +76,5 @@ def advise_now(
         not_yet=not_yet,
         previous_referral=tracker.get_slot("referral"),
         changed=changed,
+        safety_net=kb.safety_net,
     )

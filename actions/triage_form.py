@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.tracker_io import answers_from, knowledge_base, latest_intent, observation_events, send, understanding_of
 from bot.settings import get_settings
-from bot.triage import dialogue, subjects
+from bot.triage import dialogue, safety_net, subjects
 from bot.triage.dialogue import TriageState
 
 
@@ -37,10 +37,10 @@ class ValidateTriageForm(Action):
         resolved = subjects.resolve(
             kb.topics, kb.milestones, kb.questions, tracker.get_slot("topic"), state, latest_intent(tracker), text, requested, heard
         )
-        topic = resolved.subject
         answers = answers_from(tracker, kb)
-        if topic is None:  # nothing to ask about: end the form quietly, the advice action explains
+        if resolved.subject is None:  # nothing to ask about: end the form quietly, the advice action explains
             return [SlotSet("requested_slot", None)]
+        topic = safety_net.guard(resolved.subject, kb.topics, kb.safety_net)
         if resolved.restart:
             turn = dialogue.start(topic, kb.questions, answers, state, text, not_yet=resolved.not_yet, understanding=heard)
         else:

@@ -35,7 +35,7 @@ from bot.knowledge.models import (
 from bot.knowledge.validate import Knowledge, load_knowledge
 from bot.settings import PROJECT_ROOT, get_settings
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 
 
 def input_files(root: Path) -> List[Path]:
@@ -49,7 +49,7 @@ def fingerprint(root: Path) -> str:
     for path in input_files(root):
         digest.update(str(path.relative_to(root)).encode())
         digest.update(path.read_bytes())
-    for module in ("documents.py", "validate.py", "milestones.py", "models.py", "build.py", "export.py"):
+    for module in ("documents.py", "validate.py", "milestones.py", "models.py", "build.py", "export.py", "safety_net.py"):
         digest.update((Path(__file__).parent / module).read_bytes())
     return digest.hexdigest()
 
@@ -110,6 +110,7 @@ def write_database(knowledge: Knowledge, db_path: Path, stamp: str) -> None:
                                 "referral": r.referral,
                                 "say": r.say,
                                 "line": r.line,
+                                "always_shown": r.always_shown,
                                 "conditions": [dataclasses.asdict(c) for c in r.conditions],
                             }
                             for r in topic.rules

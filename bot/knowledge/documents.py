@@ -99,6 +99,7 @@ class Rule:
     referral: str
     say: str
     line: int
+    always_shown: bool = False  # a level-"none" rule that still applies when a stricter referral is given
 
 
 @dataclass(frozen=True)
@@ -288,7 +289,7 @@ def _parse_clarify(raw: Any, path: Path, line: int, slot: str) -> Optional[Clari
     return Clarify(text=str(raw["ask"]).strip(), buttons=tuple({"title": str(b["title"]), "payload": str(b["payload"])} for b in buttons))
 
 
-def _parse_conditions(when: Any, path: Path, line: int, rule_id: str) -> Tuple[Condition, ...]:
+def parse_conditions(when: Any, path: Path, line: int, rule_id: str) -> Tuple[Condition, ...]:
     if when is None:
         return ()
     if not isinstance(when, dict):
@@ -306,6 +307,13 @@ def _parse_conditions(when: Any, path: Path, line: int, rule_id: str) -> Tuple[C
         else:
             conditions.append(Condition(slot=str(slot), op="eq", value=test))
     return tuple(conditions)
+
+
+def _flag(raw: LineDict, key: str, path: Path, rule_id: str) -> bool:
+    value = raw.get(key, False)
+    if not isinstance(value, bool):
+        raise KnowledgeError(path, raw.line_of(key), f"rule '{rule_id}': '{key}' is true or false, not {value!r}")
+    return value
 
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*\n(.*)\Z", re.DOTALL)
@@ -338,10 +346,11 @@ def parse_topic(path: Path) -> Topic:
         rules.append(
             Rule(
                 id=rule_id,
-                conditions=_parse_conditions(raw_rule.get("when"), path, raw_rule.line_of("when"), rule_id),
+                conditions=parse_conditions(raw_rule.get("when"), path, raw_rule.line_of("when"), rule_id),
                 referral=referral,
                 say=str(_require(raw_rule, "say", path, f"{what}: rule '{rule_id}'")).strip(),
                 line=rule_line,
+                always_shown=_flag(raw_rule, "always_shown", path, rule_id),
             )
         )
     return Topic(

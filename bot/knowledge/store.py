@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.knowledge.documents import Clarify, Condition, Question, Rule, Section, Source, Topic
 from bot.knowledge.milestones import Milestone, MilestoneTable, Window
+from bot.knowledge.safety_net import SafetyNet, parse_safety_net
 from bot.knowledge.models import FTS_TABLE, BuildInfo, MilestoneRow, QuestionRow, SectionRow, SourceRow, TopicRow
 from bot.settings import get_settings
 
@@ -74,6 +75,7 @@ class KnowledgeBase:
                             referral=r["referral"],
                             say=r["say"],
                             line=r["line"],
+                            always_shown=bool(r.get("always_shown")),
                         )
                         for r in row.rules
                     ),
@@ -106,6 +108,12 @@ class KnowledgeBase:
         for row in session.scalars(select(SourceRow).order_by(SourceRow.owner, SourceRow.position)):
             grouped.setdefault(row.owner, []).append(Source(key=row.key, title=row.title, url=row.url))
         return grouped
+
+    @cached_property
+    def safety_net(self) -> Optional[SafetyNet]:
+        """The child-level checks of knowledge/safety_net.yml (validated by the build), read on first use."""
+        path = get_settings().knowledge_dir / "safety_net.yml"
+        return parse_safety_net(path, self.questions, self.milestones) if path.exists() else None
 
     def topic(self, topic_id: Optional[str]) -> Optional[Topic]:
         """The topic with this id, if any."""

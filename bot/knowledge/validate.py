@@ -21,6 +21,7 @@ from bot.knowledge.documents import (
     parse_topic,
 )
 from bot.knowledge.milestones import MilestoneTable, parse_milestones
+from bot.knowledge.safety_net import SafetyNet, parse_safety_net
 from bot.nlu.observations import ObservationCatalogue, ObservationFile, compile_detector, parse_observations
 from bot.triage.age import CORRECT_UNTIL_MONTHS
 
@@ -39,6 +40,7 @@ class Knowledge:
     red_flags_default_message: str
     milestones: Optional[MilestoneTable] = None
     observations: Optional[ObservationCatalogue] = None  # observations.yml, with its detector already compiled
+    safety_net: Optional[SafetyNet] = None  # safety_net.yml: child-level checks evaluated in every topic
 
 
 def load_knowledge(root: Path) -> Knowledge:
@@ -66,7 +68,11 @@ def load_knowledge(root: Path) -> Knowledge:
     observations = None
     if (root / "observations.yml").exists():
         observations = check_observations(parse_observations(root / "observations.yml"), questions, topics)
+    safety_net = None
+    if (root / "safety_net.yml").exists():
+        safety_net = parse_safety_net(root / "safety_net.yml", questions, milestones, tuple(topics))
     return Knowledge(
+        safety_net=safety_net,
         questions=questions,
         topics=topics,
         red_flags=red_flags,

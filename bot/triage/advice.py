@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from bot.knowledge.documents import Source, Topic
+from bot.knowledge.documents import Rule, Source, Topic
 from bot.nlu.observations import ObservationCatalogue
 from bot.triage.age import AgeUsed, describe_months
 from bot.triage.rules import Decision, decide, higher
@@ -80,6 +80,21 @@ class Signs:
     sources: Tuple[Source, ...]
     slots: Tuple[Tuple[str, ...], ...] = ()  # per line: the question slots the sign answers
 
+    def plus(self, other: "Signs") -> "Signs":
+        """Both sets of signs: the higher referral, every rule id, each sentence once."""
+        lines, slots = list(self.lines), list(self.slots or ((),) * len(self.lines))
+        for line, line_slots in zip(other.lines, other.slots or ((),) * len(other.lines)):
+            if line not in lines:
+                lines.append(line)
+                slots.append(line_slots)
+        return Signs(
+            higher(self.referral, other.referral),
+            self.rule_ids + other.rule_ids,
+            tuple(lines),
+            self.sources + other.sources,
+            tuple(slots),
+        )
+
     def beyond(self, covered: Sequence[str]) -> Tuple[str, ...]:
         """The lines a topic's own rules don't already say: a sign whose answer a matched rule used is covered."""
         if not self.slots:
@@ -113,6 +128,14 @@ def merge_sources(*groups: Sequence[Source]) -> Tuple[Source, ...]:
         for source in group:
             seen.setdefault(source.url, source)
     return tuple(seen.values())
+
+
+def shown_rules(rules: Sequence[Rule], referral: str) -> Tuple[Rule, ...]:
+    """One message per situation: once a provider or urgent referral applies, reassurance written for "none" is not
+    shown (a rule marked always_shown, such as "ask for a hip check at the next visit", still is)."""
+    if referral == "none":
+        return tuple(rules)
+    return tuple(rule for rule in rules if rule.referral != "none" or rule.always_shown)
 
 
 def compose_advice(
@@ -149,7 +172,7 @@ def compose_advice(
         )
     messages.append(Message(intro))
     covered = [c.slot for rule in decision.rules if rule.referral != "none" for c in rule.conditions]
-    tailored = [rule.say for rule in decision.rules] + list(signs.beyond(covered))
+    tailored = [rule.say for rule in shown_rules(decision.rules, referral)] + list(signs.beyond(covered))
     messages.append(Message(_compact("\n\n".join(["**For your child**", *tailored, REFERRAL_LINES[referral]]))))
     for key in ("why", "try", "when"):
         section = topic.section(key)

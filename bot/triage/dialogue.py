@@ -179,11 +179,13 @@ def _understanding(understanding: Optional[Understanding], text: str) -> Underst
 
 
 def next_question(topic: Subject, answers: Mapping[str, Any], state: TriageState) -> Optional[str]:
-    """The first of the topic's questions that is unanswered, not skipped and still relevant."""
+    """The first of the topic's questions that is unanswered, not skipped and still relevant; then, for a subject
+    guarded by the safety net (bot.triage.safety_net.Guarded), the fact this child's age makes worth asking."""
     for slot in topic.questions:
         if answers.get(slot) is None and slot not in state.skipped and applicable(topic, slot, answers):
             return slot
-    return None
+    more = getattr(topic, "more_question", None)
+    return more(answers, state.skipped) if more else None
 
 
 def ask(question: Question, prefix: str = "", subject: Optional[Subject] = None) -> Message:

@@ -10,9 +10,11 @@ from typing import Any, Mapping, Optional, Sequence, Tuple
 
 from bot.knowledge.documents import Question, Topic
 from bot.knowledge.milestones import MilestoneTable
+from bot.knowledge.safety_net import SafetyNet
 from bot.nlu.observations import ObservationCatalogue
 from bot.triage.advice import Message, compose_advice, signs_from
 from bot.triage.milestones import answer_subject, is_milestone_subject
+from bot.triage.safety_net import safety_signs
 from bot.triage.summary import summary_line
 
 
@@ -37,9 +39,13 @@ def advise(
     not_yet: bool = False,
     previous_referral: Optional[str] = None,
     changed: Optional[str] = None,
+    safety_net: Optional[SafetyNet] = None,
 ) -> Optional[Outcome]:
-    """The advice for a topic id or a milestone subject id; None when the subject is unknown."""
-    signs = signs_from(catalogue, observed)
+    """The advice for a topic id or a milestone subject id; None when the subject is unknown.
+
+    The signs described and the safety net's checks on every known fact count whatever the subject.
+    """
+    signs = signs_from(catalogue, observed).plus(safety_signs(safety_net, answers))
     described = [catalogue.observations[o] for o in dict.fromkeys(observed) if catalogue and o in catalogue.observations]
     summary = summary_line(answers, questions, described)
     if milestones and is_milestone_subject(subject_id):
