@@ -111,6 +111,7 @@ def write_database(knowledge: Knowledge, db_path: Path, stamp: str) -> None:
                                 "say": r.say,
                                 "line": r.line,
                                 "always_shown": r.always_shown,
+                                "sources": list(r.sources),
                                 "conditions": [dataclasses.asdict(c) for c in r.conditions],
                             }
                             for r in topic.rules

@@ -100,6 +100,7 @@ class Rule:
     say: str
     line: int
     always_shown: bool = False  # a level-"none" rule that still applies when a stricter referral is given
+    sources: Tuple[str, ...] = ()  # keys of the topic's sources that this rule's sentence rests on
 
 
 @dataclass(frozen=True)
@@ -351,6 +352,7 @@ def parse_topic(path: Path) -> Topic:
                 say=str(_require(raw_rule, "say", path, f"{what}: rule '{rule_id}'")).strip(),
                 line=rule_line,
                 always_shown=_flag(raw_rule, "always_shown", path, rule_id),
+                sources=tuple(str(k) for k in raw_rule.get("sources") or ()),
             )
         )
     return Topic(

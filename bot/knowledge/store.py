@@ -76,6 +76,7 @@ class KnowledgeBase:
                             say=r["say"],
                             line=r["line"],
                             always_shown=bool(r.get("always_shown")),
+                            sources=tuple(r.get("sources") or ()),
                         )
                         for r in row.rules
                     ),

@@ -137,6 +137,9 @@ def check_topic(topic: Topic, questions: Dict[str, Question]) -> None:
             raise KnowledgeError(path, rule.line, f"rule id '{rule.id}' is used twice")
         for condition in rule.conditions:
             _check_condition(condition, rule, topic, questions)
+        unknown = [key for key in rule.sources if key not in {s.key for s in topic.sources}]
+        if unknown:
+            raise KnowledgeError(path, rule.line, f"rule '{rule.id}' cites source(s) the topic doesn't list: {', '.join(unknown)}")
         _check_satisfiable(rule, topic, questions)
         seen[rule.id] = rule
     _check_contradictions(topic)
