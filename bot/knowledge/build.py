@@ -49,7 +49,7 @@ def fingerprint(root: Path) -> str:
     for path in input_files(root):
         digest.update(str(path.relative_to(root)).encode())
         digest.update(path.read_bytes())
-    for module in ("documents.py", "validate.py", "milestones.py", "models.py", "build.py", "export.py", "safety_net.py"):
+    for module in ("documents.py", "validate.py", "milestones.py", "models.py", "build.py", "export.py", "safety_net.py", "consistency.py"):
         digest.update((Path(__file__).parent / module).read_bytes())
     return digest.hexdigest()
 

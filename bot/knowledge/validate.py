@@ -20,6 +20,7 @@ from bot.knowledge.documents import (
     parse_red_flags,
     parse_topic,
 )
+from bot.knowledge.consistency import check_coverage, check_reassurance
 from bot.knowledge.milestones import MilestoneTable, parse_milestones
 from bot.knowledge.safety_net import SafetyNet, parse_safety_net
 from bot.nlu.observations import ObservationCatalogue, ObservationFile, compile_detector, parse_observations
@@ -71,6 +72,9 @@ def load_knowledge(root: Path) -> Knowledge:
     safety_net = None
     if (root / "safety_net.yml").exists():
         safety_net = parse_safety_net(root / "safety_net.yml", questions, milestones, tuple(topics))
+    for topic in topics.values():
+        check_coverage(topic, questions, safety_net)
+        check_reassurance(topic)
     return Knowledge(
         safety_net=safety_net,
         questions=questions,

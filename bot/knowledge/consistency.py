@@ -1,0 +1,65 @@
+"""Checks across a topic's rules and the safety net: every answer leads somewhere, and no reassurance is shown
+beside a stricter referral."""
+
+from __future__ import annotations
+
+import re
+from typing import Dict, Optional
+
+from bot.knowledge.documents import Condition, KnowledgeError, Question, Topic
+from bot.knowledge.safety_net import SafetyNet
+
+ANSWER_VALUES = ("yes", "no", "unsure")
+
+# Wording that tells a parent there is nothing to check: fine on its own, wrong beside a reason to see someone.
+REASSURANCE = re.compile(
+    r"\b(?:only (?:needs|worth|calls for) a check|nothing (?:to worry|points|to check)|no need to|not a concern|"
+    r"on track|within the usual|usual pattern|(?:completely|perfectly|entirely) (?:normal|typical|fine)|"
+    r"(?:is|are|it's|that's) (?:a )?(?:normal|harmless|reassuring|fine)|exactly what to (?:look for|expect))\b",
+    re.IGNORECASE,
+)
+
+
+def _accepts(condition: Condition, value: str) -> bool:
+    if condition.op == "eq":
+        return condition.value == value
+    if condition.op == "in":
+        return value in condition.value
+    if condition.op == "ne":
+        return condition.value != value
+    return False
+
+
+def check_coverage(topic: Topic, questions: Dict[str, Question], net: Optional[SafetyNet]) -> None:
+    """Every answer to every yes/no/unsure question a topic asks leads to a rule of the topic or a safety-net check,
+    so "not sure" (or any answer) is never silently read as "all fine"."""
+    for slot in topic.questions:
+        if questions[slot].type != "yes_no_unsure":
+            continue
+        for value in ANSWER_VALUES:
+            by_rule = any(c.slot == slot and _accepts(c, value) for rule in topic.rules for c in rule.conditions)
+            by_check = net is not None and any(
+                check.slot == slot and (check.crosses == value or value == "unsure") for check in net.checks
+            )
+            if not (by_rule or by_check):
+                raise KnowledgeError(
+                    topic.path,
+                    topic.lines.get("rules", 1),
+                    f"topic '{topic.id}': the answer '{value}' to '{slot}' leads to no rule; add a rule for it "
+                    "(for a warning sign, 'unsure' needs a narrower question or a 'worth checking' rule, never silence)",
+                )
+
+
+def check_reassurance(topic: Topic) -> None:
+    """A rule shown beside a stricter referral (always_shown, or any provider rule) must not reassure."""
+    for rule in topic.rules:
+        if not (rule.always_shown or rule.referral != "none"):
+            continue
+        found = REASSURANCE.search(rule.say)
+        if found:
+            raise KnowledgeError(
+                topic.path,
+                rule.line,
+                f"rule '{rule.id}' can be shown beside a stricter referral but reassures (\"{found.group(0)}\"): "
+                "reword it, or drop always_shown so it is shown only when nothing calls for a check",
+            )
