@@ -63,3 +63,39 @@ def check_reassurance(topic: Topic) -> None:
                 f"rule '{rule.id}' can be shown beside a stricter referral but reassures (\"{found.group(0)}\"): "
                 "reword it, or drop always_shown so it is shown only when nothing calls for a check",
             )
+
+
+AGE = "corrected_age_months"
+
+
+def check_thresholds(topic: Topic, net: Optional[SafetyNet]) -> None:
+    """One threshold per milestone. For a rule about a milestone not reached (or a sign seen) that a safety-net
+    check reads: a "none" rule must stop below the check's age (the milestone's check_by), and a stricter rule
+    must not start later than it (an earlier sign with its own source is allowed)."""
+    if net is None:
+        return
+    for rule in topic.rules:
+        for check in net.checks:
+            if check.months <= 0 or not any(c.slot == check.slot and _accepts(c, check.crosses) for c in rule.conditions):
+                continue
+            if check.when and not all(any(c == w for c in rule.conditions) for w in check.when):
+                continue
+            ages = [c for c in rule.conditions if c.slot == AGE]
+            if any(c.op == "known" and c.value is False and c.slot in (AGE, "age_months") for c in rule.conditions):
+                continue  # only while the age is unknown, when no check can apply
+            if rule.referral == "none":
+                upper = [float(c.value) for c in ages if c.op in ("lt", "lte")]
+                wrong = not upper or min(upper) > check.months or any(c.op == "lte" and float(c.value) == check.months for c in ages)
+                problem = "reassures past" if wrong else ""
+            else:
+                lower = [float(c.value) for c in ages if c.op in ("gt", "gte")]
+                wrong = bool(lower) and max(lower) > check.months
+                problem = "starts later than" if wrong else ""
+            if problem:
+                raise KnowledgeError(
+                    topic.path,
+                    rule.line,
+                    f"rule '{rule.id}' ({rule.referral}) {problem} the threshold for '{check.slot}: {check.crosses}': the "
+                    f"safety net's check '{check.id}' applies from {check.months:g} months (one threshold per milestone: "
+                    "use that age, or change the milestone's check_by in milestones.yml with its source)",
+                )

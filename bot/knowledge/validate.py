@@ -20,7 +20,7 @@ from bot.knowledge.documents import (
     parse_red_flags,
     parse_topic,
 )
-from bot.knowledge.consistency import check_coverage, check_reassurance
+from bot.knowledge.consistency import check_coverage, check_reassurance, check_thresholds
 from bot.knowledge.milestones import MilestoneTable, parse_milestones
 from bot.knowledge.safety_net import SafetyNet, parse_safety_net
 from bot.nlu.observations import ObservationCatalogue, ObservationFile, compile_detector, parse_observations
@@ -75,6 +75,7 @@ def load_knowledge(root: Path) -> Knowledge:
     for topic in topics.values():
         check_coverage(topic, questions, safety_net)
         check_reassurance(topic)
+        check_thresholds(topic, safety_net)
     return Knowledge(
         safety_net=safety_net,
         questions=questions,
