@@ -135,6 +135,7 @@ class Clarify:
 
     text: str
     buttons: Tuple[Dict[str, str], ...] = ()
+    on_unsure: bool = False  # also asked once when the parent answers "not sure" (questions about warning signs)
 
 
 @dataclass(frozen=True)
@@ -287,7 +288,14 @@ def _parse_clarify(raw: Any, path: Path, line: int, slot: str) -> Optional[Clari
     buttons = raw.get("buttons") or []
     if not isinstance(buttons, list) or not all(isinstance(b, dict) and b.get("title") and b.get("payload") for b in buttons):
         raise KnowledgeError(path, line, f"question '{slot}': clarify buttons need a title and a payload")
-    return Clarify(text=str(raw["ask"]).strip(), buttons=tuple({"title": str(b["title"]), "payload": str(b["payload"])} for b in buttons))
+    on_unsure = raw.get("on_unsure", False)
+    if not isinstance(on_unsure, bool):
+        raise KnowledgeError(path, line, f"question '{slot}': clarify on_unsure is true or false")
+    return Clarify(
+        text=str(raw["ask"]).strip(),
+        buttons=tuple({"title": str(b["title"]), "payload": str(b["payload"])} for b in buttons),
+        on_unsure=on_unsure,
+    )
 
 
 def parse_conditions(when: Any, path: Path, line: int, rule_id: str) -> Tuple[Condition, ...]:

@@ -51,7 +51,11 @@ class KnowledgeBase:
                     buttons=tuple(row.buttons),
                     all_clear=row.all_clear,
                     say_back=dict(row.say_back or {}),
-                    clarify=Clarify(text=row.clarify["text"], buttons=tuple(row.clarify["buttons"])) if row.clarify else None,
+                    clarify=Clarify(
+                        text=row.clarify["text"], buttons=tuple(row.clarify["buttons"]), on_unsure=bool(row.clarify.get("on_unsure"))
+                    )
+                    if row.clarify
+                    else None,
                     reads={value: tuple(patterns) for value, patterns in (row.reads or {}).items()},
                 )
                 for row in session.scalars(select(QuestionRow).order_by(QuestionRow.position))

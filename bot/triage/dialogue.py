@@ -307,6 +307,9 @@ def handle_reply(
         answer = Answer(AnswerStatus.UNPARSED)  # "sorry, he's 17 months not 11": not an answer to this question
     else:
         answer = interpret_answer(question.type, heard.own_text(text or ""), question.all_clear, question.reads)
+    if answer.status is AnswerStatus.VALUE and answer.value == "unsure" and _narrow_on_unsure(question, state):
+        state = state.with_failure(slot)  # "not sure" about a warning sign: ask once in a narrower, concrete way
+        return Turn(messages=(*messages, narrower(question)), answers=updates, state=state, next_slot=slot, changes=changes)
     if answer.status is AnswerStatus.VALUE:
         updates[slot] = answer.value
         known[slot] = answer.value
@@ -358,6 +361,17 @@ def _stated_besides(heard: Understanding, question: Question) -> Dict[str, Any]:
     if len(amounts) == 1 and len([f for f in heard.facts if f.source in NUMBER_SOURCES]) == 1:
         stated = {slot: value for slot, value in stated.items() if slot not in amounts or slot == question.slot}
     return stated
+
+
+def _narrow_on_unsure(question: Question, state: TriageState) -> bool:
+    return bool(question.clarify and question.clarify.on_unsure) and state.failures_for(question.slot) == 0
+
+
+def narrower(question: Question) -> Message:
+    """After "not sure" to a question about a warning sign: the same question, asked about what can be seen."""
+    clarify = question.clarify
+    assert clarify is not None
+    return Message(f"That's OK — let me ask it another way. {clarify.text}", tuple(clarify.buttons))
 
 
 def reask(question: Question, hint: str = "") -> Message:
