@@ -42,14 +42,29 @@ def test_table_covers_the_gross_motor_milestones_with_sources(table: MilestoneTa
     ]  # fmt: skip
     topics = load_knowledge(KNOWLEDGE).topics
     for m in table.milestones:
-        assert m.topic in topics and m.sources and m.check_by > 0
-        assert m.window is None or m.window.start < m.check_by
+        assert m.topic in topics and m.sources
+        assert m.check_by is None or (m.check_by > 0 and m.check_source in {s.key for s in m.sources})
+        assert m.window is None or m.check_by is None or m.window.start < m.check_by
+
+
+# Ages by which to talk to a provider, with the source whose "talk to a provider if not by" age it is (fact sheet §1
+# and §12); a milestone no source gives such an age for has none.
+CHECK_BY = {
+    "lifts_head": (4, "OXF"), "props_on_forearms": None, "rolls": (6, "WHIT"), "pulls_to_stand": (12, "CDC-12m"),
+    "cruises": None, "stands_alone": (17, "WHO-MGRS"), "stands_holding_on": (12, "CDC-OLD"), "sits": (9, "CDC-9m"),
+    "crawls": (12, "SEED-BACK"), "walks": (18, "PATIENT"),
+}  # fmt: skip
+
+
+def test_every_check_by_has_its_source(table: MilestoneTable) -> None:
+    found = {m.id: (m.check_by, m.check_source) if m.check_by is not None else None for m in table.milestones}
+    assert found == CHECK_BY
 
 
 @pytest.mark.parametrize(
     "milestone_id, who, cdc, check_by",
     [("sits", (3.8, 9.2, 6.0), 9, 9), ("crawls", (5.2, 13.5, 8.5), None, 12), ("stands_alone", (6.9, 16.9, 11.0), None, 17),
-     ("walks", (8.2, 17.6, 12.1), 15, 18), ("cruises", (5.9, 13.7, 9.2), 12, 12), ("stands_holding_on", (4.8, 11.4, 7.6), None, 12)],
+     ("walks", (8.2, 17.6, 12.1), 15, 18), ("cruises", (5.9, 13.7, 9.2), 12, None), ("stands_holding_on", (4.8, 11.4, 7.6), None, 12)],
 )
 def test_figures_match_the_fact_sheet(table: MilestoneTable, milestone_id: str, who: tuple, cdc: Optional[float], check_by: float) -> None:
     m = table.get(milestone_id)
@@ -109,6 +124,12 @@ def test_a_valid_small_table_parses(tmp_path: Path) -> None:
     assert table.intent == "ask_milestone" and table.get("sits") and table.sources[0].url == "https://example.org/who"
 
 
+def test_check_by_is_optional(tmp_path: Path) -> None:
+    table = parse_milestones(_write(tmp_path, GOOD.replace("    check_by: {months: 9, source: W}\n", "")), ["not_crawling"])
+    sits = table.get("sits")
+    assert sits is not None and sits.check_by is None and sits.check_source is None and sits.thresholds == (3.8,)
+
+
 def test_built_knowledge_base_round_trips_the_table(kb: KnowledgeBase, table: MilestoneTable) -> None:
     assert kb.milestones == table
 
@@ -157,6 +178,12 @@ def test_find_milestone(table: MilestoneTable, text: str, milestone_id: Optional
         ("stands_alone", 16.0, True, "none", "within the usual range"),
         ("stands_alone", 17.0, True, "provider", "please ask a provider"),
         ("rolls", 6.0, True, "provider", "please ask a provider"),
+        ("cruises", 4.0, True, "none", "early for this"),
+        ("cruises", 10.0, True, "none", "no fixed age"),
+        ("cruises", 12.0, True, "none", "past the age by which 3 in 4"),
+        ("cruises", 16.0, True, "none", "mention it at the next check-up"),
+        ("props_on_forearms", 3.0, True, "none", "3 in 4 children to manage it by 4 months"),
+        ("props_on_forearms", 5.0, True, "none", "no fixed age"),
     ],
 )
 def test_verdict_by_age(table: MilestoneTable, milestone_id: str, months: float, not_yet: bool, referral: str, phrase: str) -> None:
@@ -185,6 +212,16 @@ def test_answer_without_age_is_general_and_sets_no_referral(table: MilestoneTabl
     assert "my 14 month old isn't walking yet" in text
     assert all(s.url in text for s in walks.sources)  # every source is named, with its link
     assert answer.messages[-1].buttons == ({"title": "Not walking yet", "payload": "Tell me about not walking yet"},)
+
+
+def test_answer_without_a_check_age_says_so_and_gives_the_cdc_age(table: MilestoneTable) -> None:
+    cruises = table.get("cruises")
+    general = "\n".join(m.text for m in compose_milestone_answer(table, cruises, {"age_months": None}).messages)
+    assert "no fixed age" in general and "3 in 4 children to walk holding on" in general and "by 12 months" in general
+    assert "Talk to a provider if" not in general
+    older = compose_milestone_answer(table, cruises, {"age_months": 14.0, "weeks_early": 0.0}, not_yet=True)
+    assert older.referral == "none" and "mention it at the next check-up" in "\n".join(m.text for m in older.messages)
+    assert stage(cruises, 12.0) == "done" and stage(cruises, 8.0) == "now"
 
 
 def test_age_given_but_born_early_unknown_mentions_corrected_age(table: MilestoneTable) -> None:

@@ -35,8 +35,8 @@ class Milestone:
     usual: Optional[Window]
     cdc_months: Optional[float]
     cdc_says: Optional[str]
-    check_by: float
-    check_source: str
+    check_by: Optional[float]
+    check_source: Optional[str]
     check_note: Optional[str]
     differ: Optional[str]
     sources: Tuple[Source, ...]
@@ -50,7 +50,7 @@ class Milestone:
     @property
     def thresholds(self) -> Tuple[float, ...]:
         """Every age at which the answer for this milestone changes."""
-        points = [self.check_by]
+        points = [self.check_by] if self.check_by is not None else []
         if self.window:
             points.append(self.window.start)
         if self.cdc_months is not None:
@@ -123,15 +123,16 @@ def parse_milestones(path: Path, topic_ids: Iterable[str]) -> MilestoneTable:
             raise KnowledgeError(path, data.line_of("milestones"), "each milestone must be a mapping")
         milestone_id = str(raw.get("id") or "")
         what = f"milestone '{milestone_id}'"
-        for key in ("id", "name", "doing", "example", "topic", "check_by", "sources"):
+        for key in ("id", "name", "doing", "example", "topic", "sources"):
             if raw.get(key) in (None, "", []):
                 raise KnowledgeError(path, raw.line, f"{what} is missing '{key}'")
         if any(m.id == milestone_id for m in milestones):
             raise KnowledgeError(path, raw.line, f"{what} is defined twice")
         if raw["topic"] not in topics:
             raise KnowledgeError(path, raw.line_of("topic"), f"{what}: unknown topic '{raw['topic']}'")
-        check = raw["check_by"]
-        if not isinstance(check, dict) or check.get("source") not in keys:
+        # check_by is optional: leave it out when no source gives an age by which to see a provider
+        check = raw.get("check_by")
+        if check is not None and (not isinstance(check, dict) or check.get("source") not in keys):
             raise KnowledgeError(path, raw.line_of("check_by"), f"{what}: check_by needs months and a known source key")
         cdc = raw.get("cdc_2022")
         if cdc is not None and not isinstance(cdc, dict):
@@ -155,9 +156,9 @@ def parse_milestones(path: Path, topic_ids: Iterable[str]) -> MilestoneTable:
                 usual=usual,
                 cdc_months=_number(cdc["months"], path, raw.line_of("cdc_2022"), f"{what} cdc_2022") if cdc else None,
                 cdc_says=str(cdc["says"]).strip() if cdc and cdc.get("says") else None,
-                check_by=_number(check.get("months"), path, raw.line_of("check_by"), f"{what} check_by"),
-                check_source=str(check["source"]),
-                check_note=str(check["note"]).strip() if check.get("note") else None,
+                check_by=_number(check.get("months"), path, raw.line_of("check_by"), f"{what} check_by") if check else None,
+                check_source=str(check["source"]) if check else None,
+                check_note=str(check["note"]).strip() if check and check.get("note") else None,
                 differ=str(raw["differ"]).strip() if raw.get("differ") else None,
                 sources=tuple(keys[key] for key in raw["sources"]),
                 line=raw.line,

@@ -73,6 +73,12 @@ def usual_lines(milestone: Milestone) -> List[str]:
     if milestone.cdc_months is not None:
         says = milestone.cdc_says or f"{milestone.doing} by {_months(milestone.cdc_months)}"
         lines.append(f"The CDC's 2022 checklists expect at least 3 in 4 children to {says}.")
+    if milestone.check_by is None:
+        lines.append(
+            "Our sources give no fixed age by which this on its own calls for a check. If your child doesn't "
+            f"{milestone.doing} yet, mention it at the next check-up, or sooner if you're worried or other skills are late too."
+        )
+        return lines
     note = f" ({milestone.check_note})" if milestone.check_note else ""
     lines.append(f"Talk to a provider if your child doesn't {milestone.doing} by {_months(milestone.check_by)}{note}.")
     return lines
@@ -82,7 +88,7 @@ def verdict(milestone: Milestone, months: float, not_yet: bool, corrected: bool)
     """One sentence comparing the child's age with the milestone, and the referral level it implies."""
     age = describe_months(months) + (" corrected age" if corrected else "")
     window = milestone.window
-    if months >= milestone.check_by:
+    if milestone.check_by is not None and months >= milestone.check_by:
         if not_yet:
             return (
                 f"At {age}, most children {milestone.doing}. As yours doesn't yet, please ask a provider to take a look; "
@@ -97,6 +103,25 @@ def verdict(milestone: Milestone, months: float, not_yet: bool, corrected: bool)
         return (
             f"At {age}, it's early for this: the first healthy babies usually start at around {_months(window.start)}, "
             "so not yet is exactly what to expect.",
+            "none",
+        )
+    if milestone.check_by is None:
+        # no source gives an age to see a provider about this milestone alone: say so, and what the CDC expects
+        if milestone.cdc_months is not None and months >= milestone.cdc_months:
+            return (
+                f"At {age}, your child is past the age by which 3 in 4 children do this on the CDC's checklist. "
+                "There's no fixed age at which this alone calls for a check, but if yours doesn't "
+                f"{milestone.doing} yet, mention it at the next check-up, or sooner if you're worried.",
+                "none",
+            )
+        cdc = (
+            f" The CDC's checklist expects 3 in 4 children to manage it by {_months(milestone.cdc_months)}."
+            if milestone.cdc_months is not None
+            else ""
+        )
+        return (
+            f"At {age}, your child is within the usual range: some children {milestone.doing} already and others "
+            f"don't yet.{cdc} There's no fixed age at which this alone calls for a check.",
             "none",
         )
     if milestone.cdc_months is not None and months >= milestone.cdc_months:
@@ -119,12 +144,15 @@ def typical_age(milestone: Milestone) -> float:
         return milestone.who.mean
     if milestone.usual:
         return milestone.usual.start
-    return milestone.cdc_months if milestone.cdc_months is not None else milestone.check_by
+    if milestone.cdc_months is not None:
+        return milestone.cdc_months
+    return milestone.check_by if milestone.check_by is not None else 0.0
 
 
 def stage(milestone: Milestone, months: float) -> str:
     """'done' (most children manage it), 'now' (many are learning it) or 'later' at this age."""
-    if months >= milestone.check_by or (milestone.cdc_months is not None and months >= milestone.cdc_months):
+    past_check = milestone.check_by is not None and months >= milestone.check_by
+    if past_check or (milestone.cdc_months is not None and months >= milestone.cdc_months):
         return "done"
     if milestone.who and milestone.who.mean is not None:
         if months > milestone.who.mean + 1.5:
@@ -145,7 +173,7 @@ def overview_lines(table: MilestoneTable, months: Optional[float]) -> List[str]:
             elif m.usual:
                 lines.append(f"- **{m.name}**: usually {m.usual.start:g} to {m.usual.end:g} months")
             else:
-                lines.append(f"- **{m.name}**: by {_months(m.cdc_months or m.check_by)} for 3 in 4 babies (CDC 2022)")
+                lines.append(f"- **{m.name}**: by {_months(m.cdc_months or m.check_by or 0)} for 3 in 4 babies (CDC 2022)")
         return lines
     groups: Dict[str, List[str]] = {"done": [], "now": [], "later": []}
     for m in ordered:
@@ -196,6 +224,8 @@ def compose_milestone_answer(
                 sentence, referral = verdict(milestone, months, not_yet, age.corrected)
                 lines.append(sentence)
             if signs and signs.lines:
+                if referral == "none" and signs.referral != "none":
+                    lines = []  # one message per situation: no "within the usual range" beside a reason to see someone
                 referral = higher(referral or "none", signs.referral)
                 lines += list(signs.lines)
             if previous_referral == "urgent":

@@ -197,7 +197,8 @@ def blueprint(settings: Settings, templates: Environment, engine_of: Callable[[]
             milestone = milestone_of(kb, decision["rules"])
             if milestone:  # a milestone question: its table row and sources, not the topic's rules
                 decision["sources"] = list(milestone.sources)
-                decision["rules"] = [f"milestone question: {milestone.name.lower()} (check by {milestone.check_by:g} months)"]
+                check = f"check by {milestone.check_by:g} months" if milestone.check_by is not None else "no fixed age to check"
+                decision["rules"] = [f"milestone question: {milestone.name.lower()} ({check})"]
             decision["rules"] = [rules.get(rule_id) or rule_id for rule_id in decision["rules"] if rule_id not in signs] + list(signs.values())
             found_decisions.append(decision)
         audit.record(engine_of(), user_of(request), "view", sender_id)
