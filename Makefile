@@ -15,7 +15,7 @@ MODEL := models/caregiver.tar.gz
 RASA_INPUTS := config.yml $(wildcard domain/*.yml) $(shell find data -name '*.yml' 2>/dev/null) \
 	$(filter-out rasa_components/webchat.py rasa_components/telegram.py rasa_components/whatsapp.py rasa_components/messaging.py rasa_components/tracker_store.py,$(wildcard rasa_components/*.py)) $(wildcard bot/nlu/*.py)
 
-.PHONY: install browser knowledge train run test validate eval eval-conversations bench bench-review lint lock clean
+.PHONY: install browser knowledge rules-report train run test validate eval eval-conversations bench bench-review lint lock clean
 
 install: $(VENV)/.installed
 
@@ -29,6 +29,11 @@ $(VENV)/.installed: requirements.lock
 
 knowledge: install
 	$(PY) -m bot.knowledge.build
+
+# The whole decision logic (topic rules, safety net, milestone thresholds, observations, red flags) as one
+# document for clinical sign-off: reports/rules.md, committed; a test fails when it is out of date.
+rules-report: install
+	$(PY) -m bot.knowledge.report --out reports/rules.md
 
 $(MODEL): $(VENV)/.installed $(RASA_INPUTS) knowledge/red_flags.yml $(wildcard knowledge/topics/*.md) knowledge/questions.yml
 	$(MAKE) knowledge
