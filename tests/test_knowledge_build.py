@@ -74,6 +74,10 @@ GOOD_RULES = """\
     when: {corrected_age_months: {lt: 12}}
     referral: none
     say: "This is typical."
+  - id: pulls_up
+    when: {pulls_to_stand: {in: ["yes", "unsure"]}}
+    referral: none
+    say: "Keep playing at a low table."
 """
 
 
@@ -95,7 +99,7 @@ def test_valid_knowledge_builds_and_is_searchable(tmp_path: Path) -> None:
     kb = KnowledgeBase(db)
     topic = kb.topic("demo_topic")
     assert topic is not None and topic.questions == ("age_months", "pulls_to_stand")
-    assert [r.id for r in topic.rules] == ["late", "fine"]
+    assert [r.id for r in topic.rules] == ["late", "fine", "pulls_up"]
     assert topic.section("try").body.startswith("- Play with toys")
     assert topic.sources[0].url == "https://patient.info/doctor/delay-in-walking"
     assert kb.topic_for_intent("ask_demo_topic") is topic
@@ -202,7 +206,7 @@ BAD_DOCUMENTS = [
     ),
     pytest.param(
         FRONT.format(rules=GOOD_RULES.rstrip("\n")).replace("## What you can try", "## Fun facts"),
-        24,
+        28,
         "unknown section 'Fun facts'",
         id="unknown-section",
     ),

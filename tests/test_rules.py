@@ -38,7 +38,7 @@ CASES = [
     ("bottom_scooting", dict(age_months=10, weeks_early=0, uses_both_sides="yes", bears_weight="no", pulls_to_stand="no", hips_checked="yes"), "none", "typical_under_12_months"),
     ("bottom_scooting", dict(age_months=13, weeks_early=0, uses_both_sides="yes", bears_weight="no", pulls_to_stand="no", hips_checked="yes"), "provider", "no_weight_on_legs_by_12_months"),
     ("bottom_scooting", dict(age_months=14, weeks_early=10, uses_both_sides="yes", bears_weight="no", pulls_to_stand="no", hips_checked="yes"), "none", "typical_under_12_months"),
-    ("bottom_scooting", dict(age_months=19, weeks_early=0, uses_both_sides="yes", bears_weight="yes", pulls_to_stand="no", hips_checked="yes"), "provider", "not_pulling_to_stand_by_18_months"),
+    ("bottom_scooting", dict(age_months=19, weeks_early=0, uses_both_sides="yes", bears_weight="yes", pulls_to_stand="no", hips_checked="yes"), "provider", "not_pulling_to_stand_by_12_months"),
     ("bottom_scooting", dict(age_months=11, weeks_early=0, uses_both_sides="no", bears_weight="yes", pulls_to_stand="yes", hips_checked="yes"), "provider", "one_sided_movement"),
     ("bottom_scooting", dict(age_months=15, weeks_early=0, uses_both_sides="yes", bears_weight="yes", pulls_to_stand="yes", hips_checked="no"), "none", "hip_check_suggested"),
     ("bottom_scooting", dict(age_months=15, weeks_early=0, uses_both_sides="yes", bears_weight="yes", pulls_to_stand="yes", hips_checked="yes"), "none", "symmetric_shuffler_on_track"),

@@ -15,7 +15,7 @@ ANSWER_VALUES = ("yes", "no", "unsure")
 REASSURANCE = re.compile(
     r"\b(?:only (?:needs|worth|calls for) a check|nothing (?:to worry|points|to check)|no need to|not a concern|"
     r"on track|within the usual|usual pattern|(?:completely|perfectly|entirely) (?:normal|typical|fine)|"
-    r"(?:is|are|it's|that's) (?:a )?(?:normal|harmless|reassuring|fine)|exactly what to (?:look for|expect))\b",
+    r"(?:it|this|that|which)(?: is|'s) (?:a |all |quite |very )?(?:normal|harmless|reassuring|fine)|exactly what to (?:look for|expect))\b",
     re.IGNORECASE,
 )
 

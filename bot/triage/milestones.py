@@ -211,6 +211,9 @@ def compose_milestone_answer(
     if milestone is None:
         title = f"**Around {describe_months(months)}**" if months is not None else "**The usual order and ages**"
         messages.append(Message("\n".join([title, *overview_lines(table, months)])))
+        if signs and signs.lines:  # what the parent told us about the child counts here too
+            referral = "urgent" if previous_referral == "urgent" else signs.referral
+            messages.append(Message("\n".join(["**For your child**", *signs.lines, REFERRAL_LINES[referral]])))
         messages.append(Message("Ask me about any of them, for example \"when do babies usually pull up?\", for more detail."))
         sources = table.sources
     else:
