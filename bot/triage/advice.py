@@ -81,10 +81,12 @@ class Signs:
     slots: Tuple[Tuple[str, ...], ...] = ()  # per line: the question slots the sign answers
 
     def plus(self, other: "Signs") -> "Signs":
-        """Both sets of signs: the higher referral, every rule id, each sentence once."""
+        """Both sets of signs: the higher referral, every rule id, each sentence once. A sentence of `other` about
+        questions a sentence here already speaks to is left out (the description says it in its own words)."""
         lines, slots = list(self.lines), list(self.slots or ((),) * len(self.lines))
+        spoken = {slot for line_slots in slots for slot in line_slots}
         for line, line_slots in zip(other.lines, other.slots or ((),) * len(other.lines)):
-            if line not in lines:
+            if line not in lines and not (line_slots and set(line_slots) <= spoken):
                 lines.append(line)
                 slots.append(line_slots)
         return Signs(
