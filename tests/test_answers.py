@@ -330,3 +330,70 @@ def test_every_status_is_covered() -> None:
 )
 def test_frequency_is_not_doubt(text: str, expected: str) -> None:
     assert parse_yes_no(text) == expected
+
+
+# --------------------------------------------------------------------------- replies read through a question's `reads`
+
+
+@pytest.fixture(scope="module")
+def question_reads() -> dict:
+    """Each question's `reads`, from knowledge/questions.yml."""
+    from pathlib import Path
+
+    from bot.knowledge.documents import parse_questions
+
+    questions = parse_questions(Path(__file__).resolve().parents[1] / "knowledge" / "questions.yml")
+    return {slot: question.reads for slot, question in questions.items()}
+
+
+@pytest.mark.parametrize(
+    ("slot", "text", "expected"),
+    [
+        # "Does your child walk on their own yet?"
+        ("walks_alone", "only holding my hand", "no"),
+        ("walks_alone", "only holding my hands", "no"),
+        ("walks_alone", "with the walker", "no"),
+        ("walks_alone", "cruises only", "no"),
+        ("walks_alone", "nope only cruising", "no"),
+        ("walks_alone", "she sits down", "no"),
+        ("walks_alone", "she still bum shuffles", "no"),
+        ("walks_alone", "not yet, she just crawls", "no"),
+        ("walks_alone", "no steps yet", "no"),
+        ("walks_alone", "not even a few steps", "no"),
+        ("walks_alone", "only if I hold her", "no"),
+        ("walks_alone", "she pushes her walker around", "no"),
+        ("walks_alone", "No, sits down or holds on", "no"),  # the clarify quick reply
+        ("walks_alone", "a few wobbly steps", "yes"),
+        ("walks_alone", "a few steps", "yes"),
+        ("walks_alone", "toddles about", "yes"),
+        ("walks_alone", "walks everywhere", "yes"),
+        ("walks_alone", "he's running around everywhere", "yes"),
+        ("walks_alone", "yes without holding my hand", "yes"),
+        ("walks_alone", "she took her first steps last week", "yes"),
+        ("walks_alone", "Yes, takes a few steps", "yes"),  # the clarify quick reply
+        ("walks_alone", "not sure", "unsure"),
+        # "Has your child ever had a hip ultrasound scan or a hip X-ray?"
+        ("hips_imaged", "they just felt her hips", "no"),
+        ("hips_imaged", "just examined", "no"),
+        ("hips_imaged", "only the leg wiggling", "no"),
+        ("hips_imaged", "never scanned", "no"),
+        ("hips_imaged", "no scan, just the 6 week check", "no"),
+        ("hips_imaged", "they didn't scan her", "no"),
+        ("hips_imaged", "I don't think she had a scan", "no"),
+        ("hips_imaged", "No, only examined by hand", "no"),  # the clarify quick reply
+        ("hips_imaged", "yes she had an ultrasound at 6 weeks", "yes"),
+        ("hips_imaged", "scanned", "yes"),
+        ("hips_imaged", "ultrasound", "yes"),
+        ("hips_imaged", "x-ray", "yes"),
+        ("hips_imaged", "had a scan at 6 weeks", "yes"),
+        ("hips_imaged", "she had an x-ray at 6 months", "yes"),
+        ("hips_imaged", "Yes, a scan or X-ray", "yes"),  # the clarify quick reply
+        ("hips_imaged", "not sure", "unsure"),
+        # a scan still counts as a hip check
+        ("hips_checked", "scanned at 6 weeks", "yes"),
+        ("hips_checked", "x-ray at 6 months", "yes"),
+    ],
+)
+def test_walking_and_hip_imaging_replies(question_reads: dict, slot: str, text: str, expected: str) -> None:
+    answer = interpret_answer("yes_no_unsure", text, reads=question_reads[slot])
+    assert answer.status is VALUE and answer.value == expected

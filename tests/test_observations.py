@@ -925,6 +925,104 @@ RECALL_POSITIVES: Dict[str, List[str]] = {
     ],
 }
 
+# Walking alone and hip imaging (issue 12): typos, hedges, non-native English, lower case, the reply forms.
+WALKING_IMAGING_POSITIVES: Dict[str, List[str]] = {
+    "walks_alone": [
+        "she walks",
+        "he's walking now",
+        "took his first steps at 13 months",
+        "toddles around the house",
+        "walks everywhere",
+        "has been walking since 15 months",
+        "she walked at 11 months",
+        "my lo started walking a few weeks ago",
+        "she can walk a few steps on her own",
+        "he takes 4 or 5 steps to me before he sits down",
+        "shes walkin everywhere now lol",
+        "Walking!! since last month",
+        "he is running around all over the place",
+        "learnt to walk at 12 months, then stopped crawling",
+        "my daughter walk alone already",
+        "he walk by himself now",
+        "she took a few wobbly steps yesterday",
+        "I think she's walking, a bit wobbly",
+        "our boy toddled over to the dog this morning",
+        "she is walking with a bit of a limp",
+        "he walks on his tiptoes all the time",
+        "my 14 month old walks but falls a lot",
+        "finally walking at 17 months!",
+        "she's been walking for about 2 months",
+        "hes walking and even climbing the stairs",
+        "he can walk now, only just",
+    ],
+    "not_walking": [
+        "doesn't walk",
+        "isn't walking yet",
+        "not walking",
+        "won't take steps",
+        "no steps yet",
+        "still not walking",
+        "only walks holding on",
+        "refuses to walk",
+        "can't walk on his own",
+        "my 22 month old still bottom shuffles and doesn't walk",
+        "she is 16 months and not yet walking",
+        "hes 18mo and cant walk",
+        "he doesnt walk yet",
+        "she hasn't taken a single step",
+        "no interest in walking at all",
+        "why isn't my son walking",
+        "he no walk yet, only crawl",
+        "my girl don't walk, she is 15 month",
+        "not walking independently, cruises everywhere",
+        "she just walks with her hands held",
+        "only ever walks if I hold both hands",
+        "he still isn't walking and I'm worried",
+        "she isnt walkng yet",
+        "never walked, just shuffles on her bum",
+        "won't even try to walk",
+        "no independent steps yet at 17 months",
+    ],
+    "hips_imaged": [
+        "she had a hip scan",
+        "they did an ultrasound of his hips at 6 weeks",
+        "hips were x-rayed",
+        "had his hips scanned at 6 weeks and they were fine",
+        "she had a hip x-ray at 6 months",
+        "the hospital scanned her hips because she was breech",
+        "she was sent for a hip ultrasound at 5 weeks, all normal",
+        "got an xray of both hips",
+        "her hips were scaned at 4 weeks",
+        "hip ultrasond done when she was tiny",
+        "they scanned them when she was 6 weeks",
+        "yes hip scan at 6 weeks",
+        "he had hip ultrasound because breech",
+        "we had the hip scan done, it was clear",
+        "an x-ray of her hips at six months was normal",
+    ],
+    "hips_not_imaged": [
+        "never had a scan",
+        "no ultrasound",
+        "they only examined her hips",
+        "her hips were never scanned",
+        "hasn't had a hip scan",
+        "no hip x-ray",
+        "they didn't scan her hips",
+        "they felt her hips but no scan",
+        "just examined, not scanned",
+        "nobody scanned her hips",
+        "only had the leg wiggling check",
+        "they just felt her hips",
+        "she wasn't breech so no scan was needed",
+        "the gp only checked her hips by moving her legs",
+        "not had any hip ultrasound",
+        "no scan for the hips, just the 6 week check",
+    ],
+}
+
+for _obs, _texts in WALKING_IMAGING_POSITIVES.items():
+    POSITIVES.setdefault(_obs, []).extend(_texts)
+
 for _obs, _texts in RECALL_POSITIVES.items():
     POSITIVES.setdefault(_obs, []).extend(_texts)
 
@@ -1430,6 +1528,76 @@ RECALL_NEAR_MISSES: Dict[str, List[str]] = {
         "she used to stand alone for ages but not anymore",
     ],
 }
+
+# Near misses for walking alone and hip imaging: help to walk, not yet, lost skills, questions, someone else, a scan not done.
+WALKING_IMAGING_NEAR_MISSES: Dict[str, List[str]] = {
+    "walks_alone": [
+        "walks holding my hands",
+        "walks with the walker",
+        "walks with her push toy",
+        "walks along the furniture",
+        "can't walk",
+        "isn't walking",
+        "my older one walked at 10 months",
+        "when do babies walk?",
+        "trying to walk",
+        "when do babies start walking?",
+        "she's nearly walking",
+        "she stopped walking",
+        "is she walking yet?",
+        "worried about late walking",
+        "we went walking in the park",
+        "I walk her up and down the hall",
+        "waiting for her first steps",
+        "only walks if I hold her hands",
+        "why isn't my son walking",
+        "my friend's baby walked at 9 months",
+        "most babies walk by 15 months",
+        "he walks round the coffee table holding on",
+        "learning to walk with a push along trolley",
+    ],
+    "not_walking": [
+        "she walks everywhere",
+        "is it normal not to walk at 14 months?",
+        "doesnt walk on her toes",
+        "not walking far, wants carrying",
+        "not only walking but running",
+        "my nephew isn't walking yet",
+        "not sure if she's walking or just cruising",
+        "most babies are not walking at 10 months",
+        "we can't go for a walk because of the rain",
+        "he isn't walking normally, he limps",
+    ],
+    "hips_imaged": [
+        "waiting for a hip scan",
+        "should she have a hip ultrasound?",
+        "is the hip scan painful?",
+        "my friend's baby had a hip scan",
+        "her older sister had her hips scanned",
+        "she never had a hip scan",
+        "the 20 week scan showed she was breech",
+        "they examined her hips at 6 weeks",
+        "I read that breech babies get a hip scan",
+        "not sure if she had a hip scan",
+        "she's been referred for a hip ultrasound",
+        "what happens at a hip scan?",
+    ],
+    "hips_not_imaged": [
+        "she had a hip scan",
+        "nothing showed on the scan",
+        "no problems on the hip scan",
+        "I don't remember if she had a scan",
+        "never had a growth scan in pregnancy",
+        "she only felt better after some calpol",
+        "just had her 6 week check",
+        "she's not walking so they scanned her hips",
+        "my sister's baby never had a hip scan",
+        "not sure whether they scanned her hips",
+    ],
+}
+
+for _obs, _texts in WALKING_IMAGING_NEAR_MISSES.items():
+    NEAR_MISSES.setdefault(_obs, []).extend(_texts)
 
 for _obs, _texts in RECALL_NEAR_MISSES.items():
     NEAR_MISSES.setdefault(_obs, []).extend(_texts)
@@ -2038,3 +2206,45 @@ def test_the_runtime_loader_rejects_what_needs_no_other_file(tmp_path: Path) -> 
 def test_a_negation_does_not_reach_across_a_comma_into_the_next_clause(text: str) -> None:
     found = {h.observation_id for h in default_catalogue().detect(text)}
     assert not found & {"does_not_move_about", "not_rolling"}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Walking alone and hip imaging (issue 12): the slots they fill, through a whole reading of the message
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("my 22 month old still bottom shuffles and doesn't walk", {"age_months": 22.0, "gets_around": "yes", "walks_alone": "no"}),
+        ("he's 13 months and walking everywhere", {"age_months": 13.0, "walks_alone": "yes"}),
+        ("she had a hip scan at 6 weeks because she was breech", {"hips_checked": "yes", "hips_imaged": "yes", "breech": "yes"}),
+        ("they only examined her hips by moving her legs about", {"hips_checked": "yes", "hips_imaged": "no"}),
+        ("her hips were never scanned", {"hips_checked": "no", "hips_imaged": "no"}),
+        ("my older one walked at 10 months but this one is 15 months and not walking", {"age_months": 15.0, "walks_alone": "no"}),
+        ("when do babies start walking?", {}),
+    ],
+)
+def test_walking_and_hip_imaging_fill_their_slots(catalogue: ObservationCatalogue, text: str, expected: Dict[str, object]) -> None:
+    assert understand(text, catalogue).stated() == expected
+
+
+def test_a_scan_fills_both_hip_questions_and_an_exam_only_the_check(catalogue: ObservationCatalogue) -> None:
+    scanned = understand("they did an ultrasound of his hips at 6 weeks", catalogue)
+    assert scanned.value_for("hips_checked") == "yes" and scanned.value_for("hips_imaged") == "yes"
+    examined = understand("the GP examined her hips at her 8 week check", catalogue)
+    assert examined.value_for("hips_checked") == "yes" and examined.value_for("hips_imaged") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["she can't walk anymore", "she stopped walking last week", "she was walking last week and now she can only crawl"],
+)
+def test_a_lost_walking_skill_never_says_the_child_walks(catalogue: ObservationCatalogue, text: str) -> None:
+    # the loss itself is a red flag (knowledge/red_flags.yml, loss_of_skills), found by its own detector
+    assert "walks_alone" not in found(catalogue, text)
+
+
+def test_the_new_observations_carry_no_referral_and_route_only_the_clear_openings(catalogue: ObservationCatalogue) -> None:
+    routes = {obs: catalogue.observations[obs].routes_to for obs in ("walks_alone", "not_walking", "hips_imaged", "hips_not_imaged")}
+    assert routes == {"walks_alone": (), "not_walking": ("late_walking",), "hips_imaged": (), "hips_not_imaged": ("hip_health",)}
+    assert all(catalogue.observations[obs].referral is None for obs in routes)

@@ -162,3 +162,25 @@ def test_the_childs_own_possessive_is_the_child() -> None:
 def test_an_opening_made_only_of_facts_gets_the_best_ranked_topic() -> None:
     heard = understand("he's 14 months, pulls up on everything but won't stand without holding on")
     assert routing_intent(heard, "inform", ["inform", "ask_standing_alone"], TOPIC_INTENTS | {"standing_alone": "ask_standing_alone"}) == "ask_standing_alone"
+
+
+def test_a_bottom_shuffler_who_does_not_walk_states_both_and_the_age() -> None:
+    heard = understand("my 22 month old still bottom shuffles and doesn't walk")
+    assert heard.stated() == {"age_months": 22.0, "gets_around": "yes", "walks_alone": "no"}
+    assert heard.observation_ids == ("gets_around", "not_walking")
+
+
+@pytest.mark.parametrize(
+    "text, intent, ranking, expected",
+    [
+        # a description of not walking alone starts the late-walking topic ...
+        ("he's 19 months and still isn't walking on his own", "inform", ["inform", "ask_bottom_scooting"], "ask_late_walking"),
+        # ... but a topic the classifier heard named stays
+        ("my 22 month old still bottom shuffles and doesn't walk", "ask_bottom_scooting", ["ask_bottom_scooting"], None),
+        # a general question names no child
+        ("is it normal not to walk at 14 months?", "nlu_fallback", ["nlu_fallback", "ask_late_walking"], None),
+    ],
+)
+def test_routing_of_not_walking(text: str, intent: str, ranking: list, expected: Optional[str]) -> None:
+    topics = TOPIC_INTENTS | {"bottom_scooting": "ask_bottom_scooting"}
+    assert routing_intent(understand(text), intent, ranking, topics) == expected
