@@ -12,6 +12,7 @@ from typing import Any, Dict, List
 import pytest
 
 from bot.nlu.red_flags import RedFlagDetector, RedFlagHit, default_detector, load_context, load_definitions
+from tests.test_emergencies import VIGNETTES
 
 ROOT = Path(__file__).resolve().parents[1]
 # The flags in the order red_flags.yml defines them.
@@ -23,15 +24,25 @@ FLAG_ORDER = [
     "injury",
     "very_unwell",
     "one_sided_weakness",
-    "swallowed_object",
+    "poisoning",
     "head_injury",
     "choking",
     "allergic_reaction",
     "drowning",
+    "unresponsive",
+    "young_baby_fever",
+    "non_blanching_rash",
+    "swallowed_battery",
+    "swallowed_magnet",
+    "burn",
+    "road_accident",
+    "dehydration",
+    "bruising_non_mobile",
+    "sudden_leg_weakness",
 ]
 FLAG_IDS = set(FLAG_ORDER)
 # Emergencies outside our topics (facts.md §15): each has its own flag and message.
-NEW_FLAG_IDS = ("swallowed_object", "head_injury", "choking", "allergic_reaction", "drowning")
+NEW_FLAG_IDS = ("poisoning", "head_injury", "choking", "allergic_reaction", "drowning")
 
 
 @pytest.fixture(scope="module")
@@ -92,10 +103,7 @@ POSITIVES: Dict[str, List[str]] = {
         "he was standing at the sofa last week and now he can't even sit up",
         "she's stopped using her hands to grab things like she used to",
         "she can't hold her head up like she used to",
-        "my 2 year old suddenly can't walk",
-        "all of a sudden she can't stand up",
         "he's not been able to stand since last night",
-        "she can't move her legs",
     ],
     "fever_no_weight": [
         "she has a fever and is limping",
@@ -174,16 +182,10 @@ POSITIVES: Dict[str, List[str]] = {
         "she's been seizing",
         "CONVULSIONS",
         "he's having fits",
-        "my son is unresponsive",
         "he's shaking uncontrollably",
         "she had a SEIZER this morning",
         "not sure if it was a seizure",
         # collapse, floppy and a colour change
-        "he suddenly went floppy and pale",
-        "she went completely limp and blue in my arms",
-        "my baby is pale and floppy",
-        "he passed out and won't wake up",
-        "she suddenly collapsed on the floor",
         # jerking that goes on, whole-body jerking, not responding, hard to wake
         "her arms keep twitching and it won't stop",
         "he's been jerking for about five minutes",
@@ -191,10 +193,6 @@ POSITIVES: Dict[str, List[str]] = {
         "he went rigid and his arms were jerking",
         "she's having some kind of fit",
         "he's twitching and not reacting to me",
-        "I can't wake her up!",
-        "he's very hard to wake and floppy",
-        "my baby is floppy and won't wake up properly",
-        "he's really lethargic and floppy",
         "his eyes are rolling and he's twitching",
         # episodes described in words
         "he goes rigid and stares and doesn't answer to his name, it keeps happening",
@@ -257,10 +255,6 @@ POSITIVES: Dict[str, List[str]] = {
         # falls from a height, road accidents, burns and scalds
         "she fell out of the window",
         "he fell from the top bunk",
-        "he was hit by a car",
-        "he pulled a cup of hot tea over himself",
-        "she's scalded her hand on the kettle",
-        "he burnt his hand on the oven door",
         # a leg held still and not used after a fall or a knock
         "fell off the sofa and now won't move his leg",
         "since she tumbled down the step she keeps her leg still and cries when I touch it",
@@ -282,14 +276,6 @@ POSITIVES: Dict[str, List[str]] = {
         "she has a high temperature. She is very floppy and sleepy.",
         "baby is hot and her skin looks mottled",
         "fever and his legs are all blotchy and grey",
-        "my 6 week old has a temperature of 38.2",
-        "my 7 weeks baby have fever 38.5 what to do",
-        "fever in my 2 month old",
-        "my newborn feels feverish, 38 degrees",
-        "my 3 week old is 38.1 under the arm",
-        "she has a rash that doesn't fade when I press a glass on it",
-        "did the glass test and the spots didn't fade",
-        "purple spots, you can still see them through the glass",
         "her soft spot is bulging and she's hot",
         "his fontanelle is bulging",
         "he's got a temp and a stiff neck",
@@ -326,32 +312,21 @@ POSITIVES: Dict[str, List[str]] = {
         "she suddently stopped moving one leg",
     ],
     # Emergencies outside our topics: a suspicion is enough ("I think", "not sure if", "might have").
-    "swallowed_object": [
-        "oh god wait I think she just swallowed one of the little round batteries from the remote",
-        "he swallowed a button battery",
-        "not sure if he swallowed a magnet",
-        "I think she might have swallowed a coin battery from the kitchen scales",
+    "poisoning": [
         "my son ate some of grandma's pills",
         "she drank bleach!!",
         "he was chewing on a dishwasher tablet and i think some went down",
-        "my toddler swalowed 2 magnets from his brother's building set",
         "she's got into the cleaning cupboard and drank some of the spray",
-        "one of the batteries from the car key is missing and she might have swallowed it",
-        "I can't find one of the magnets, maybe he ate it",
         "my daughter eat the tablets of her grandmother, what i do",
         "he has eaten a laundry pod",
-        "pretty sure he's swallowed a battery, he's acting fine though",
         "She Ate A Whole Bottle Of Calpol",
         "my baby licked a liquitab and it burst in her mouth",
         "he ate a mushroom from the garden",
         "she ate some berries off a bush in the park",
-        "i think a magnet was swallowed, theres one missing from the set",
-        "he might of swallowed a battery",
         "my son is drinking the weedkiller from the shed",
         "I'm scared he has swallowed some of my antidepressants",
         "She Swallowed One Of My Iron Tablets",
         "he's been poisoned I think",
-        "One of the button batteries has gone. I think she swallowed it.",
         "we found him with an open bottle of paracetamol and I'm not sure how many he ate",
     ],
     "head_injury": [
@@ -428,7 +403,63 @@ POSITIVES: Dict[str, List[str]] = {
         "she fell in the paddling pool and is not responding",
         "she went under for a few seconds and now her breathing is weird",
     ],
+    "sudden_leg_weakness": [
+        "my 2 year old suddenly can't walk",
+        "all of a sudden she can't stand up",
+        "she can't move her legs",
+    ],
+    "unresponsive": [
+        "my son is unresponsive",
+        "he suddenly went floppy and pale",
+        "she went completely limp and blue in my arms",
+        "my baby is pale and floppy",
+        "he passed out and won't wake up",
+        "she suddenly collapsed on the floor",
+        "I can't wake her up!",
+        "he's very hard to wake and floppy",
+        "my baby is floppy and won't wake up properly",
+        "he's really lethargic and floppy",
+    ],
+    "road_accident": [
+        "he was hit by a car",
+    ],
+    "burn": [
+        "he pulled a cup of hot tea over himself",
+        "she's scalded her hand on the kettle",
+        "he burnt his hand on the oven door",
+    ],
+    "young_baby_fever": [
+        "my 6 week old has a temperature of 38.2",
+        "my 7 weeks baby have fever 38.5 what to do",
+        "fever in my 2 month old",
+        "my newborn feels feverish, 38 degrees",
+        "my 3 week old is 38.1 under the arm",
+    ],
+    "non_blanching_rash": [
+        "she has a rash that doesn't fade when I press a glass on it",
+        "did the glass test and the spots didn't fade",
+        "purple spots, you can still see them through the glass",
+    ],
+    "swallowed_battery": [
+        "oh god wait I think she just swallowed one of the little round batteries from the remote",
+        "he swallowed a button battery",
+        "I think she might have swallowed a coin battery from the kitchen scales",
+        "one of the batteries from the car key is missing and she might have swallowed it",
+        "pretty sure he's swallowed a battery, he's acting fine though",
+        "he might of swallowed a battery",
+        "One of the button batteries has gone. I think she swallowed it.",
+    ],
+    "swallowed_magnet": [
+        "not sure if he swallowed a magnet",
+        "my toddler swalowed 2 magnets from his brother's building set",
+        "I can't find one of the magnets, maybe he ate it",
+        "i think a magnet was swallowed, theres one missing from the set",
+    ],
 }
+
+# The emergencies added for issue 12 keep their many vignettes in test_emergencies.py; every one counts here too.
+for _flag_id, _texts in VIGNETTES.items():
+    POSITIVES.setdefault(_flag_id, []).extend(t for t in _texts if t not in POSITIVES[_flag_id])
 
 
 @pytest.mark.parametrize("flag_id, text", [(flag_id, text) for flag_id, texts in POSITIVES.items() for text in texts])
@@ -730,7 +761,7 @@ NEAR_MISSES += PAST_AND_SOMEONE_ELSE
 
 # Near misses for the emergencies outside our topics (facts.md §15), at least ten per flag.
 NEAR_MISSES_OUTSIDE_TOPICS: Dict[str, List[str]] = {
-    "swallowed_object": [
+    "poisoning": [
         "she swallowed some water in the bath",
         "he swallowed his food too fast",
         "she swallowed a bit of toothpaste",  # a small amount of toothpaste: keep calm
@@ -859,7 +890,23 @@ CURRENT_DESPITE_THE_PAST = [
     ("breathing_trouble", "my sister's baby had breathing problems as a newborn; mine is gasping for air right now"),
     ("very_unwell", "he had a fever last month that went away, but now he's boiling hot and really floppy"),
     ("very_unwell", "the doctor said it was a virus yesterday, but tonight she's very hot and hard to wake"),
-    ("very_unwell", "my 5 week old has a temperature of 38.4 today"),
+    ("young_baby_fever", "my 5 week old has a temperature of 38.4 today"),
+    ("poisoning", "she had a reaction to paracetamol last year and was fine, but today she drank some bleach"),
+    ("unresponsive", "my sister's baby had a seizure last year, but right now my son is hard to wake"),
+    ("non_blanching_rash", "the GP said her rash was nothing last week, but now it doesn't fade under a glass"),
+    ("swallowed_magnet", "his brother swallowed a coin once and was fine, but today he swallowed a magnet"),
+    ("burn", "my older one burnt his hand years ago, but just now she pulled a cup of hot tea over herself"),
+    ("road_accident", "we had a car crash last year and everyone was fine, but today he was hit by a bike"),
+    ("dehydration", "she was checked last week and was fine, but today there's been no wet nappy for 14 hours"),
+    (
+        "bruising_non_mobile",
+        "the health visitor said she was fine at her check, but today I found a bruise on my 3 month old's leg",
+    ),
+    (
+        "sudden_leg_weakness",
+        "he had a fall last month and the doctor said it was nothing, but now he suddenly can't move his legs",
+    ),
+    ("head_injury", "he bumped his head last month and was fine, but today he hit his head and has been sick three times"),
     ("one_sided_weakness", "his grandad had a stroke years ago, and this morning one side of my son's face is drooping"),
     # a hospital stay that ended does not settle a sign told now
     (
@@ -870,7 +917,7 @@ CURRENT_DESPITE_THE_PAST = [
         "breathing_trouble",
         "my 4 month old had bronchiolitis last month and is fully better now, but she's struggling to breathe again today",
     ),
-    ("swallowed_object", "she had a scan last year and was fine, but today she swallowed a battery"),
+    ("swallowed_battery", "she had a scan last year and was fine, but today she swallowed a battery"),
     (
         "head_injury",
         "he bumped his head last month and the doctor said it was fine, but today he fell off the bed and keeps being sick",
@@ -918,12 +965,13 @@ def test_settled_past_for_a_classifier_only_red_flag(detector: RedFlagDetector, 
         ("temp of 39.5, floppy and won't wake up", ["very_unwell"]),
         ("he is so hot and lethargic and floppy", ["very_unwell"]),
         ("hard to wake and floppy with a high fever", ["very_unwell"]),
-        # without a fever (or with the fever denied) floppy and hard to wake stays a seizure / collapse
-        ("he's very hard to wake and floppy", ["seizure"]),
+        # without a fever (or with the fever denied) floppy and hard to wake is the unresponsive flag (its own
+        # message: a collapse, not a fit)
+        ("he's very hard to wake and floppy", ["unresponsive"]),
         ("my sister's baby is having a seizure right now", ["seizure"]),  # someone else's child, but now
         ("she had a seizure and hasn't had a wet nappy since", ["seizure"]),
-        ("no fever, but she's floppy and hard to wake", ["seizure"]),
-        ("she doesn't have a fever but she's floppy and hard to wake", ["seizure"]),
+        ("no fever, but she's floppy and hard to wake", ["unresponsive"]),
+        ("she doesn't have a fever but she's floppy and hard to wake", ["unresponsive"]),
         # a fit with a fever is still a seizure
         ("he has a fever and went stiff and jerking", ["seizure"]),
         # a new one-sided weakness is its own flag, not a lost skill
@@ -983,8 +1031,8 @@ def test_new_flags_have_enough_positive_phrasings() -> None:
         ("he was stung by a wasp and now he's struggling to breathe", ["allergic_reaction"], "allergic_reaction"),
         ("she ate peanuts and collapsed", ["allergic_reaction"], "allergic_reaction"),
         # a collapse after swallowing medicine is a poisoning, not a seizure
-        ("she swallowed some of my tablets and now she's unconscious", ["swallowed_object"], "swallowed_object"),
-        ("he swallowed a magnet and now he's choking", ["swallowed_object", "breathing_trouble", "choking"], "choking"),
+        ("she swallowed some of my tablets and now she's unconscious", ["poisoning"], "poisoning"),
+        ("he swallowed a magnet and now he's choking", ["swallowed_magnet", "breathing_trouble", "choking"], "choking"),
         # a head knock with a danger sign: the head-injury message (the injury flag stays reported next to it)
         ("she rolled off the changing table onto the floor and now she's being sick", ["injury", "head_injury"], "head_injury"),
         ("he fell off the bed and banged his head, now he's really drowsy", ["injury", "head_injury"], "head_injury"),
@@ -1008,8 +1056,8 @@ def test_messages_outside_our_topics_send_for_help_now() -> None:
     for flag_id in NEW_FLAG_IDS:
         message = " ".join(definitions[flag_id]["message"].split()).lower()
         assert "emergency" in message and "now" in message, flag_id
-    assert "1-800-222-1222" in definitions["swallowed_object"]["message"]
-    assert "sick" in definitions["swallowed_object"]["message"]  # don't make the child sick
+    assert "1-800-222-1222" in definitions["poisoning"]["message"]
+    assert "sick" in definitions["poisoning"]["message"]  # don't make the child sick
     assert "auto-injector" in definitions["allergic_reaction"]["message"]
 
 

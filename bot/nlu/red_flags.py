@@ -1042,6 +1042,11 @@ def load_definitions(path: Optional[Path] = None) -> List[Dict[str, Any]]:
     flags = data.get("red_flags") if isinstance(data, dict) else None
     if not isinstance(flags, list):
         raise ValueError(f"{source}: expected a top-level 'red_flags' list")
+    for number, item in enumerate(flags, start=1):
+        name = repr(item.get("id")) if isinstance(item, dict) and item.get("id") else f"#{number}"
+        signpost = item.get("signpost") if isinstance(item, dict) else None
+        if not isinstance(signpost, str) or not signpost.strip():
+            raise ValueError(f"{source}: red flag {name} needs a non-empty 'signpost' (a short line for 'Get help now')")
     return flags
 
 
