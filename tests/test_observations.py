@@ -954,6 +954,9 @@ WALKING_IMAGING_POSITIVES: Dict[str, List[str]] = {
         "she's been walking for about 2 months",
         "hes walking and even climbing the stairs",
         "he can walk now, only just",
+        "she kind of walks now",
+        "she's a confident walker now",
+        "baby is walk since 2 week",
     ],
     "not_walking": [
         "doesn't walk",
@@ -982,6 +985,7 @@ WALKING_IMAGING_POSITIVES: Dict[str, List[str]] = {
         "never walked, just shuffles on her bum",
         "won't even try to walk",
         "no independent steps yet at 17 months",
+        "my 15 mo dosent walk",
     ],
     "hips_imaged": [
         "she had a hip scan",
@@ -999,6 +1003,7 @@ WALKING_IMAGING_POSITIVES: Dict[str, List[str]] = {
         "he had hip ultrasound because breech",
         "we had the hip scan done, it was clear",
         "an x-ray of her hips at six months was normal",
+        "had a pelvis x-ray at 6 months",
     ],
     "hips_not_imaged": [
         "never had a scan",
@@ -1555,6 +1560,11 @@ WALKING_IMAGING_NEAR_MISSES: Dict[str, List[str]] = {
         "most babies walk by 15 months",
         "he walks round the coffee table holding on",
         "learning to walk with a push along trolley",
+        "she's a late walker like her dad",
+        "stretches for a child who walks on tiptoe",
+        "should my 12 month old be walking by now?",
+        "what's the average age for first steps",
+        "first steps still haven't happened and she's 14 months",
     ],
     "not_walking": [
         "she walks everywhere",
@@ -1567,6 +1577,8 @@ WALKING_IMAGING_NEAR_MISSES: Dict[str, List[str]] = {
         "most babies are not walking at 10 months",
         "we can't go for a walk because of the rain",
         "he isn't walking normally, he limps",
+        "she refuses to take weight on her legs",
+        "she dosent drag her leg",
     ],
     "hips_imaged": [
         "waiting for a hip scan",
