@@ -34,6 +34,7 @@ red_flags:
   - id: seizure
     label: Seizure
     referral: urgent
+    signpost: "has a fit that you can't interrupt"
     message: "Call your emergency number now."
     sources:
       - {key: DFTB, title: "Fever and a limp", url: "https://dontforgetthebubbles.com/fever-limp/"}
@@ -284,3 +285,24 @@ observations:
     root = write_knowledge(tmp_path / "knowledge", files={"observations.yml": observations})
     with pytest.raises(KnowledgeError, match=r"observations.yml:7: observation 'stiff_legs' answers unknown question 'walks_alone'"):
         load_knowledge(root)
+
+
+def test_get_help_now_is_written_from_the_red_flags(tmp_path: Path) -> None:
+    topic = FRONT.format(rules=GOOD_RULES.rstrip("\n")).replace("rules:\n", "get_help_now: [seizure]\nrules:\n", 1)
+    flags = RED_FLAGS
+    root = write_knowledge(tmp_path / "knowledge", topic=topic, files={"red_flags.yml": flags})
+    when = load_knowledge(root).topics["demo_topic"].section("when").body
+    assert when.startswith("If your child is not pulling up by 12 months.")
+    assert when.endswith("**Get help now** (call your local emergency number or go to the emergency department) if your child:\n"
+                         "- has a fit that you can't interrupt")
+    broken = write_knowledge(tmp_path / "broken", topic=topic.replace("[seizure]", "[sneezing]"), files={"red_flags.yml": flags})
+    with pytest.raises(KnowledgeError, match="get_help_now: unknown red flag\\(s\\) sneezing"):
+        load_knowledge(broken)
+
+
+def test_every_topic_including_the_founding_ones_has_a_get_help_now_list() -> None:
+    knowledge = load_knowledge(PROJECT_ROOT / "knowledge")
+    for topic in knowledge.topics.values():
+        body = topic.section("when").body
+        assert "**Get help now**" in body and body.count("**Get help now**") == 1, topic.id
+        assert any(knowledge.red_flags[f].signpost in body for f in topic.get_help_now), topic.id

@@ -58,10 +58,11 @@ CONVERSATIONS = [
     # standing alone
     Conversation("standing_alone", "none", "how long should my baby be able to stand without holding on?",
                  (("age_months", "10 months"), ("weeks_early", "no"), ("pulls_to_stand", "yes"),
-                  ("stands_alone_seconds", "a couple of seconds"), ("standing_time_growing", "yes"), ("uses_both_sides", "yes"))),
+                  ("stands_alone_seconds", "a couple of seconds"), ("standing_time_growing", "yes"), ("uses_both_sides", "yes"),
+                  ("breech", "no"), ("hip_family_history", "no"))),
     Conversation("standing_alone", "provider", "my 18 month old still can't stand on her own without holding on",
                  (("weeks_early", "no"), ("pulls_to_stand", "yes"),  # "can't stand on her own": 0 s, not asked
-                  ("standing_time_growing", "no"), ("uses_both_sides", "yes"))),
+                  ("standing_time_growing", "no"), ("uses_both_sides", "yes"), ("breech", "no"), ("hip_family_history", "no"))),
     Conversation("standing_alone", "urgent", "she won't let go of the sofa to stand by herself",
                  (("age_months", "14 months"), ("weeks_early", URGENT_MESSAGE))),
     # tummy time
@@ -99,11 +100,11 @@ CONVERSATIONS = [
     Conversation("late_walking", None, "when do babies usually walk?",
                  (("age_months", "Just in general"),), ("8.2 and 17.6 months", "Where sources differ"), milestone=True),
     Conversation("standing_alone", "none", "is it normal that my 10 month old doesn't pull up yet?",
-                 (("weeks_early", "no"),), ("within the usual range",), milestone=True),
+                 (("weeks_early", "no"), ("sits_alone", "yes")), ("within the usual range",), milestone=True),
     Conversation("not_crawling", "provider", "my 10 month old can't sit on her own yet, is that normal?",
                  (("weeks_early", "No, born on time"),), ("please ask a provider",), milestone=True),
     Conversation("not_crawling", "none", "my 10 month old can't sit on her own yet, is that normal?",
-                 (("weeks_early", "8 weeks early"),), ("corrected age of **8 months**",), milestone=True),
+                 (("weeks_early", "8 weeks early"), ("rolls_over", "yes")), ("corrected age of **8 months**",), milestone=True),
 ]
 
 

@@ -152,6 +152,7 @@ class Topic:
     sections: Tuple[Section, ...]
     path: Path
     lines: Dict[str, int] = field(default_factory=dict, compare=False)
+    get_help_now: Tuple[str, ...] = ()  # red flag ids whose signposts make the "Get help now" list
 
     def section(self, key: str) -> Optional[Section]:
         """The section with this key (why / try / when), if present."""
@@ -179,6 +180,7 @@ class RedFlag:
     sources: Tuple[Source, ...]
     patterns: Any
     line: int = 0
+    signpost: str = ""  # one line for a topic's generated "Get help now" list
 
 
 def _require(data: LineDict, key: str, path: Path, what: str) -> Any:
@@ -373,7 +375,8 @@ def parse_topic(path: Path) -> Topic:
         rules=tuple(rules),
         sections=parse_sections(match.group(2), path, body_offset),
         path=path,
-        lines={key: meta.line_of(key) for key in ("id", "intent", "questions", "rules", "sources")},
+        lines={key: meta.line_of(key) for key in ("id", "intent", "questions", "rules", "sources", "get_help_now")},
+        get_help_now=tuple(str(f) for f in meta.get("get_help_now") or ()),
     )
 
 
@@ -424,6 +427,7 @@ def parse_red_flags(path: Path) -> Tuple[Dict[str, RedFlag], str]:
             sources=parse_sources(item.get("sources"), path, item.line_of("sources"), what),
             patterns=_require(item, "patterns", path, what),
             line=item.line,
+            signpost=" ".join(str(_require(item, "signpost", path, what)).split()),
         )
     return flags, default_message
 

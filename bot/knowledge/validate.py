@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Tuple
 
@@ -61,6 +61,7 @@ def load_knowledge(root: Path) -> Knowledge:
             raise KnowledgeError(path, topic.lines["intent"], f"intent '{topic.intent}' is already used by topic '{intents[topic.intent]}'")
         topics[topic.id], intents[topic.intent] = topic, topic.id
     red_flags, default_message = parse_red_flags(root / "red_flags.yml")
+    topics = {topic_id: with_get_help_now(topic, red_flags) for topic_id, topic in topics.items()}
     milestones = None
     if (root / "milestones.yml").exists():
         milestones = parse_milestones(root / "milestones.yml", topics)
@@ -85,6 +86,24 @@ def load_knowledge(root: Path) -> Knowledge:
         milestones=milestones,
         observations=observations,
     )
+
+
+GET_HELP_NOW = "**Get help now** (call your local emergency number or go to the emergency department) if your child:"
+
+
+def with_get_help_now(topic: Topic, red_flags: Dict[str, RedFlag]) -> Topic:
+    """The topic with its "Get help now" list, written from the red flags it names (one wording for each emergency)."""
+    if not topic.get_help_now:
+        return topic
+    unknown = [f for f in topic.get_help_now if f not in red_flags]
+    if unknown:
+        raise KnowledgeError(topic.path, topic.lines.get("get_help_now", 1), f"get_help_now: unknown red flag(s) {', '.join(unknown)}")
+    when = topic.section("when")
+    assert when is not None  # check_topic requires it
+    listed = "\n".join(f"- {red_flags[f].signpost}" for f in topic.get_help_now)
+    body = f"{when.body.rstrip()}\n\n{GET_HELP_NOW}\n{listed}"
+    sections = tuple(replace(s, body=body) if s.key == "when" else s for s in topic.sections)
+    return replace(topic, sections=sections)
 
 
 def check_observations(parsed: ObservationFile, questions: Dict[str, Question], topics: Dict[str, Topic]) -> ObservationCatalogue:
