@@ -382,6 +382,8 @@ NEAR_MISSES: Dict[str, List[str]] = {
         "he collapsed into giggles",
         "I nearly passed out when she took her first steps",
         "the tent collapsed on them, they loved it",
+        "my son stands against the sofa but the second he lets go he collapses",
+        "she pulls to stand and then collapsed onto her bum",
     ],
     "bruising_non_mobile": [
         "my 10 month old has a bruise on his shin from cruising",
