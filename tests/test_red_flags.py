@@ -1197,7 +1197,7 @@ def test_typical_message_is_fast(detector: RedFlagDetector) -> None:
     for text in corpus:
         detector.detect(text)
     per_message = (time.perf_counter() - start) / len(corpus)
-    assert per_message < 0.002
+    assert per_message < 0.004  # a guard against a pathological pattern (about 2 ms here); speed is `make bench`'s
 
 
 @pytest.mark.parametrize(
