@@ -268,3 +268,21 @@ def test_an_invalid_safety_net_fails_naming_the_line(tmp_path: Path, broken: str
     with pytest.raises(KnowledgeError) as error:
         load_knowledge(root)
     assert message in error.value.message and error.value.path.name == "safety_net.yml" and error.value.line > 0
+
+
+# What used to be a topic's own "not sure" rule at level none is now the safety net's "worth checking" (provider).
+UNSURE = [
+    ("crawling_backward", dict(age_months=12.5, weeks_early=0, alternating_crawl="unsure", uses_both_sides="yes"), "crawl_not_alternating_by_12_months"),
+    ("army_crawling", dict(age_months=12.5, weeks_early=0, uses_both_sides="yes", alternating_crawl="unsure"), "crawl_not_alternating_by_12_months"),
+    ("toe_walking", dict(age_months=20, weeks_early=0, toe_walking_one_side="unsure", hip_signs="no", uses_both_sides="yes"), "toe_walking_one_foot"),
+    ("hip_health", dict(hip_signs="unsure", breech="no", hip_family_history="no", hips_checked="yes", w_sitting="no"), "hip_signs_seen"),
+    ("tummy_time", dict(age_months=5, weeks_early=0, lifts_head="unsure", rolls_over="yes"), "no_head_lift_by_4_months"),
+    ("preterm_age", dict(age_months=12, weeks_early=8, uses_both_sides="yes", sits_alone="unsure"), "not_sitting_by_9_months"),
+]
+
+
+@pytest.mark.parametrize("topic_id, given, check_id", UNSURE)
+def test_not_sure_past_a_threshold_is_worth_checking(kb: KnowledgeBase, topic_id: str, given: Dict[str, Any], check_id: str) -> None:
+    outcome = _advise(kb, topic_id, given)
+    assert outcome.referral == "provider" and f"safety:{check_id}:unsure" in outcome.rule_ids
+    assert ALL_CLEAR not in _for_your_child(outcome)
