@@ -52,6 +52,39 @@ def test_labelled_sets_cover_what_issue_11_asks(sets: tuple) -> None:
     assert classes["milestone"] >= 1 and classes["descriptive"] >= 1
 
 
+def test_labelled_sets_cover_what_issue_12_asks(sets: tuple) -> None:
+    """Dialogues for the safety net (facts crossing a threshold in a topic that doesn't ask them, "not sure" past a
+    threshold, the same child in two topics, hip imaging) and for emergencies outside our topics with near misses;
+    every question a topic asks after issue 12 (breech, hip family history) is answered; "not sure" to a warning
+    sign is checked both before and after the narrower question."""
+    answers, dialogues, _, topic_questions = sets
+    classes = Counter(c for d in dialogues for c in d["classes"])
+    assert classes["safety_net"] >= 20 and classes["emergency_outside"] >= 25
+    outside = [d for d in dialogues if "emergency_outside" in d["classes"]]
+    assert sum(d["expect"]["referral"] == "urgent" for d in outside) >= 15
+    assert sum("near_miss" in d["classes"] for d in outside) >= 8
+    safety = [d for d in dialogues if "safety_net" in d["classes"]]
+    assert {"walks_alone", "sits_alone", "pulls_to_stand", "hips_imaged"} <= {q for d in safety for q in d.get("replies") or {}}
+    assert any(d.get("after") for d in safety), "the same child asked about in a second topic"
+    for topic in ("late_walking", "bottom_scooting", "standing_alone"):
+        assert {"breech", "hip_family_history"} <= set(topic_questions[topic])
+    narrowed = [a for a in answers if a.get("narrowed")]
+    assert {a["question"] for a in narrowed} >= {"uses_both_sides", "hip_signs"}
+    assert any((a.get("expect") or {}).get("unknown") for a in narrowed)
+
+
+def test_topicless_dialogues_and_narrowed_answers_are_validated() -> None:
+    """An emergency outside our topics may have no topic (a near miss there expects null); other dialogues need one;
+    `narrowed` is a boolean."""
+    qtypes, topics = ev.load_question_types(), ev.load_topic_questions()
+    outside = {"id": "x", "classes": ["near_miss", "emergency_outside"], "opening": "what if she swallows a magnet?", "expect": {"referral": None}}
+    plain = {"id": "y", "classes": ["plain"], "opening": "hello", "expect": {"referral": "none"}}
+    assert not ev.validate_sets([], [outside], qtypes, topics)
+    assert any("expect.topic is required" in p for p in ev.validate_sets([], [plain], qtypes, topics))
+    bad = {"id": "z", "question": "hip_signs", "text": "not sure", "kind": "unsure", "expect": {"unknown": True}, "narrowed": "yes"}
+    assert any("narrowed" in p for p in ev.validate_sets([bad], [], qtypes, topics))
+
+
 @pytest.mark.parametrize(
     ("kind", "expected", "got", "ok"),
     [

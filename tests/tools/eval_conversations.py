@@ -71,8 +71,11 @@ def provider_signs() -> Tuple[str, ...]:
 KINDS = ("plain", "descriptive", "hedge", "typo", "non_native", "unsure", "warning", "number_words", "near_miss")
 CLASSES = (
     "plain", "facts_in_passing", "observation", "correction", "correction_after_advice", "urgent", "near_miss",
-    "descriptive", "milestone", "non_native",
+    "descriptive", "milestone", "non_native", "safety_net", "emergency_outside",
 )  # fmt: skip
+# Classes whose dialogues may stay outside every topic (expect.topic optional): a milestone question, an emergency,
+# or a message about an emergency outside our topics (a swallowed battery, a burn...) and its near misses.
+TOPICLESS_CLASSES = ("milestone", "emergency_outside")
 REFERRALS = (None, "none", "provider", "urgent")
 MILESTONE_QUESTIONS = ("age_months", "weeks_early")  # what a milestone question ("when do babies walk?") asks
 # The topic an answer is evaluated in when it names none: one whose questions include the slot.
@@ -95,6 +98,9 @@ DEFAULT_TOPIC = {
     "standing_time_growing": "standing_alone",
     "toe_walking_one_side": "toe_walking",
     "w_sitting": "hip_health",
+    # asked in any topic by the safety net (issue 12), when the child's age or risk factors make them worth asking
+    "walks_alone": "standing_alone",
+    "hips_imaged": "hip_health",
 }
 UNSCRIPTED_REPLY = "not sure"
 MAX_TURNS = 30  # per dialogue, all messages included
@@ -120,6 +126,13 @@ def load_topic_questions(knowledge_dir: Path = KNOWLEDGE_DIR) -> Dict[str, Tuple
         front = yaml.safe_load(parts[0].lstrip("-\n")) if text.startswith("---") else {}
         topics[front["id"]] = tuple(front.get("questions") or ())
     return topics
+
+
+@lru_cache(maxsize=1)
+def safety_net_questions(knowledge_dir: Path = KNOWLEDGE_DIR) -> Tuple[str, ...]:
+    """The questions the safety net may add to any topic (knowledge/safety_net.yml, checks with `ask: true`)."""
+    data = yaml.safe_load((knowledge_dir / "safety_net.yml").read_text(encoding="utf-8"))
+    return tuple(dict.fromkeys(c["slot"] for c in data.get("checks") or () if c.get("ask") is True))
 
 
 def questions_of(topic_questions: Mapping[str, Sequence[str]], dialogue: Mapping[str, Any]) -> Tuple[str, ...]:
@@ -167,7 +180,7 @@ def validate_sets(
         if a.get("kind") not in KINDS:
             problems.append(f"{where}: unknown kind {a.get('kind')!r}")
         topic = a.get("topic") or DEFAULT_TOPIC.get(q)
-        if topic not in topic_questions or q not in topic_questions[topic]:
+        if topic not in topic_questions or (q not in topic_questions[topic] and q not in safety_net_questions()):
             problems.append(f"{where}: topic {topic!r} does not ask {q}")
         expect = a.get("expect") or {}
         keys = set(expect)
@@ -185,6 +198,8 @@ def validate_sets(
             problems.append(f"{where}: kind unsure should expect unknown (or reask)")
         if a.get("kind") == "near_miss" and "urgent" in expect:
             problems.append(f"{where}: a near miss cannot expect urgent")
+        if "narrowed" in a and not isinstance(a["narrowed"], bool):
+            problems.append(f"{where}: narrowed must be true or false")
     ids: Counter = Counter(d.get("id") for d in dialogues)
     problems += [f"dialogue id {i!r} used {n} times" for i, n in ids.items() if n > 1]
     for d in dialogues:
@@ -204,8 +219,8 @@ def validate_sets(
         topic = expect.get("topic")
         if topic is not None and topic not in topic_questions:
             problems.append(f"{where}: unknown topic {topic!r}")
-        if topic is None and "milestone" not in classes and expect.get("referral") != "urgent":
-            problems.append(f"{where}: expect.topic is required (except for milestone or urgent dialogues)")
+        if topic is None and not set(TOPICLESS_CLASSES) & set(classes) and expect.get("referral") != "urgent":
+            problems.append(f"{where}: expect.topic is required (except for milestone, emergency_outside or urgent dialogues)")
         replies = d.get("replies") or {}
         problems += [f"{where}: reply to unknown question {q!r}" for q in replies if q not in question_types]
         problems += [f"{where}: reply to {q} is not text" for q, r in replies.items() if not isinstance(r, str)]
@@ -299,15 +314,19 @@ class Client:
         )
         response.raise_for_status()
 
-    async def ask_state(self, sender: str, topic: str, question: str, known: Mapping[str, Any]) -> None:
-        """Put a fresh conversation in the state of asking `question` within `topic` (the triage form active)."""
+    async def ask_state(
+        self, sender: str, topic: str, question: str, known: Mapping[str, Any], narrowed: bool = False
+    ) -> None:
+        """Put a fresh conversation in the state of asking `question` within `topic` (the triage form active);
+        `narrowed`: the question has already had one reply it could not record ("not sure" to a warning sign gets a
+        narrower question once), so this reply is the answer to the narrower question."""
         # The first post opens the session (action_session_start). Rasa stamps posted events when it reads the
         # request, before the session starts, and then reads back only events stamped after the session start,
         # so the state is posted again once the session exists.
         await self.post_events(sender, [{"event": "slot", "name": "topic", "value": topic}])
         events: List[Dict[str, Any]] = [
             {"event": "slot", "name": "topic", "value": topic},
-            {"event": "slot", "name": "triage_state", "value": {"topic": topic}},
+            {"event": "slot", "name": "triage_state", "value": {"topic": topic, **({"failures": {question: 1}} if narrowed else {})}},
         ]
         events += [{"event": "slot", "name": slot, "value": value} for slot, value in known.items()]
         events += [
@@ -368,7 +387,7 @@ async def run_answer(client: Client, item: Mapping[str, Any], question_types: Ma
     )  # fmt: skip
     sender = new_sender(item["id"])
     try:
-        await client.ask_state(sender, topic, question, item.get("known") or {})
+        await client.ask_state(sender, topic, question, item.get("known") or {}, bool(item.get("narrowed")))
         replies = await client.say(sender, item["text"])
         slots = await client.slots(sender)
     except (httpx.HTTPError, OSError) as exc:
