@@ -160,3 +160,14 @@ def test_decisions_show_the_signs_that_raised_the_referral() -> None:
     rows_found = observation_rules(["one_sided_movement", "observation:hand_fisted", "observation:unknown"])
     assert list(rows_found) == ["observation:hand_fisted"]
     assert rows_found["observation:hand_fisted"]["referral"] == "provider"
+
+
+def test_decisions_show_the_safety_net_checks_that_raised_the_referral(kb) -> None:
+    from bot.web.review import safety_rules
+
+    rows_found = safety_rules(kb, ["symmetric_shuffler_on_track", "safety:not_walking_by_18_months", "safety:one_side_favoured:unsure", "safety:gone"])
+    assert list(rows_found) == ["safety:not_walking_by_18_months", "safety:one_side_favoured:unsure"]
+    walking, unsure = rows_found.values()
+    assert walking["referral"] == "provider" and walking["say"].startswith("Safety net: walks alone no. Walking alone")
+    assert unsure["referral"] == "provider" and "not sure" in unsure["say"]
+    assert safety_rules(None, ["safety:not_walking_by_18_months"]) == {}

@@ -56,6 +56,24 @@ def observation_rules(rule_ids: List[str]) -> Dict[str, Any]:
     return found
 
 
+def safety_rules(kb: Optional[KnowledgeBase], rule_ids: List[str]) -> Dict[str, Any]:
+    """Safety-net checks that raised the referral ("safety:<id>" or "safety:<id>:unsure"), as rule-like rows."""
+    from bot.triage.safety_net import RULE_PREFIX, UNSURE_REFERRAL, UNSURE_SUFFIX
+
+    net = kb.safety_net if kb else None
+    checks = {c.id: c for c in net.checks} if net else {}
+    found: Dict[str, Any] = {}
+    for rule_id in rule_ids:
+        if not (isinstance(rule_id, str) and rule_id.startswith(RULE_PREFIX)):
+            continue
+        unsure = rule_id.endswith(UNSURE_SUFFIX)
+        check = checks.get(rule_id[len(RULE_PREFIX) : len(rule_id) - (len(UNSURE_SUFFIX) if unsure else 0)])
+        if check is not None:
+            label = f"Safety net: {check.slot.replace('_', ' ')} {'not sure' if unsure else check.crosses}"
+            found[rule_id] = {"id": rule_id, "referral": UNSURE_REFERRAL if unsure else check.referral, "say": f"{label}. {check.unsure if unsure else check.say}"}
+    return found
+
+
 def milestone_of(kb: Optional[KnowledgeBase], rule_ids: List[str]) -> Optional[Milestone]:
     """The milestone a milestone answer recorded in advice_rules ("milestone_<id>"), if any."""
     if not kb or not kb.milestones:
@@ -193,7 +211,7 @@ def blueprint(settings: Settings, templates: Environment, engine_of: Callable[[]
             topic = kb.topic(decision["topic"]) if kb else None
             rules = {r.id: r for r in topic.rules} if topic else {}
             decision["sources"] = list(topic.sources) if topic else []
-            signs = observation_rules(decision["rules"])
+            signs = {**observation_rules(decision["rules"]), **safety_rules(kb, decision["rules"])}
             milestone = milestone_of(kb, decision["rules"])
             if milestone:  # a milestone question: its table row and sources, not the topic's rules
                 decision["sources"] = list(milestone.sources)
