@@ -8,7 +8,17 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.tracker_io import answers_from, knowledge_base, latest_intent, observation_events, send, understanding_of
+from actions.tracker_io import (
+    answers_from,
+    knowledge_base,
+    latest_intent,
+    observation_events,
+    observations_so_far,
+    send,
+    understanding_of,
+)
+from bot.nlu.observations import default_catalogue
+from bot.triage.advice import signs_from
 from bot.settings import get_settings
 from bot.triage import dialogue, safety_net, subjects
 from bot.triage.dialogue import TriageState
@@ -40,7 +50,8 @@ class ValidateTriageForm(Action):
         answers = answers_from(tracker, kb)
         if resolved.subject is None:  # nothing to ask about: end the form quietly, the advice action explains
             return [SlotSet("requested_slot", None)]
-        topic = safety_net.guard(resolved.subject, kb.topics, kb.safety_net)
+        observed = [*observations_so_far(tracker), *heard.observation_ids]
+        topic = safety_net.guard(resolved.subject, kb.topics, kb.safety_net, signs_from(default_catalogue(), observed).referral)
         if resolved.restart:
             turn = dialogue.start(topic, kb.questions, answers, state, text, not_yet=resolved.not_yet, understanding=heard)
         else:

@@ -286,3 +286,16 @@ def test_not_sure_past_a_threshold_is_worth_checking(kb: KnowledgeBase, topic_id
     outcome = _advise(kb, topic_id, given)
     assert outcome.referral == "provider" and f"safety:{check_id}:unsure" in outcome.rule_ids
     assert ALL_CLEAR not in _for_your_child(outcome)
+
+
+def test_what_the_topic_tells_still_counts_when_the_slot_is_empty(kb: KnowledgeBase) -> None:
+    # a toe walker walks: with walks_alone unknown (None), the earlier milestones are not asked either
+    subject = guard(kb.topics["toe_walking"], kb.topics, kb.safety_net)
+    answers = {"age_months": 19.0, "weeks_early": 0, "toe_walking_one_side": "no", "hip_signs": "no", "uses_both_sides": "yes", "walks_alone": None}
+    assert subject.more_question(answers, ()) is None
+
+
+def test_a_described_sign_that_calls_for_a_provider_stops_the_extra_question(kb: KnowledgeBase) -> None:
+    answers = {"age_months": 10.0, "weeks_early": 0, "uses_both_sides": "yes", "alternating_crawl": "yes"}
+    assert guard(kb.topics["army_crawling"], kb.topics, kb.safety_net).more_question(answers, ()) == "sits_alone"
+    assert guard(kb.topics["army_crawling"], kb.topics, kb.safety_net, signs_referral="provider").more_question(answers, ()) is None

@@ -92,7 +92,7 @@ def question_to_ask(
         return None
     facts, _ = facts_from_answers(answers)
     told = net.topics_tell.get(subject_id, {})
-    said_yes = {slot for slot, value in {**told, **facts}.items() if value == "yes"}
+    said_yes = {slot for slot, value in {**told, **{k: v for k, v in facts.items() if v is not None}}.items() if value == "yes"}
     implied: Set[str] = {slot for check in net.checks if check.slot in said_yes for slot in check.implies}
     candidates: List[Check] = [
         check
@@ -118,6 +118,7 @@ class Guarded:
     subject: Any  # bot.triage.dialogue.Subject
     net: Optional[SafetyNet]
     rules_referral: Any = None  # (answers) -> the subject's own referral so far, e.g. bot.triage.rules.decide's
+    signs_referral: str = "none"  # what the signs described in the conversation already call for
 
     @property
     def id(self) -> str:  # noqa: D102
@@ -141,14 +142,15 @@ class Guarded:
 
     def more_question(self, answers: Mapping[str, Any], skipped: Sequence[str]) -> Optional[str]:
         """After the subject's own questions: the safety net's question, if this child needs one."""
-        referral = safety_signs(self.net, answers).referral
+        referral = higher(safety_signs(self.net, answers).referral, self.signs_referral)
         if self.rules_referral is not None:
             referral = higher(referral, self.rules_referral(answers))
         return question_to_ask(self.net, self.subject.id, answers, skipped, referral)
 
 
-def guard(subject: Any, topics: Mapping[str, Any], net: Optional[SafetyNet]) -> Guarded:
-    """Wrap a subject so its questions also cover the safety net; a topic's own rules count toward "already referred"."""
+def guard(subject: Any, topics: Mapping[str, Any], net: Optional[SafetyNet], signs_referral: str = "none") -> Guarded:
+    """Wrap a subject so its questions also cover the safety net; a topic's own rules and the signs described so far
+    count toward "already referred"."""
     topic = topics.get(subject.id)
     rules_referral = (lambda answers: decide(topic, answers).referral) if topic is not None else None
-    return Guarded(subject, net, rules_referral)
+    return Guarded(subject, net, rules_referral, signs_referral)
