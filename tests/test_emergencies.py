@@ -659,3 +659,19 @@ def test_the_out_of_scope_rule_runs_the_action_that_picks_the_response() -> None
     rules = yaml.safe_load((ROOT / "data" / "rules" / "core.yml").read_text(encoding="utf-8"))["rules"]
     [rule] = [r for r in rules if {"intent": "out_of_scope"} in r["steps"]]
     assert {"action": "action_handle_out_of_scope"} in rule["steps"]
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("bby has spotty rash that dosent go away with the glass test", "non_blanching_rash"),
+        ("the rash dosnt fade when i press a glass on it", "non_blanching_rash"),
+        ("spots doesent fade under a glass", "non_blanching_rash"),
+    ],
+)
+def test_misspelt_negative_contractions_still_read_as_not(detector: RedFlagDetector, text: str, flag: str) -> None:
+    assert flag in [hit.flag_id for hit in detector.detect(text)]
+
+
+def test_a_misspelt_negation_still_negates(detector: RedFlagDetector) -> None:
+    assert detector.detect("she dosent have a rash or a fever") == []

@@ -94,6 +94,16 @@ SOMEONE_BREAKS = frozenset(
 TEXT_ATTRS = ("NORM", "LOWER", "ORTH", "TEXT")
 
 NEGATION_CUES = frozenset({"no", "not", "never", "without", "nor", "neither", "nothing", "none"})
+# Misspelt negative contractions parents type, split like spaCy's own "doesnt" (does + nt): head, its norm, tail.
+MISSPELT_CONTRACTIONS = {
+    "dosent": ("dos", "does", "ent"),
+    "dosnt": ("dos", "does", "nt"),
+    "doesent": ("does", "does", "ent"),
+    "dosen't": ("dosen", "does", "'t"),
+    "didint": ("did", "do", "int"),
+    "isint": ("is", "is", "int"),
+    "wasint": ("was", "was", "int"),
+}
 # A cue directly followed by one of these is not a negation: "not sure", "no idea", "don't know".
 PSEUDO_NEGATION_NEXT = frozenset({"sure", "certain", "know", "idea", "clue", "doubt", "only", "just", "matter", "seen"})
 # Tokens that end the clause a negation can reach into (scanning backwards from a trigger).
@@ -246,10 +256,13 @@ class RedFlagDetector:
         """
         import spacy
         from spacy.matcher import Matcher, PhraseMatcher
+        from spacy.symbols import NORM, ORTH
 
         flags = _check_definitions(definitions, kind)
         overrides, priorities = _check_precedence(definitions, kind)
         nlp = spacy.blank("en")
+        for typed, (head, head_norm, tail) in MISSPELT_CONTRACTIONS.items():
+            nlp.tokenizer.add_special_case(typed, [{ORTH: head, NORM: head_norm}, {ORTH: tail, NORM: "not"}])
         tokenize = nlp.tokenizer
 
         def one_token(value: str, flag_id: str, where: str) -> Any:
