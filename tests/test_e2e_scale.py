@@ -47,7 +47,9 @@ def test_conversation_alternating_between_replicas(replicas: Services, database:
     parent.says("yes")
     parent.says("about 10 secs")
     parent.says("yes")
-    advice = parent.says("not sure")
+    parent.says("not sure")  # hips examined
+    parent.says("no")  # breech
+    advice = parent.says("no")  # hip problems in the family
     assert "Sources" in advice
     slots = parent.slots()
     assert slots["topic"] == "late_walking" and slots["referral"] == "provider"

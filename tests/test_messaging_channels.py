@@ -88,6 +88,8 @@ def test_telegram_conversation_with_keyboards_and_a_tap(stack: Services, fake: F
     assert fake.sent(lambda c: c["path"].endswith("/answerCallbackQuery"))
     assert "opposite arm and leg" in tg_replies(fake, chat, done)[-1]["text"]
     telegram(stack, tg_text(chat, "yes"))
+    telegram(stack, tg_text(chat, "yes"))
+    assert "sit steadily" in tg_replies(fake, chat, 0)[-1]["text"]  # at 9 months the safety net asks about sitting
     done = len(tg_replies(fake, chat, 0))
     telegram(stack, tg_text(chat, "yes"))
     advice = "\n".join(r["text"] for r in tg_replies(fake, chat, done))
@@ -145,7 +147,7 @@ def test_whatsapp_conversation_with_numbered_options(stack: Services, fake: Fake
     seen = len(wa_replies(fake, phone))
     whatsapp(stack, phone, "no")  # the option's words answer too
     assert wa_replies(fake, phone, seen)
-    for answer in ("not sure", "no", "no"):
+    for answer in ("not sure", "no", "no", "no"):
         whatsapp(stack, phone, answer)
     everything = wa_replies(fake, phone)
     assert any("Sources" in r for r in everything) and any("https://" in r for r in everything)

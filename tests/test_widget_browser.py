@@ -52,6 +52,7 @@ def test_whole_conversation_typing_and_tapping_ends_with_linked_sources(widget: 
     assert "opposite arm and leg" in question
     assert widget.page.locator("#caregiver-chat .msg.user").last.inner_text().endswith("No, on time")  # the title shows
     widget.tap("Yes")
+    assert "sit steadily" in widget.tap("Yes")  # at 9 months the safety net asks about sitting
     advice = widget.tap("Yes")
     assert "What you can try" in advice and "Sources" in advice
     links = widget.page.locator("#caregiver-chat .msg.bot.sources a")
@@ -82,7 +83,8 @@ def test_reload_and_another_page_continue_the_same_conversation(widget: WidgetPa
     widget.page.wait_for_selector("#caregiver-chat .panel", state="visible")  # it stays open across pages
     assert "no, on time" in widget.log_text()
     widget.say("no")
-    advice = widget.say("yes")
+    widget.say("yes")
+    advice = widget.say("yes")  # sits alone (asked at 10 months)
     assert "Sources" in advice
     assert widget.session_id() == session
     slots = tracker(stack, session)["slots"]
