@@ -45,7 +45,10 @@ class LineDict(dict):
         return self.key_lines.get(key, self.line)
 
 
-class _LineLoader(yaml.SafeLoader):
+_FAST_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: the same safe loading, ~10x faster
+
+
+class _LineLoader(_FAST_SAFE_LOADER):  # type: ignore[misc, valid-type]
     """SafeLoader that builds LineDicts (1-based lines, shifted by `offset`)."""
 
     offset = 0

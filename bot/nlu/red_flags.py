@@ -1051,7 +1051,7 @@ def load_definitions(path: Optional[Path] = None) -> List[Dict[str, Any]]:
     import yaml
 
     source = Path(path) if path is not None else DEFAULT_PATH
-    data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    data = yaml.load(source.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
     flags = data.get("red_flags") if isinstance(data, dict) else None
     if not isinstance(flags, list):
         raise ValueError(f"{source}: expected a top-level 'red_flags' list")
@@ -1068,7 +1068,7 @@ def load_context(path: Optional[Path] = None) -> Optional[Dict[str, Any]]:
     import yaml
 
     source = Path(path) if path is not None else DEFAULT_PATH
-    data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    data = yaml.load(source.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
     context = data.get("context") if isinstance(data, dict) else None
     if context is not None and not isinstance(context, dict):
         raise ValueError(f"{source}: 'context' must be a mapping")
