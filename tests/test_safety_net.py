@@ -19,6 +19,7 @@ from bot.nlu.observations import default_catalogue
 from bot.triage import dialogue
 from bot.triage.advice import REFERRAL_LINES
 from bot.triage.dialogue import TriageState
+from bot.triage.milestones import subject_for
 from bot.triage.respond import advise
 from bot.triage.safety_net import guard, hits
 from tests.test_knowledge_build import FRONT, GOOD_RULES, write_knowledge
@@ -150,25 +151,13 @@ ASKED = [
 
 @pytest.mark.parametrize("subject_id, answers, expected", ASKED)
 def test_the_one_question_this_childs_age_calls_for(kb: KnowledgeBase, subject_id: str, answers: Dict[str, Any], expected: str) -> None:
-    subject = guard(kb.topics.get(subject_id) or _milestone_subject(subject_id), kb.topics, kb.safety_net)
+    subject = guard(kb.topics.get(subject_id) or subject_for(kb.milestones.get(subject_id.split(":", 1)[1])), kb.topics, kb.safety_net)
     own = {slot: "no" if slot in ("breech", "hip_family_history", "hip_signs") else "yes" for slot in subject.questions}
     own.update({"age_months": answers.get("age_months"), "weeks_early": answers.get("weeks_early", 0)})
     own.update(answers)
     if subject_id == "hip_health":
         own = {**{s: "no" for s in subject.questions}, **answers}
     assert subject.more_question(own, ()) == expected
-
-
-def _milestone_subject(subject_id: str):
-    from bot.triage.milestones import subject_for
-
-    return subject_for(None) if subject_id.endswith("overview") else subject_for(_kb_milestone(subject_id))
-
-
-def _kb_milestone(subject_id: str):
-    from bot.knowledge.store import get_knowledge_base
-
-    return get_knowledge_base().milestones.get(subject_id.split(":", 1)[1])
 
 
 def test_a_skipped_safety_question_is_not_asked_again(kb: KnowledgeBase) -> None:
