@@ -184,3 +184,10 @@ def test_a_bottom_shuffler_who_does_not_walk_states_both_and_the_age() -> None:
 def test_routing_of_not_walking(text: str, intent: str, ranking: list, expected: Optional[str]) -> None:
     topics = TOPIC_INTENTS | {"bottom_scooting": "ask_bottom_scooting"}
     assert routing_intent(understand(text), intent, ranking, topics) == expected
+
+
+def test_a_parents_own_hip_history_is_family_history_although_it_is_about_someone_else() -> None:
+    heard = understand("My husband had clicky hips and wore a harness as a baby. Our son's hips were examined at 6 weeks.")
+    assert heard.stated().get("hip_family_history") == "yes" and heard.others  # masked for other facts, not this one
+    assert "hip_family_history" not in understand("my sister's baby had hip dysplasia").stated()
+    assert "hip_family_history" not in understand("my husband's brother had hip dysplasia").stated()

@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
 KIND = "observation"  # names the definitions in the engine's error messages
 OBSERVATION_REFERRALS = ("provider",)  # urgent signs are red flags; without a referral an observation refers nobody
-OBSERVATION_KEYS = ("id", "label", "say_back", "answers", "referral", "say", "sources", "routes_to", "patterns")
+OBSERVATION_KEYS = ("id", "label", "say_back", "answers", "referral", "say", "sources", "routes_to", "about_family", "patterns")
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class Observation:
     say: Optional[str]  # the advice sentence(s) when `referral` is set
     sources: Tuple[str, ...]  # source keys (the catalogue's `sources`)
     routes_to: Tuple[str, ...]  # topic ids an opening describing only this sign should start
+    about_family: bool = False  # describes the child's family ("my husband had clicky hips"): read in text about others
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,15 @@ class ObservationFile:
     sources: Tuple[Source, ...]
     entries: Tuple[ObservationEntry, ...]
     sources_line: int = 0
+
+
+def _about_family(item: Any, path: Path, what: str) -> bool:
+    from bot.knowledge.documents import KnowledgeError
+
+    value = item.get("about_family", False)
+    if not isinstance(value, bool):
+        raise KnowledgeError(path, item.line_of("about_family"), f"{what}: 'about_family' is true or false")
+    return value
 
 
 def _text_list(raw: Any, path: Path, line: int, what: str) -> Tuple[str, ...]:
@@ -203,6 +213,7 @@ def parse_observations(path: Path) -> ObservationFile:
             say=say,
             sources=obs_sources,
             routes_to=_text_list(item.get("routes_to"), path, item.line_of("routes_to"), f"{what}: 'routes_to'"),
+            about_family=_about_family(item, path, what),
         )
         lines = {key: item.line_of(key) for key in OBSERVATION_KEYS}
         lines.update({f"answers.{slot}": answers.line_of(str(slot)) for slot in answers} if isinstance(answers, LineDict) else {})

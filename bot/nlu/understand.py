@@ -300,7 +300,12 @@ def understand(text: str, catalogue: Optional[ObservationCatalogue] = None) -> U
     others = about_someone_else(text)
     matches = tuple(_with_rejections(text, extract_entities(text)))
     facts, past = _entity_facts(text, [m for m in matches if not _inside(m.start, others)])
-    hits = [h for h in catalogue.detect(text) if h.observation_id in catalogue.observations and not _inside(h.start, others)]
+    hits = [
+        h
+        for h in catalogue.detect(text)
+        if h.observation_id in catalogue.observations
+        and (catalogue.observations[h.observation_id].about_family or not _inside(h.start, others))
+    ]
     facts += _observation_facts(catalogue, hits)
     facts.sort(key=lambda f: (f.start, f.end))
     suggested = next((topic for hit in hits for topic in catalogue.observations[hit.observation_id].routes_to), None)
