@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.tracker_io import advise_now, send
+from actions.tracker_io import advise_now, send, topic_slot
 from bot.triage.dialogue import TriageState
 
 
@@ -27,7 +27,7 @@ class ActionGiveAdvice(Action):
         reset = SlotSet("triage_state", TriageState().to_dict())
         if state.stopped:  # the caregiver ended the questions; the goodbye was already said
             return [reset]
-        subject = state.topic if state.topic else tracker.get_slot("topic")
+        subject = state.topic if state.topic else topic_slot(tracker)
         outcome = advise_now(tracker, subject, not_yet=state.not_yet)
         if outcome is None:
             dispatcher.utter_message(response="utter_default")

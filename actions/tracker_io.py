@@ -8,10 +8,12 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.knowledge.documents import REFERRAL_LEVELS
 from bot.knowledge.store import KnowledgeBase, get_knowledge_base
 from bot.nlu.observations import default_catalogue
 from bot.nlu.understand import PARSE_KEY, Understanding, understand
 from bot.triage.advice import Message
+from bot.triage.answers import typed_value
 from bot.triage.respond import Outcome, advise
 
 
@@ -21,8 +23,20 @@ def knowledge_base() -> KnowledgeBase:
 
 
 def answers_from(tracker: Tracker, kb: KnowledgeBase) -> Dict[str, Any]:
-    """Every known answer slot (None when unknown)."""
-    return {slot: tracker.get_slot(slot) for slot in kb.questions}
+    """Every known answer slot (None when unknown, or when the slot holds a value not of the question's type)."""
+    return {slot: typed_value(question.type, tracker.get_slot(slot)) for slot, question in kb.questions.items()}
+
+
+def topic_slot(tracker: Tracker) -> Optional[str]:
+    """The `topic` slot when it holds a topic or milestone id (a string), else None."""
+    value = tracker.get_slot("topic")
+    return value if isinstance(value, str) and value else None
+
+
+def previous_referral(tracker: Tracker) -> Optional[str]:
+    """The referral given so far in this conversation, if it is one of the known levels."""
+    value = tracker.get_slot("referral")
+    return value if value in REFERRAL_LEVELS else None
 
 
 def latest_intent(tracker: Tracker) -> Optional[str]:
@@ -74,7 +88,7 @@ def advise_now(
         answers if answers is not None else answers_from(tracker, kb),
         observed=observed if observed is not None else observations_so_far(tracker),
         not_yet=not_yet,
-        previous_referral=tracker.get_slot("referral"),
+        previous_referral=previous_referral(tracker),
         changed=changed,
         safety_net=kb.safety_net,
     )

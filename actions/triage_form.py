@@ -15,12 +15,13 @@ from actions.tracker_io import (
     observation_events,
     observations_so_far,
     send,
+    topic_slot,
     understanding_of,
 )
 from bot.nlu.observations import default_catalogue
-from bot.triage.advice import signs_from
 from bot.settings import get_settings
 from bot.triage import dialogue, safety_net, subjects
+from bot.triage.advice import signs_from
 from bot.triage.dialogue import TriageState
 
 
@@ -45,7 +46,7 @@ class ValidateTriageForm(Action):
         text = tracker.latest_message.get("text") or ""
         heard = understanding_of(tracker)
         resolved = subjects.resolve(
-            kb.topics, kb.milestones, kb.questions, tracker.get_slot("topic"), state, latest_intent(tracker), text, requested, heard
+            kb.topics, kb.milestones, kb.questions, topic_slot(tracker), state, latest_intent(tracker), text, requested, heard
         )
         answers = answers_from(tracker, kb)
         if resolved.subject is None:  # nothing to ask about: end the form quietly, the advice action explains
@@ -70,7 +71,7 @@ class ValidateTriageForm(Action):
         events: List[EventType] = [SlotSet(slot, value) for slot, value in turn.answers.items()]
         events += observation_events(tracker, heard)
         events += [SlotSet("triage_state", turn.state.to_dict()), SlotSet("requested_slot", turn.next_slot)]
-        if topic.id in kb.topics and tracker.get_slot("topic") != topic.id:  # a milestone's topic is set with its answer
+        if topic.id in kb.topics and topic_slot(tracker) != topic.id:  # a milestone's topic is set with its answer
             events.append(SlotSet("topic", topic.id))
         if turn.human_requested:
             events.append(SlotSet("human_requested", True))

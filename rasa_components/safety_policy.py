@@ -1,5 +1,6 @@
-"""Rasa policy: red flags get the urgent-help reply before anything else, and a failed custom action still
-gets a reply. Runs inside the Rasa server, so both hold when the action server is down."""
+"""Rasa policy: red flags get the urgent-help reply before anything else, an urgent referral is never lowered
+within a conversation, and a failed custom action still gets a reply. Runs inside the Rasa server, so all three
+hold when the action server is down."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.core.constants import ACTION_DEACTIVATE_LOOP_NAME, ACTION_LISTEN_NAME, ACTION_RESTART_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, Restarted
+from rasa.shared.core.events import ActionExecuted, Event, Restarted, SlotSet
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -20,6 +21,8 @@ from rasa_components import action_response_validation
 
 RED_FLAG_INTENT = "report_red_flag"
 URGENT_RESPONSE = "utter_urgent_help"
+REFERRAL_SLOT = "referral"
+URGENT = "urgent"
 TROUBLE_RESPONSE = "utter_technical_trouble"
 
 
@@ -28,6 +31,8 @@ class SafetyPolicy(Policy):
     """Deterministic safety net, with a priority above RulePolicy (default 7).
 
     - after a red-flag message: utter_urgent_help, stop any active form, listen;
+    - once `referral` has been urgent in a conversation, it is set back to urgent whenever anything lowered it
+      (going back a turn, starting over, a new topic, an event posted through the HTTP API);
     - after a restart: listen (Rasa would otherwise predict on an empty tracker);
     - after a custom action or form that produced no events (the action server failed): tell the caregiver,
       then listen. The form stays active so the conversation resumes when the server is back.
@@ -77,10 +82,11 @@ class SafetyPolicy(Policy):
         """Predict the safety action with confidence 1, or abstain (all zeros)."""
         action = self.next_action(tracker, domain)
         probabilities = self._default_predictions(domain)
+        events = keep_urgent(tracker)  # applied whichever policy wins
         if action is None:
-            return self._prediction(probabilities)
+            return self._prediction(probabilities, events=events)
         probabilities[domain.index_for_action(action)] = 1.0
-        return self._prediction(probabilities, is_no_user_prediction=True)
+        return self._prediction(probabilities, events=events, is_no_user_prediction=True)
 
     @staticmethod
     def next_action(tracker: DialogueStateTracker, domain: Domain) -> Optional[str]:
@@ -103,6 +109,16 @@ class SafetyPolicy(Policy):
         if latest_action == TROUBLE_RESPONSE:
             return ACTION_LISTEN_NAME
         return None
+
+
+def keep_urgent(tracker: DialogueStateTracker) -> List[Event]:
+    """SlotSet(referral=urgent) when the conversation has been urgent but the slot no longer says so."""
+    if tracker.get_slot(REFERRAL_SLOT) == URGENT:
+        return []
+    for event in tracker.events:
+        if isinstance(event, SlotSet) and event.key == REFERRAL_SLOT and event.value == URGENT:
+            return [SlotSet(REFERRAL_SLOT, URGENT)]
+    return []
 
 
 def _action_before_last(tracker: DialogueStateTracker) -> Optional[str]:

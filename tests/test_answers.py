@@ -404,3 +404,30 @@ def question_reads() -> dict:
 def test_walking_and_hip_imaging_replies(question_reads: dict, slot: str, text: str, expected: str) -> None:
     answer = interpret_answer("yes_no_unsure", text, reads=question_reads[slot])
     assert answer.status is VALUE and answer.value == expected
+
+
+@pytest.mark.parametrize(
+    "answer_type, value, expected",
+    [
+        ("months", 14, 14.0),
+        ("months", 10.5, 10.5),
+        ("months", {"x": 1}, None),
+        ("months", "14", None),
+        ("months", float("nan"), None),
+        ("months", float("inf"), None),
+        ("months", -3, None),
+        ("months", True, None),
+        ("seconds", [5], None),
+        ("weeks_early", 0, 0.0),
+        ("yes_no_unsure", "yes", "yes"),
+        ("yes_no_unsure", "unsure", "unsure"),
+        ("yes_no_unsure", "YES", None),
+        ("yes_no_unsure", {"value": "yes"}, None),
+        ("yes_no_unsure", 1, None),
+        ("yes_no_unsure", None, None),
+    ],
+)
+def test_a_stored_answer_not_of_its_type_is_dropped(answer_type: str, value: object, expected: object) -> None:
+    from bot.triage.answers import typed_value
+
+    assert typed_value(answer_type, value) == expected

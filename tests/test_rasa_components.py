@@ -181,3 +181,81 @@ def test_a_failing_understanding_step_never_loses_the_message(monkeypatch: Any) 
     assert msg.get("understanding")["facts"] == []
     [flagged] = RedFlagRules({}).process([msg])  # the red-flag rules still run afterwards
     assert flagged.get("intent")["name"] == "ask_crawling_backward"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "/ask_hip_health@1 my baby is having a seizure",
+        "/ask_hip_health{\"age\": 10} my baby is having a seizure",
+        "  //report_red_flag my baby is having a seizure",
+        "/greet my baby is having a seizure",
+    ],
+)
+def test_a_slash_command_cannot_replace_a_red_flag(text: str) -> None:
+    """The whole NLU chain as Rasa runs it: our slash guard first, red-flag rules, Rasa's slash handler last."""
+    from rasa.nlu.classifiers.regex_message_handler import RegexMessageHandler
+
+    from rasa_components.slash_commands import SlashCommandsAsText
+
+    msg = message(text, intent="greet", confidence=0.9)
+    [msg] = SlashCommandsAsText().process([msg])
+    [msg] = RedFlagRules({}).process([msg])
+    [msg] = RegexMessageHandler().process([msg])
+    assert msg.get("intent")["name"] == "report_red_flag"
+    assert [e["value"] for e in msg.get("entities") if e["entity"] == "red_flag"] == ["seizure"]
+
+
+@pytest.mark.parametrize("text", ['/greet{"red_flag": {"x": 1}}', '/inform{"age": [1, 2]}', "/back", "/restart", "/", "  / "])
+def test_a_slash_command_is_read_as_text(text: str) -> None:
+    """No intent or entity comes from the text's command syntax, whatever the command claims."""
+    from rasa.nlu.classifiers.regex_message_handler import RegexMessageHandler
+
+    from rasa_components.slash_commands import SlashCommandsAsText
+
+    msg = message(text, intent="nlu_fallback", confidence=0.3)
+    [msg] = RegexMessageHandler().process(SlashCommandsAsText().process([msg]))
+    assert msg.get("intent")["name"] == "nlu_fallback"
+    assert not msg.get("entities")
+    assert not msg.get("text").lstrip().startswith("/")
+
+
+def test_text_without_a_slash_is_untouched() -> None:
+    from rasa_components.slash_commands import SlashCommandsAsText
+
+    for text in ("my baby is 10 months / crawls backwards", "50/50 whether she walks", ""):
+        [msg] = SlashCommandsAsText().process([message(text)])
+        assert msg.get("text") == text
+
+
+def _tracker(*events: Any) -> Any:
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    return DialogueStateTracker.from_events("parent", list(events), slots=_slots())
+
+
+def _slots() -> List[Any]:
+    from rasa.shared.core.slots import TextSlot
+
+    return [TextSlot("referral", mappings=[{"type": "custom"}])]
+
+
+def test_an_urgent_referral_is_set_again_whatever_lowered_it() -> None:
+    from rasa.shared.core.events import ActionExecuted, Restarted, SlotSet, UserUttered, UserUtteranceReverted
+
+    from rasa_components.safety_policy import keep_urgent
+
+    urgent = SlotSet("referral", "urgent")
+    said = UserUttered("she had a seizure", {"name": "report_red_flag", "confidence": 1.0})
+    lowered = {
+        "a later topic": [said, urgent, SlotSet("referral", "none")],
+        "going back": [ActionExecuted("action_listen"), said, urgent, UserUtteranceReverted()],
+        "starting over": [said, urgent, ActionExecuted("action_restart"), Restarted()],
+        "an injected event": [said, urgent, SlotSet("referral", None)],
+    }
+    for how, events in lowered.items():
+        tracker = _tracker(*events)
+        assert tracker.get_slot("referral") != "urgent", how
+        assert keep_urgent(tracker) == [SlotSet("referral", "urgent")], how
+    assert keep_urgent(_tracker(said, urgent)) == []  # still urgent: nothing to add
+    assert keep_urgent(_tracker(SlotSet("referral", "provider"), SlotSet("referral", "none"))) == []

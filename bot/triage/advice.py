@@ -24,6 +24,18 @@ REFERRAL_LINES = {
     ),
     "urgent": "**Please get medical help now.** In an emergency, call your local emergency number.",
 }
+# When this question alone would not be urgent but something earlier in the conversation was.
+URGENT_EARLIER_LINE = (
+    "**What you told me earlier still needs medical help now**, if your child has not been seen since. "
+    "In an emergency, call your local emergency number."
+)
+
+
+def carried_referral(own: str, previous_referral: Optional[str]) -> Tuple[str, str]:
+    """The referral and its closing line: an emergency earlier in the conversation is never downgraded."""
+    if previous_referral == "urgent" and own != "urgent":
+        return "urgent", URGENT_EARLIER_LINE
+    return own, REFERRAL_LINES[own]
 
 
 @dataclass(frozen=True)
@@ -155,9 +167,7 @@ def compose_advice(
     """
     decision: Decision = decide(topic, answers)
     signs = signs or Signs("none", (), (), ())
-    referral = higher(decision.referral, signs.referral)
-    if previous_referral == "urgent":  # an emergency earlier in the conversation is never downgraded
-        referral = "urgent"
+    referral, referral_line = carried_referral(higher(decision.referral, signs.referral), previous_referral)
     messages: List[Message] = []
     if changed:
         messages.append(Message(f"{changed} Here is my advice again, for what you've told me now."))
@@ -175,7 +185,7 @@ def compose_advice(
     messages.append(Message(intro))
     covered = [c.slot for rule in decision.rules if rule.referral != "none" for c in rule.conditions]
     tailored = [rule.say for rule in shown_rules(decision.rules, referral)] + list(signs.beyond(covered))
-    messages.append(Message(_compact("\n\n".join(["**For your child**", *tailored, REFERRAL_LINES[referral]]))))
+    messages.append(Message(_compact("\n\n".join(["**For your child**", *tailored, referral_line]))))
     for key in ("why", "try", "when"):
         section = topic.section(key)
         if section:

@@ -1,5 +1,6 @@
 """Turn a caregiver's free-text reply to a follow-up question into a typed answer."""
 
+import math
 import re
 from dataclasses import dataclass
 from enum import Enum
@@ -16,6 +17,7 @@ from bot.nlu.parsers import (
 )
 
 ANSWER_TYPES = ("months", "weeks_early", "seconds", "yes_no_unsure")
+YES_NO_UNSURE = ("yes", "no", "unsure")
 LONG_STAND_SECONDS = 60.0  # "for ages", "a long time"
 BRIEF_STAND_SECONDS = 1.0  # "just a moment", "briefly"
 FEW_DAYS_EARLY_WEEKS = 0.5
@@ -457,6 +459,18 @@ _INTERPRETERS = {
     "seconds": _seconds,
     "yes_no_unsure": _yes_no_unsure,
 }
+
+
+def typed_value(answer_type: str, value: object) -> Union[float, str, None]:
+    """A stored answer of its declared type, or None: a finite number >= 0 for the numeric types, one of
+    yes/no/unsure otherwise. Whatever reached a slot (an event posted through Rasa's HTTP API, an older
+    database) never reaches the rules in another shape."""
+    if answer_type == "yes_no_unsure":
+        return value if isinstance(value, str) and value in YES_NO_UNSURE else None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) and number >= 0 else None
 
 
 def read_by_phrases(reads: Mapping[str, Sequence[str]], text: str) -> Optional[str]:

@@ -97,8 +97,9 @@ class TriageState:
         if not isinstance(data, Mapping):
             return cls()
         failures = data.get("failures") or {}
+        topic = data.get("topic")
         return cls(
-            topic=data.get("topic"),
+            topic=topic if isinstance(topic, str) and topic else None,
             skipped=tuple(data.get("skipped") or ()),
             failures=tuple(sorted((str(k), int(v)) for k, v in failures.items())) if isinstance(failures, Mapping) else (),
             stopped=bool(data.get("stopped")),

@@ -7,7 +7,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from bot.knowledge.documents import Source
 from bot.knowledge.milestones import Milestone, MilestoneTable
-from bot.triage.advice import REFERRAL_LINES, Message, Signs, describe_age, merge_sources, sources_text
+from bot.triage.advice import Message, Signs, carried_referral, describe_age, merge_sources, sources_text
 from bot.triage.age import CORRECT_UNTIL_MONTHS, AgeUsed, age_for_rules, describe_months
 from bot.triage.rules import higher
 
@@ -212,8 +212,8 @@ def compose_milestone_answer(
         title = f"**Around {describe_months(months)}**" if months is not None else "**The usual order and ages**"
         messages.append(Message("\n".join([title, *overview_lines(table, months)])))
         if signs and signs.lines:  # what the parent told us about the child counts here too
-            referral = "urgent" if previous_referral == "urgent" else signs.referral
-            messages.append(Message("\n".join(["**For your child**", *signs.lines, REFERRAL_LINES[referral]])))
+            referral, closing = carried_referral(signs.referral, previous_referral)
+            messages.append(Message("\n".join(["**For your child**", *signs.lines, closing])))
         messages.append(Message("Ask me about any of them, for example \"when do babies usually pull up?\", for more detail."))
         sources = table.sources
     else:
@@ -231,9 +231,8 @@ def compose_milestone_answer(
                     lines = []  # one message per situation: no "within the usual range" beside a reason to see someone
                 referral = higher(referral or "none", signs.referral)
                 lines += list(signs.lines)
-            if previous_referral == "urgent":
-                referral = "urgent"
-            messages.append(Message("\n".join(["**For your child**", *lines, REFERRAL_LINES[referral or "none"]])))
+            referral, closing = carried_referral(referral or "none", previous_referral)
+            messages.append(Message("\n".join(["**For your child**", *lines, closing])))
         else:
             messages.append(
                 Message(
