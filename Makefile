@@ -15,7 +15,7 @@ MODEL := models/caregiver.tar.gz
 RASA_INPUTS := config.yml $(wildcard domain/*.yml) $(shell find data -name '*.yml' 2>/dev/null) \
 	$(filter-out rasa_components/webchat.py rasa_components/telegram.py rasa_components/whatsapp.py rasa_components/messaging.py rasa_components/tracker_store.py,$(wildcard rasa_components/*.py)) $(wildcard bot/nlu/*.py)
 
-.PHONY: install browser knowledge rules-report train run test validate eval eval-conversations bench bench-review lint lock clean
+.PHONY: install browser knowledge rules-report train run test validate eval eval-conversations bench bench-review lint lock audit clean
 
 install: $(VENV)/.installed
 
@@ -85,6 +85,27 @@ eval-conversations: train
 
 lock: install
 	$(PY) -m pip freeze --exclude-editable 2>/dev/null | grep -v "^-e" > requirements.lock
+
+# Known vulnerabilities in requirements.lock (README "Dependencies and advisories"). pip-audit lives in its own
+# venv, .venv-audit, so it never touches Rasa's pins. Prints the findings and what could not be checked; exits 0
+# unless AUDIT_STRICT=1 (then any finding, or any package the service could not check, fails).
+# AUDIT_SERVICE=osv asks OSV instead of PyPI; AUDIT_ARGS passes more, e.g. "--ignore-vuln GHSA-... --osv-url URL".
+AUDIT_VENV := .venv-audit
+AUDIT_SERVICE ?= pypi
+AUDIT_ARGS ?=
+AUDIT_STRICT ?=
+audit:
+	@test -x $(AUDIT_VENV)/bin/pip-audit || { $(or $(PYTHON_BOOT),python3) -m venv $(AUDIT_VENV) && \
+		$(AUDIT_VENV)/bin/pip install --quiet "pip-audit==2.10.1" 2>&1 | { grep -v "is ignored" || true; }; }
+	@rc=0; $(AUDIT_VENV)/bin/pip-audit -r requirements.lock --no-deps --disable-pip --progress-spinner off \
+		--vulnerability-service $(AUDIT_SERVICE) $(AUDIT_ARGS) > $(AUDIT_VENV)/report.txt 2> $(AUDIT_VENV)/log.txt || rc=$$?; \
+	cat $(AUDIT_VENV)/report.txt; grep -v -e "--no-deps is supported" -e "pip-compile" $(AUDIT_VENV)/log.txt | tail -n 3 || true; \
+	total=$$(grep -c "==" requirements.lock); skipped=$$(grep -c "could not be audited" $(AUDIT_VENV)/report.txt || true); \
+	if [ "$$rc" != 0 ] && ! grep -q "known vulnerabilit" $(AUDIT_VENV)/log.txt; then skipped=$$total; fi; \
+	echo "audit ($(AUDIT_SERVICE), $$(date -u +%F)): $$total pinned packages, $$skipped not checked, pip-audit exit $$rc"; \
+	if [ "$$skipped" -gt 0 ]; then echo "NOT AUDITED: $$skipped packages could not be checked against $(AUDIT_SERVICE) (unreachable, or a" \
+		"registry mirror without per-version data). Try AUDIT_SERVICE=osv; README 'Dependencies and advisories'."; fi; \
+	if [ -n "$(AUDIT_STRICT)" ] && [ "$(AUDIT_STRICT)" != 0 ] && { [ "$$rc" != 0 ] || [ "$$skipped" -gt 0 ]; }; then exit 1; fi
 
 clean:
 	rm -rf build models results reports .pytest_cache domain/_generated.yml data/rules/_generated.yml
