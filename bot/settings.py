@@ -31,7 +31,14 @@ class Settings:
     rasa_public_url: str  # where a browser reaches Rasa's socket.io channel
     webchat_secret: Optional[str]  # signs widget session tokens; default: a file in data_dir
     webchat_secret_file: Path
-    max_message_chars: int
+    max_message_chars: int  # longest chat message passed to Rasa, on every channel
+    max_request_bytes: int  # largest chat request body (REST, socket.io, platform webhooks)
+    rate_limit_per_conversation: str  # "<messages>/<seconds>"; "0" switches it off
+    rate_limit_per_address: str  # per client address (REST, socket.io)
+    rate_limit_per_platform: str  # all of one platform's webhook calls together (Telegram, WhatsApp)
+    rate_limit_exempt: Tuple[str, ...]  # addresses/networks without a per-address limit (local tools)
+    rate_limit_redis_url: Optional[str]  # shared counts across replicas; default: the Redis lock store's server
+    trusted_proxies: Tuple[str, ...]  # peers whose X-Forwarded-For names the client
     telegram_token: Optional[str]  # Telegram is enabled when this and telegram_webhook_secret are set
     telegram_webhook_secret: Optional[str]
     telegram_api_url: str
@@ -85,7 +92,15 @@ def get_settings() -> Settings:
         rasa_public_url=_env("RASA_PUBLIC_URL", f"http://localhost:{rasa_port}").rstrip("/"),
         webchat_secret=os.environ.get("WEBCHAT_SECRET") or None,
         webchat_secret_file=data_dir / "webchat_secret",
-        max_message_chars=int(_env("WEBCHAT_MAX_MESSAGE_CHARS", "1000")),
+        max_message_chars=int(_env("MAX_MESSAGE_CHARS", _env("WEBCHAT_MAX_MESSAGE_CHARS", "1000"))),
+        max_request_bytes=int(_env("MAX_REQUEST_BYTES", str(64 * 1024))),
+        rate_limit_per_conversation=_env("RATE_LIMIT_PER_CONVERSATION", "20/60"),
+        rate_limit_per_address=_env("RATE_LIMIT_PER_ADDRESS", "120/60"),
+        rate_limit_per_platform=_env("RATE_LIMIT_PER_PLATFORM", "1200/60"),
+        rate_limit_exempt=tuple(a for a in os.environ.get("RATE_LIMIT_EXEMPT", "127.0.0.1 ::1").replace(",", " ").split() if a != "none"),
+        rate_limit_redis_url=os.environ.get("RATE_LIMIT_REDIS_URL")
+        or (f"redis://{service_env['LOCK_STORE_HOST']}:{service_env['LOCK_STORE_PORT']}/0" if service_env["LOCK_STORE_TYPE"] == "redis" else None),
+        trusted_proxies=tuple(_env("TRUSTED_PROXIES", "").replace(",", " ").split()),
         telegram_token=os.environ.get("TELEGRAM_TOKEN") or None,
         telegram_webhook_secret=os.environ.get("TELEGRAM_WEBHOOK_SECRET") or None,
         telegram_api_url=_env("TELEGRAM_API_URL", "https://api.telegram.org").rstrip("/"),

@@ -1,7 +1,9 @@
 """What the Telegram and WhatsApp channels share: the webhook scaffolding (on only with credentials,
-replay refusal, hashed conversation ids, one HTTP client, a failed message forgotten so it can be
-redelivered), an output channel bound to one chat, and the quick replies of the assistant's last
-message (so a numbered reply can be mapped to its payload)."""
+a request-size cap, replay refusal, hashed conversation ids, one HTTP client, a failed message forgotten so
+it can be redelivered), the checks every message passes before Rasa (bot/channels/inbound.py) and the rate
+limits (per conversation, and all of a platform's webhook calls together; the "too fast" reply is sent once
+per window, not per message), an output channel bound to one chat, and the quick replies of the assistant's
+last message (so a numbered reply can be mapped to its payload)."""
 
 from __future__ import annotations
 
@@ -15,7 +17,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels.inbound import RATE_LIMITED, read_message
 from bot.channels.messaging import conversation_id
+from bot.channels.ratelimit import get_rate_limiter
 from bot.channels.replays import ReplayGuard
 from bot.channels.webchat import load_or_create_secret
 from bot.settings import Settings, get_settings
@@ -62,9 +66,6 @@ async def last_buttons(app: Any, sender_id: str) -> List[Dict[str, Any]]:
     return []
 
 
-TEXT_ONLY = "Sorry, I can only read text messages. Please type your question."
-
-
 class PlatformChannel(InputChannel, metaclass=abc.ABCMeta):
     """A messaging platform's webhook at /webhooks/<platform>/webhook, configured from settings."""
 
@@ -90,6 +91,7 @@ class PlatformChannel(InputChannel, metaclass=abc.ABCMeta):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         settings = get_settings()
         enabled = self.configure(settings)
+        self.max_message_chars, self.limiter = settings.max_message_chars, get_rate_limiter()
         self.on_new_message = on_new_message
         self.secret = load_or_create_secret(settings.webchat_secret, settings.webchat_secret_file)
         self.replays = ReplayGuard(settings.service_env["TRACKER_DB_URL"]) if enabled else None
@@ -104,6 +106,8 @@ class PlatformChannel(InputChannel, metaclass=abc.ABCMeta):
         async def webhook_post(request: Request) -> HTTPResponse:
             if not enabled:
                 return response.json({"error": f"{self.title} is not configured on this server (see README)."}, status=404)
+            if len(request.body or b"") > settings.max_request_bytes:
+                return response.json({"error": "request too large"}, status=413)
             return await self.receive(request)
 
         return webhook
@@ -122,6 +126,18 @@ class PlatformChannel(InputChannel, metaclass=abc.ABCMeta):
     def conversation(self, raw_id: str) -> str:
         """The stable conversation id for a chat or phone number (an HMAC; the raw id is never stored)."""
         return conversation_id(self.secret, self.platform, raw_id)
+
+    async def admit(self, raw: Any, output: ChatOutput, sender: str) -> Optional[str]:
+        """The message's text to pass on, or None when the parent has been answered instead (or is going too fast)."""
+        decision = await self.limiter.check(conversation=sender, platform=self.platform)
+        if not decision.allowed:
+            if await self.limiter.first_notice(sender):
+                await output.send(RATE_LIMITED, [])
+            return None
+        inbound = read_message(raw, self.max_message_chars)
+        if inbound.text is None:
+            await output.send(inbound.reply or "", [])
+        return inbound.text
 
     async def deliver(self, text: str, output: OutputChannel, sender: str, request_id: str) -> None:
         """Pass a message to Rasa; if that fails, forget the request id so a redelivery runs."""

@@ -19,7 +19,7 @@ from sanic.response import HTTPResponse
 
 from bot.channels.messaging import TELEGRAM_LIMIT, post_with_retries, split_message, telegram_keyboard
 from bot.settings import Settings
-from rasa_components.messaging import TEXT_ONLY, ChatOutput, PlatformChannel
+from rasa_components.messaging import ChatOutput, PlatformChannel
 
 logger = logging.getLogger(__name__)
 
@@ -72,9 +72,8 @@ class TelegramChannel(PlatformChannel):
         if chat_id is None:
             return response.text("")  # an update we don't act on (a member joined, ...)
         output = TelegramOutput(self.client, self.api, chat_id)
-        text = str(callback.get("data") or "") if callback else message.get("text") or ""
-        if not text.strip():
-            await output.send(TEXT_ONLY, [])
-        else:
-            await self.deliver(text, output, self.conversation(str(chat_id)), update_key)
+        sender = self.conversation(str(chat_id))
+        text = await self.admit(str(callback.get("data") or "") if callback else message.get("text") or "", output, sender)
+        if text is not None:
+            await self.deliver(text, output, sender, update_key)
         return response.text("")

@@ -4,10 +4,14 @@ Rasa 3.6's channel lets any client join any conversation by sending its id in `s
 trusts the `session_id` inside every message. Here the server issues the ids (128 random bits) with a
 signed token, a browser rejoins only with that token, and a message always goes to the conversation
 its socket joined. Pages must come from an allowed origin. Resuming replays the conversation's history.
+Messages go through the channels' shared checks (bot/channels/inbound.py: length, slash commands, control
+characters) and rate limits (bot/channels/ratelimit.py: per conversation and per client address, session
+requests included); socket.io payloads over MAX_REQUEST_BYTES are refused by the engine itself.
 
 Events (all on the default namespace):
   client -> server  session_request {session_id?, session_token?}
-                    user_uttered {message, client_id?, shown_as?}   ack: {ok, error?, duplicate?}
+                    user_uttered {message, client_id?, shown_as?}   ack: {ok, error?, duplicate?, refused?, retry_after?}
+                      error: no_session | too_long | rate_limited (the widget re-sends later) | server
   server -> client  session_confirm <session_id>           (as Rasa's channel, for compatibility)
                     session_state {session_id, session_token, resumed, history, max_message_chars}
                     bot_uttered {text, quick_replies?}      user_echo {text} (to the session's other tabs)
@@ -25,6 +29,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
+from bot.channels.inbound import RATE_LIMITED, TECHNICAL_TROUBLE, clean_text, read_message
+from bot.channels.ratelimit import client_address, get_rate_limiter, networks
 from bot.channels.webchat import (
     RecentIds,
     clean_client_id,
@@ -34,13 +40,11 @@ from bot.channels.webchat import (
     origin_allowed,
     session_token,
     shown_as_metadata,
-    too_long_notice,
     verify_session,
 )
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
-TECHNICAL_TROUBLE = "Sorry, something went wrong on my side. Please try again in a moment."
 
 
 class OriginCheckedBlueprint(SocketBlueprint):
@@ -88,10 +92,13 @@ class WebChatInput(SocketIOInput):
         settings = get_settings()
         secret = load_or_create_secret(settings.webchat_secret, settings.webchat_secret_file)
         # CORS headers for polling come from `rasa run --cors`; the blueprint checks the Origin.
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], max_http_buffer_size=settings.max_request_bytes)
         webhook = OriginCheckedBlueprint(sio, self.socketio_path, settings.web_allowed_origins, "socketio_webhook", __name__)
         self.sio = sio
         sessions: Dict[str, str] = {}  # socket id -> conversation id
+        addresses: Dict[str, str] = {}  # socket id -> client address (for the per-address rate limit)
+        trusted = networks(settings.trusted_proxies)
+        limiter = get_rate_limiter()
         recent = RecentIds()
         apps: Dict[str, Any] = {}
 
@@ -106,14 +113,19 @@ class WebChatInput(SocketIOInput):
             request = environ.get("sanic.request")
             if request is not None:
                 apps["app"] = request.app
+                addresses[sid] = client_address(request.ip, request.headers.get("x-forwarded-for"), trusted)
             return True
 
         @sio.on("disconnect", namespace=self.namespace)
         async def disconnect(sid: str) -> None:
             sessions.pop(sid, None)
+            addresses.pop(sid, None)
 
         @sio.on("session_request", namespace=self.namespace)
         async def session_request(sid: str, data: Any) -> None:
+            if not (await limiter.check(address=addresses.get(sid))).allowed:
+                await sio.emit(self.bot_message_evt, {"text": RATE_LIMITED}, room=sid, namespace=self.namespace)
+                return
             data = data if isinstance(data, dict) else {}
             requested = data.get("session_id")
             resumed = verify_session(secret, requested, data.get("session_token"))
@@ -138,16 +150,24 @@ class WebChatInput(SocketIOInput):
             session_id = sessions.get(sid)
             if session_id is None:
                 return {"ok": False, "error": "no_session"}
+            decision = await limiter.check(conversation=session_id, address=addresses.get(sid))
+            if not decision.allowed:  # the widget keeps the message and sends it again a little later
+                if await limiter.first_notice(session_id):
+                    await sio.emit(self.bot_message_evt, {"text": RATE_LIMITED}, room=sid, namespace=self.namespace)
+                return {"ok": False, "error": "rate_limited", "retry_after": round(decision.retry_after, 1)}
             data = data if isinstance(data, dict) else {}
-            text = data.get("message") if isinstance(data.get("message"), str) else ""
-            notice = too_long_notice(text, settings.max_message_chars)
-            if notice:
-                await sio.emit(self.bot_message_evt, {"text": notice}, room=sid, namespace=self.namespace)
-                return {"ok": False, "error": "too_long"}
+            inbound = read_message(data.get("message"), settings.max_message_chars)
+            if inbound.text is None:
+                await sio.emit(self.bot_message_evt, {"text": inbound.reply}, room=sid, namespace=self.namespace)
+                if inbound.refused == "too_long":
+                    return {"ok": False, "error": "too_long"}
+                return {"ok": True, "refused": inbound.refused}  # answered; nothing for the widget to re-send
+            text = inbound.text
             client_id = clean_client_id(data.get("client_id"))
             if client_id and recent.seen(session_id, client_id):
                 return {"ok": True, "duplicate": True}
-            metadata = shown_as_metadata(text, data.get("shown_as"))
+            shown_as = data.get("shown_as")
+            metadata = shown_as_metadata(text, clean_text(shown_as) if isinstance(shown_as, str) else None)
             echo = {"text": metadata.get("shown_as", text)}
             await sio.emit("user_echo", echo, room=session_id, skip_sid=sid, namespace=self.namespace)
             output = SocketIOOutput(sio, self.bot_message_evt)

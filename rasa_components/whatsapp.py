@@ -20,7 +20,7 @@ from twilio.request_validator import RequestValidator
 
 from bot.channels.messaging import WHATSAPP_LIMIT, match_option, numbered_options, post_with_retries, split_message
 from bot.settings import Settings
-from rasa_components.messaging import TEXT_ONLY, ChatOutput, PlatformChannel, last_buttons
+from rasa_components.messaging import ChatOutput, PlatformChannel, last_buttons
 
 logger = logging.getLogger(__name__)
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
@@ -65,10 +65,8 @@ class WhatsAppChannel(PlatformChannel):
         phone = form.get("From") or ""
         output = WhatsAppOutput(self.client, self.url, self.auth, self.number, phone)
         sender = self.conversation(phone)
-        text = form.get("Body") or ""
-        if not text.strip():
-            await output.send(TEXT_ONLY, [])
-        else:
+        text = await self.admit(form.get("Body") or "", output, sender)
+        if text is not None:
             text = match_option(text, await last_buttons(request.app, sender)) or text
             await self.deliver(text, output, sender, form["MessageSid"])
         return response.text(EMPTY_TWIML, content_type="text/xml")

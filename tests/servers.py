@@ -115,7 +115,7 @@ class Chat:
     def say(self, text: str) -> List[Dict[str, Any]]:
         url = f"{self.base()}/webhooks/rest/webhook"
         self.turn += 1
-        response = httpx.post(url, json={"sender": self.sender, "message": text}, timeout=60)
+        response = httpx.post(url, params={"token": TOKEN}, json={"sender": self.sender, "message": text}, timeout=60)
         response.raise_for_status()
         return response.json()
 

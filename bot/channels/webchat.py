@@ -16,6 +16,8 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence
 
+from bot.channels.inbound import too_long_notice  # noqa: F401 - moved (every channel uses it); imported from here too
+
 SESSION_ID_BYTES = 16  # 128 random bits
 _SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -94,16 +96,6 @@ def shown_as_metadata(text: str, shown_as: Any) -> Dict[str, str]:
     if isinstance(shown_as, str) and shown_as.strip() and shown_as != text and len(shown_as) <= 200:
         return {"shown_as": shown_as.strip()}
     return {}
-
-
-def too_long_notice(text: str, max_chars: int) -> Optional[str]:
-    """A friendly notice when a message is over the limit, else None."""
-    if len(text) <= max_chars:
-        return None
-    return (
-        f"Sorry, that message is too long for me ({len(text):,} characters; the limit is {max_chars:,}). "
-        "Could you send it in shorter parts, or tell me the main worry in a sentence or two?"
-    )
 
 
 class RecentIds:

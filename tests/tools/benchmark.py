@@ -83,8 +83,10 @@ def train(config: Path, out: Path, root: Path = PROJECT_ROOT) -> float:
 def serve_and_measure(model: Path, result: Result, tmp: Path) -> None:
     """Start both servers, time the first answer, run the scripted conversations, read peak RSS."""
     rasa_port, action_port = free_port(), free_port()
+    token = uuid.uuid4().hex  # the REST channel requires the Rasa token
     env = service_env(
         {
+            "RASA_TOKEN": token,
             "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
             "TRACKER_DB_URL": f"sqlite:///{tmp / f'tracker-{uuid.uuid4().hex[:6]}.db'}",
             "PYTHONPATH": str(result.root),
@@ -93,12 +95,12 @@ def serve_and_measure(model: Path, result: Result, tmp: Path) -> None:
     log = open(tmp / "servers.log", "ab")
     started = time.perf_counter()
     action = subprocess.Popen(action_command(action_port), cwd=result.root, env=env, stdout=log, stderr=log)
-    rasa = subprocess.Popen(rasa_command(rasa_port, model, None), cwd=result.root, env=env, stdout=log, stderr=log)
+    rasa = subprocess.Popen(rasa_command(rasa_port, model, token), cwd=result.root, env=env, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook"
     try:
         wait_until_up(f"http://127.0.0.1:{action_port}/health", 120, action)
         wait_until_up(f"http://127.0.0.1:{rasa_port}/", 300, rasa)
-        with httpx.Client(timeout=60) as client:
+        with httpx.Client(timeout=60, params={"token": token}) as client:
             first = client.post(url, json={"sender": "warmup", "message": "hi"})
             first.raise_for_status()
             result.start_seconds.append(time.perf_counter() - started)
