@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import List, Optional
 
+from bot.privacy.logs import install as install_log_privacy
 from bot.settings import get_settings
 from bot.web.app import create_app
 
@@ -16,7 +17,9 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--port", type=int, default=settings.web_port)
     parser.add_argument("--host", default="0.0.0.0")
     args = parser.parse_args(argv)
-    create_app(settings).run(host=args.host, port=args.port, access_log=False, motd=False)
+    app = create_app(settings)  # Sanic sets up its loggers here
+    install_log_privacy()  # then no parent text, identifier or secret in any log line (bot/privacy/logs.py)
+    app.run(host=args.host, port=args.port, access_log=False, motd=False)
 
 
 if __name__ == "__main__":
