@@ -107,5 +107,6 @@ audit:
 		"registry mirror without per-version data). Try AUDIT_SERVICE=osv; README 'Dependencies and advisories'."; fi; \
 	if [ -n "$(AUDIT_STRICT)" ] && [ "$(AUDIT_STRICT)" != 0 ] && { [ "$$rc" != 0 ] || [ "$$skipped" -gt 0 ]; }; then exit 1; fi
 
+# Derived files only: runtime data (DATA_DIR, default var/: conversations, accounts, secrets) is kept.
 clean:
 	rm -rf build models results reports .pytest_cache domain/_generated.yml data/rules/_generated.yml

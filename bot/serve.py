@@ -1,6 +1,13 @@
-"""Start the action server, the Rasa server and the web server (`make run`); Ctrl-C stops them all cleanly.
+"""Start the action server, the Rasa server and the web server (`make run`) and keep them running.
 
 Usage: python -m bot.serve [--model PATH]
+
+Closed by default: Rasa always gets an API token (RASA_TOKEN, else one generated once and kept in
+<DATA_DIR>/rasa_token), and the action server listens on 127.0.0.1. A server that exits is restarted
+after 1 s, 2 s, 4 s ... (at most 30 s; back to 1 s once it has stayed up 60 s) while the others keep
+serving; after 5 quick failures in a row the launcher says so and keeps retrying every 30 s (a parent
+asking about an emergency is better served by a late recovery than by none). Ctrl-C or SIGTERM stops
+everything cleanly.
 """
 
 from __future__ import annotations
@@ -12,21 +19,27 @@ import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, NoReturn, Optional, Sequence
 
-from bot.settings import PROJECT_ROOT, get_settings
+from bot.runtime_secrets import private_dir, rasa_token
+from bot.settings import DEFAULT_DATA_DIR, PROJECT_ROOT, Settings, get_settings
 
 BIN = Path(sys.executable).parent
+LOGGING_CONFIG = PROJECT_ROOT / "configs" / "logging.yml"
+BACKOFF_CAP_SECONDS = 30.0
+STABLE_AFTER_SECONDS = 60.0  # a server up this long has recovered: its next failure waits 1 s again
+KEEPS_FAILING_AFTER = 5  # quick failures in a row before the launcher says a server keeps failing
 
 
 def service_env(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
-    """The environment both servers need: endpoints.yml variables with defaults, quiet TensorFlow."""
+    """The environment the servers need: endpoints.yml variables with defaults, quiet TensorFlow."""
     env = {**os.environ, **get_settings().service_env, **(extra or {})}
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     env.setdefault("PYTHONPATH", str(PROJECT_ROOT))
     if env["TRACKER_DB_URL"].startswith("sqlite:///"):
-        Path(env["TRACKER_DB_URL"][len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
+        private_dir(Path(env["TRACKER_DB_URL"][len("sqlite:///") :]).parent)
     return env
 
 
@@ -39,20 +52,24 @@ def latest_model(model_dir: Path) -> Path:
 
 
 def action_command(port: int) -> List[str]:
-    """Command line of the action server."""
-    return [str(BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
+    """Command line of the action server (actions/server.py: 127.0.0.1 by default, body cap)."""
+    return [str(BIN / "python"), "-m", "actions.server", "--port", str(port)]
 
 
 def rasa_command(port: int, model: Path, token: Optional[str], origins: Sequence[str] = ()) -> List[str]:
-    """Command line of the Rasa server: REST + socket.io channels and the HTTP API.
+    """Command line of the Rasa server: REST + socket.io channels and the token-protected HTTP API.
 
     origins: the web pages allowed to call it from a browser (CORS), default WEB_ALLOWED_ORIGINS.
+    The launcher always passes a token; token=None (tools starting a bare Rasa) leaves the API open.
     """
-    origins = list(origins or get_settings().web_allowed_origins)
+    settings = get_settings()
+    origins = list(origins or settings.web_allowed_origins)
     command = [
-        str(BIN / "rasa"), "run", "--enable-api", "--port", str(port), "--model", str(model),
-        "--endpoints", "endpoints.yml", "--credentials", "credentials.yml", "--cors", *origins,
+        str(BIN / "rasa"), "run", "--enable-api", "--interface", settings.rasa_interface, "--port", str(port),
+        "--model", str(model), "--endpoints", "endpoints.yml", "--credentials", "credentials.yml", "--cors", *origins,
     ]  # fmt: skip
+    if LOGGING_CONFIG.exists():
+        command += ["--logging-config-file", str(LOGGING_CONFIG)]
     return command + (["--auth-token", token] if token else [])
 
 
@@ -61,65 +78,169 @@ def web_command(port: int) -> List[str]:
     return [str(BIN / "python"), "-m", "bot.web", "--port", str(port)]
 
 
+def answers(url: str) -> bool:
+    """Whether url answers 200 right now."""
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
 def wait_until_up(url: str, timeout: float, process: Optional[subprocess.Popen] = None) -> None:
     """Poll url until it answers 200, the process exits, or timeout seconds pass."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
             raise RuntimeError(f"{url}: the server exited with code {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
+        if answers(url):
+            return
         time.sleep(0.25)
     raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
 
 
-def main(argv: Optional[List[str]] = None) -> int:
-    """Run the servers until Ctrl-C or until one of them stops."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", type=Path, default=None, help="model archive (default: newest in models/)")
-    args = parser.parse_args(argv)
-    settings = get_settings()
-    model = args.model or latest_model(settings.model_dir)
-    env = service_env()
-    processes = [
-        subprocess.Popen(action_command(settings.action_port), cwd=PROJECT_ROOT, env=env),
-        subprocess.Popen(rasa_command(settings.rasa_port, model, settings.rasa_token), cwd=PROJECT_ROOT, env=env),
-        subprocess.Popen(web_command(settings.web_port), cwd=PROJECT_ROOT, env=env),
-    ]
+def backoff(failures: int) -> float:
+    """Seconds before restarting after the n-th quick failure in a row: 1, 2, 4 ... at most 30."""
+    return min(BACKOFF_CAP_SECONDS, 2.0 ** (failures - 1))
 
-    def stop(*_: object) -> None:
-        for process in processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGINT)
-        for process in processes:
+
+def say(message: str) -> None:
+    """One launcher line (service names and exit codes only: never a parent's words)."""
+    print(f"[serve] {message}", flush=True)
+
+
+@dataclass
+class Service:
+    """One supervised server process: how to start it, how to see it is up, and its restart state."""
+
+    name: str
+    command: List[str]
+    health_url: str
+    process: Optional[subprocess.Popen] = None
+    started_at: float = 0.0
+    failures: int = 0  # quick failures in a row
+    restart_at: Optional[float] = None  # set while an exited process waits for its restart
+
+    def start(self, env: Dict[str, str], now: float) -> None:
+        """Start (or restart) the process."""
+        self.process = subprocess.Popen(self.command, cwd=PROJECT_ROOT, env=env)
+        self.started_at, self.restart_at = now, None
+
+    def exited(self, now: float) -> None:
+        """Record an unexpected exit and schedule the restart."""
+        if now - self.started_at >= STABLE_AFTER_SECONDS:
+            self.failures = 0
+        self.failures += 1
+        delay = backoff(self.failures)
+        self.restart_at = now + delay
+        say(f"the {self.name} stopped (exit code {self.process.returncode}); restarting it in {delay:.0f} s")
+        if self.failures >= KEEPS_FAILING_AFTER:
+            cap = f"{BACKOFF_CAP_SECONDS:.0f} s"
+            say(
+                f"the {self.name} keeps failing ({self.failures} quick failures in a row; see its output above): still retrying, at most {cap} apart"
+            )
+
+
+class Supervisor:
+    """Keeps the services running: restarts any that exits, with backoff, and stops them all at the end."""
+
+    def __init__(self, services: List[Service], env: Dict[str, str]) -> None:
+        self.services = services
+        self.env = env
+
+    def start(self) -> None:
+        """Start every service."""
+        for service in self.services:
+            service.start(self.env, time.monotonic())
+
+    def check(self) -> None:
+        """Notice exits and carry out restarts that are due."""
+        now = time.monotonic()
+        for service in self.services:
+            if service.restart_at is None and service.process.poll() is not None:
+                service.exited(now)
+            elif service.restart_at is not None and now >= service.restart_at:
+                service.start(self.env, now)
+                say(f"restarted the {service.name}")
+
+    def all_up(self) -> bool:
+        """Whether every service answers its health check."""
+        return all(service.restart_at is None and answers(service.health_url) for service in self.services)
+
+    def stop(self) -> None:
+        """Interrupt every running process, then kill those still running after 15 s."""
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean stop short
+        running = [s.process for s in self.services if s.process is not None and s.process.poll() is None]
+        for process in running:
+            process.send_signal(signal.SIGINT)
+        for process in running:
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
 
-    signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
+
+def services_for(settings: Settings, model: Path, token: str) -> List[Service]:
+    """The three servers, in start order."""
+    local = "http://127.0.0.1"
+    return [
+        Service("action server", action_command(settings.action_port), f"{local}:{settings.action_port}/health"),
+        Service("web server", web_command(settings.web_port), f"{local}:{settings.web_port}/health"),
+        Service("Rasa server", rasa_command(settings.rasa_port, model, token), f"{local}:{settings.rasa_port}/"),
+    ]
+
+
+def legacy_data_hint(settings: Settings) -> Optional[str]:
+    """A hint for installs from before runtime data moved from build/ (which `make clean` deletes) to var/."""
+    old = PROJECT_ROOT / "build" / "tracker.db"
+    if settings.data_dir != DEFAULT_DATA_DIR or DEFAULT_DATA_DIR.exists() or not old.exists():
+        return None
+    return f"runtime data now lives in {DEFAULT_DATA_DIR}; to keep earlier conversations, stop and move build/tracker.db and build/webchat_secret there"
+
+
+def banner(settings: Settings) -> str:
+    """The ready message (where the token is, never the token itself)."""
+    where = "RASA_TOKEN" if settings.rasa_token else f"the file {settings.rasa_token_file}"
+    return (
+        f"\nThe assistant is ready:\n  Chat widget demo  http://localhost:{settings.web_port}/\n"
+        f"  Review dashboard  http://localhost:{settings.web_port}/review  (accounts: python -m bot.review users add)\n"
+        f"  Rasa REST         http://localhost:{settings.rasa_port}/webhooks/rest/webhook?token=<token>\n"
+        f"  Rasa HTTP API     http://localhost:{settings.rasa_port}/  (token: {where})\n"
+        f"  Actions           http://127.0.0.1:{settings.action_port}/health\nPress Ctrl-C to stop.\n"
+    )
+
+
+def _terminate(*_: object) -> NoReturn:
+    raise SystemExit(0)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Run and supervise the servers until Ctrl-C or SIGTERM."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=None, help="model archive (default: newest in models/)")
+    args = parser.parse_args(argv)
+    settings = get_settings()
+    model = args.model or latest_model(settings.model_dir)
+    hint = legacy_data_hint(settings)
+    if hint:
+        say(hint)
+    private_dir(settings.data_dir)
+    token = rasa_token(settings)
+    supervisor = Supervisor(services_for(settings, model, token), service_env({"RASA_TOKEN": token}))
+    signal.signal(signal.SIGTERM, _terminate)
     try:
-        wait_until_up(f"http://127.0.0.1:{settings.action_port}/health", 60, processes[0])
-        wait_until_up(f"http://127.0.0.1:{settings.web_port}/health", 60, processes[2])
-        wait_until_up(f"http://127.0.0.1:{settings.rasa_port}/", 180, processes[1])
-        print(
-            f"\nThe assistant is ready:\n  Chat widget demo  http://localhost:{settings.web_port}/\n"
-            f"  Review dashboard  http://localhost:{settings.web_port}/review  (accounts: python -m bot.review users add)\n"
-            f"  Rasa REST         http://localhost:{settings.rasa_port}/webhooks/rest/webhook\n"
-            f"  Actions           http://localhost:{settings.action_port}/health\nPress Ctrl-C to stop.\n",
-            flush=True,
-        )
-        while all(p.poll() is None for p in processes):
+        supervisor.start()
+        ready = False
+        while True:
+            supervisor.check()
+            if not ready and supervisor.all_up():
+                print(banner(settings), flush=True)
+                ready = True
             time.sleep(0.5)
-        return 1
     except KeyboardInterrupt:
         return 0
     finally:
-        stop()
+        supervisor.stop()
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """The one place that reads configuration (environment variables, with embedded defaults).
 
-Every variable is documented in .env.example.
+Every variable is documented in .env.example. Variables may also be put in the project's `.env` file
+(KEY=VALUE lines); a variable set in the real environment wins over the file.
 """
 
 from __future__ import annotations
@@ -9,9 +10,10 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, Optional, Tuple
+from typing import Dict, Iterable, Optional, Tuple
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA_DIR = PROJECT_ROOT / "var"  # runtime data (tracker store, secrets): not derived, `make clean` keeps it
 
 
 @dataclass(frozen=True)
@@ -23,7 +25,12 @@ class Settings:
     max_reasks: int
     rasa_port: int
     action_port: int
-    rasa_token: Optional[str]
+    rasa_token: Optional[str]  # as configured; when unset, bot.runtime_secrets.rasa_token() makes one
+    rasa_token_file: Path  # where a generated Rasa token is kept (mode 0600)
+    rasa_interface: str  # address Rasa listens on (public: it serves the chat channels)
+    action_interface: str  # address the action server listens on (only Rasa calls it)
+    action_max_body_bytes: int  # largest request the action server accepts (after decompression too)
+    data_dir: Path  # runtime data: tracker store, secrets (owner-only)
     model_dir: Path
     service_env: Dict[str, str]  # variables endpoints.yml reads, with defaults filled in
     web_port: int
@@ -51,6 +58,33 @@ class Settings:
     review_cookie_secure: bool  # mark the dashboard's session cookie Secure (browsers allow it on localhost)
 
 
+def parse_env_file(lines: Iterable[str]) -> Dict[str, str]:
+    """KEY=VALUE lines (optional `export `, # comments, values optionally in matching quotes); empty values skipped."""
+    values = {}
+    for line in lines:
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        if line.startswith("export "):
+            line = line[len("export ") :]
+        key, value = (part.strip() for part in line.split("=", 1))
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        else:
+            value = value.split(" #", 1)[0].strip()
+        if key and value:
+            values[key] = value
+    return values
+
+
+def _load_env_file() -> None:
+    """Apply the .env file (ENV_FILE, default <project>/.env) to os.environ; the real environment wins."""
+    path = Path(os.environ.get("ENV_FILE") or PROJECT_ROOT / ".env")
+    if path.is_file():
+        for key, value in parse_env_file(path.read_text(encoding="utf-8").splitlines()).items():
+            os.environ.setdefault(key, value)
+
+
 def _path(name: str, default: Path) -> Path:
     value = os.environ.get(name)
     return Path(value).expanduser().resolve() if value else default
@@ -63,9 +97,10 @@ def _env(name: str, default: str) -> str:
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """Read settings from the environment once."""
+    """Read settings from the environment (and the .env file) once."""
+    _load_env_file()
     action_port = int(_env("ACTION_PORT", "5055"))
-    data_dir = _path("DATA_DIR", PROJECT_ROOT / "build")
+    data_dir = _path("DATA_DIR", DEFAULT_DATA_DIR)
     rasa_port = int(_env("RASA_PORT", "5005"))
     web_port = int(_env("WEB_PORT", "8000"))
     default_origins = f"http://localhost:{web_port} http://127.0.0.1:{web_port}"
@@ -85,6 +120,11 @@ def get_settings() -> Settings:
         rasa_port=rasa_port,
         action_port=action_port,
         rasa_token=os.environ.get("RASA_TOKEN") or None,
+        rasa_token_file=data_dir / "rasa_token",
+        rasa_interface=_env("RASA_INTERFACE", "0.0.0.0"),
+        action_interface=_env("ACTION_INTERFACE", "127.0.0.1"),
+        action_max_body_bytes=int(_env("ACTION_MAX_BODY_BYTES", str(1024 * 1024))),
+        data_dir=data_dir,
         model_dir=_path("MODEL_DIR", PROJECT_ROOT / "models"),
         service_env=service_env,
         web_port=web_port,

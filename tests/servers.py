@@ -39,6 +39,7 @@ class Services:
             "TRACKER_DB_DIALECT": "sqlite",
             "TRACKER_DB_URL": f"sqlite:///{tmp / 'tracker.db'}",
             "DATA_DIR": str(tmp),
+            "RASA_TOKEN": TOKEN,  # what the Rasa process's settings see (the REST channel checks it)
             "WEB_ALLOWED_ORIGINS": " ".join(self.origins),
             "RASA_PUBLIC_URL": f"http://127.0.0.1:{self.rasa_ports[0]}",
         }

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import re
 import secrets
 from collections import OrderedDict
-from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 from bot.channels.inbound import too_long_notice  # noqa: F401 - moved (every channel uses it); imported from here too
+from bot.runtime_secrets import MIN_SECRET_BYTES, load_or_create_secret  # noqa: F401 - moved; imported from here too
 
 SESSION_ID_BYTES = 16  # 128 random bits
 _SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -39,44 +38,6 @@ def verify_session(secret: bytes, session_id: Any, token: Any) -> bool:
     if not isinstance(session_id, str) or not isinstance(token, str) or not _SESSION_ID.match(session_id):
         return False
     return hmac.compare_digest(session_token(secret, session_id), token)
-
-
-MIN_SECRET_BYTES = 32
-
-
-def load_or_create_secret(configured: Optional[str], path: Path) -> bytes:
-    """The configured secret, else the one kept in path (created once, atomically, owner-only).
-
-    A secret shorter than 32 bytes is refused: an empty or truncated key would let anyone forge
-    session tokens and conversation ids.
-    """
-    if configured:
-        secret = configured.encode()
-    else:
-        try:
-            secret = path.read_bytes().strip()
-        except FileNotFoundError:
-            secret = _create_secret(path)
-    if len(secret) < MIN_SECRET_BYTES:
-        raise ValueError(f"The web chat secret ({'WEBCHAT_SECRET' if configured else path}) is shorter than {MIN_SECRET_BYTES} bytes.")
-    return secret
-
-
-def _create_secret(path: Path) -> bytes:
-    """Write a new random secret to a temporary file, then link it into place (never half-written)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_hex(32).encode()
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(value)
-    try:
-        os.link(temporary, path)  # fails if another process created it first
-    except FileExistsError:
-        value = path.read_bytes().strip()
-    finally:
-        temporary.unlink()
-    return value
 
 
 def origin_allowed(origin: Optional[str], allowed: Sequence[str]) -> bool:
