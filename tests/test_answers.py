@@ -431,3 +431,13 @@ def test_a_stored_answer_not_of_its_type_is_dropped(answer_type: str, value: obj
     from bot.triage.answers import typed_value
 
     assert typed_value(answer_type, value) == expected
+
+
+@pytest.mark.parametrize("text", ["⁰隫", "²", "she is 1⁰ months", "⁵ seconds", "about ³ weeks early", "①②", "𝟙𝟚 months"])
+def test_digit_like_characters_never_break_an_answer(text: str) -> None:
+    """Superscripts and circled numbers are digits to str.isdigit() but not to float(): read them as text."""
+    for answer_type in ("months", "weeks_early", "seconds", "yes_no_unsure"):
+        interpret_answer(answer_type, text)  # no exception
+    from bot.nlu.understand import understand
+
+    understand(text)

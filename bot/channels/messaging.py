@@ -114,7 +114,7 @@ async def post_with_retries(
 
 def _retry_after(response: httpx.Response) -> Optional[float]:
     header = response.headers.get("retry-after")
-    if header and header.replace(".", "", 1).isdigit():
+    if header and header.replace(".", "", 1).isdecimal():
         return float(header)
     try:
         return float(response.json().get("parameters", {}).get("retry_after"))  # Telegram's 429 body

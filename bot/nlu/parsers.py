@@ -110,10 +110,10 @@ def _plain_number_at(toks: Sequence[_Tok], i: int) -> Optional[_Qty]:
     t = _at(toks, i)
     if not t:
         return None
-    if t[0].isdigit():
+    if t[0].isdecimal():
         value, j = float(t), i + 1
         frac = _at(toks, j + 1)
-        if _at(toks, j) == "," and len(frac) == 1 and frac.isdigit() and _adjacent(toks, j) and _adjacent(toks, j + 1):
+        if _at(toks, j) == "," and len(frac) == 1 and frac.isdecimal() and _adjacent(toks, j) and _adjacent(toks, j + 1):
             value, j = float(f"{t}.{frac}"), j + 2  # "1,5 years": a decimal comma
         if _at(toks, j) == "½":
             return _Qty(value + 0.5, j + 1, _DIGIT)
@@ -187,7 +187,7 @@ def _quantity_at(toks: Sequence[_Tok], i: int) -> Optional[_Qty]:
     if _at(toks, q.end) in ("and", "&") and _at(toks, q.end + 1) == "a" and _at(toks, q.end + 2) in ("bit", "little"):
         return _Qty(q.value, q.end + 3, q.kind, and_half=True)  # "2 and a bit": a little over 2, read like "2 and a half"
     if _at(toks, q.end) == "ish" or (
-        _at(toks, q.end) == "+" and _adjacent(toks, q.end) and not _at(toks, q.end + 1)[:1].isdigit()
+        _at(toks, q.end) == "+" and _adjacent(toks, q.end) and not _at(toks, q.end + 1)[:1].isdecimal()
     ):
         q = q._replace(end=q.end + 1)  # "10ish", "10+ seconds"
     sep = _at(toks, q.end)
@@ -276,7 +276,7 @@ def _unit_at(toks: Sequence[_Tok], i: int, compound: bool = False) -> Optional[_
     t = _at(toks, i)
     if not t:
         return None
-    glued = _adjacent(toks, i) and toks[i - 1].text[0].isdigit()
+    glued = _adjacent(toks, i) and toks[i - 1].text[0].isdecimal()
     if t in ("y", "m") and _at(toks, i + 1) in ("/", ".") and _at(toks, i + 2) == "o":
         end = i + 4 if _at(toks, i + 3) == "." and _adjacent(toks, i + 3) else i + 3
         return _Unit(_YEAR if t == "y" else _MONTH, end, implies_old=True)
@@ -284,7 +284,7 @@ def _unit_at(toks: Sequence[_Tok], i: int, compound: bool = False) -> Optional[_
         return _Unit(_YEAR, i + 1, implies_old=True)
     if t == "y" and glued:
         return _Unit(_YEAR, i + 1)
-    after_digit = i > 0 and toks[i - 1].text[0].isdigit()
+    after_digit = i > 0 and toks[i - 1].text[0].isdecimal()
     if t == "m" and (_at(toks, i + 1) == "old" or (glued and compound) or (after_digit and _clause_end_ok(toks, i + 1))):
         return _Unit(_MONTH, i + 1)  # "14m old", "1y3m", "18m", "18 m"
     if t == "w" and glued:
@@ -454,7 +454,7 @@ def _gest_weeks_at(toks: Sequence[_Tok], j: int) -> Optional[Tuple[float, int, b
     if q is None or q.kind not in (_DIGIT, _WORD):
         return None
     weeks, k, gestational = q.value, q.end, False
-    if _at(toks, k) == "+" and _at(toks, k + 1).isdigit() and int(_at(toks, k + 1)) <= 6:
+    if _at(toks, k) == "+" and _at(toks, k + 1).isdecimal() and int(_at(toks, k + 1)) <= 6:
         weeks, k, gestational = weeks + int(_at(toks, k + 1)) / 7, k + 2, q.kind == _DIGIT
     if _at(toks, k) == "/" and _at(toks, k + 1) == "40":
         k, gestational = k + 2, q.kind == _DIGIT  # UK notes: "34/40"
@@ -716,7 +716,7 @@ def _corrected_before(toks: Sequence[_Tok], i: int) -> bool:
     if _at(toks, k) not in _CORRECTED_WORDS:
         return False
     prev = _at(toks, k - 1)  # "6m corrected 8m": the word marks the age before it
-    return not prev[:1].isdigit() and _unit_of_word(prev) is None and prev not in ("m", "w", "y")
+    return not prev[:1].isdecimal() and _unit_of_word(prev) is None and prev not in ("m", "w", "y")
 
 
 def _is_past_word(toks: Sequence[_Tok], k: int) -> bool:
