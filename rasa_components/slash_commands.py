@@ -6,7 +6,8 @@ seizure" would start the hip questions, "/greet{"red_flag": {"x": 1}}" would put
 "/back" would undo an urgent reply. The assistant offers no button whose payload starts with "/", so no message
 from any channel or from the HTTP API is meant as a command. This component runs first in the pipeline and
 drops the leading slashes from the text every later component reads (the tokenizer and featurizers included),
-so the handler never sees a command. The text stored with the message is the parent's, unchanged.
+so the handler never sees a command. The channels already drop the slashes (bot.channels.inbound, the same
+function); this component is what holds for the HTTP API's /messages and /model/parse and any other channel.
 """
 
 from __future__ import annotations
@@ -21,15 +22,9 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.channels.inbound import as_text
+
 COMMAND_PREFIX = "/"
-
-
-def as_text(text: str) -> str:
-    """text without the leading slashes (and the spaces around them) that would make it a command."""
-    stripped = text.strip()
-    if not stripped.startswith(COMMAND_PREFIX):
-        return text
-    return stripped.lstrip(COMMAND_PREFIX + " \t\r\n")
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
