@@ -237,12 +237,33 @@ def test_admin_erases_a_conversation_completely(server: ReviewServer, admin: Cli
     csrf = admin.csrf(path)
     admin.post(f"{path}/tags", {"csrf": csrf, "tag": "to-erase"})
     assert admin.post(f"{path}/erase", {"csrf": csrf, "confirm": "wrong"}).status_code == 400
-    assert admin.post(f"{path}/erase", {"csrf": csrf, "confirm": sender, "reason": "parent asked"}).status_code == 200
+    admin.get(f"/review/export.csv?q={sender}")  # an export that searched for it names it in the audit log
+    assert admin.post(f"{path}/erase", {"csrf": csrf, "confirm": sender, "reason": f"parent of {sender} asked"}).status_code == 200
     with engine(server).connect() as connection:
         for table in ("events", "review_conversations", "review_tags", "review_notes", "review_corrections"):
             assert connection.execute(sa.text(f"SELECT count(*) FROM {table} WHERE sender_id = :s"), {"s": sender}).scalar() == 0, table
-        assert connection.execute(sa.text("SELECT detail FROM review_audit WHERE action = 'erase' AND target = :s"), {"s": sender}).scalar() == "parent asked"
+        entries = connection.execute(sa.text("SELECT action, target, detail FROM review_audit WHERE username = 'admin'")).fetchall()
+    assert not [e for e in entries if sender in f"{e.target} {e.detail}"]  # the id is gone from the audit log too
+    erased = [e for e in entries if e.action == "erase"][-1]
+    assert erased.target.startswith("erased-") and erased.detail == f"parent of {erased.target} asked"
+    kept = [e.action for e in entries if e.target == erased.target]  # who did what to it is still there, under the alias
+    assert {"view", "tag", "erase"} <= set(kept)
+    assert any(e.action == "export_csv" and f"q={erased.target}" in e.detail for e in entries)
     assert admin.get(path).status_code == 404
+
+
+def test_erase_command_removes_the_conversation_and_its_id_from_the_audit_log(server: ReviewServer, admin: Client) -> None:
+    sender = first_id(admin, "referral=none&sort=oldest")
+    admin.get(f"/review/conversations/{sender}")
+    admin.get(f"/review/export.jsonl?q={sender}")
+    done = server.cli("erase", sender)
+    assert done.returncode == 0 and "Erased 1 conversations" in done.stdout
+    with engine(server).connect() as connection:
+        assert connection.execute(sa.text("SELECT count(*) FROM events WHERE sender_id = :s"), {"s": sender}).scalar() == 0
+        entries = connection.execute(sa.text("SELECT action, username, target, detail FROM review_audit")).fetchall()
+    assert not [e for e in entries if sender in f"{e.target} {e.detail}"]
+    erased = [e for e in entries if e.action == "erase" and e.username == "cli"][-1]
+    assert erased.target.startswith("erased-") and any(e.action == "view" and e.target == erased.target for e in entries)
 
 
 def test_retention_command_deletes_old_conversations(server: ReviewServer) -> None:
@@ -272,3 +293,50 @@ def test_users_are_managed_by_admins(server: ReviewServer, admin: Client) -> Non
     with engine(server).connect() as connection:
         stored = connection.execute(sa.text("SELECT password_hash FROM review_users WHERE username = 'newbie'")).scalar()
     assert stored.startswith("$argon2id$") and "a-long-enough-pass" not in stored
+
+
+DASHBOARD_PAGES = ["/review/", "/review/conversations", "/review/conversations/no-such-id", "/review/nothing-here", "/review/audit", "/review/users"]
+
+
+@pytest.mark.parametrize("path", DASHBOARD_PAGES + ["/review/export.csv", "/review/export.jsonl", "/review/corrections.yml", "/review/static/review.css"])
+def test_dashboard_responses_carry_security_headers(admin: Client, path: str) -> None:
+    response = admin.get(path)
+    policy = response.headers["content-security-policy"]
+    assert "default-src 'none'" in policy and "style-src 'self'" in policy and "script-src" not in policy  # no script runs at all
+    assert "frame-ancestors 'none'" in policy and response.headers["x-frame-options"] == "DENY"
+    assert response.headers["referrer-policy"] == "no-referrer" and response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_signed_out_pages_and_redirects_carry_security_headers(server: ReviewServer) -> None:
+    client = Client(server)
+    for response in (client.get("/review/login"), client.get("/review/"), client.post("/review/login", {"csrf": "forged"})):
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"] and response.headers["referrer-policy"] == "no-referrer"
+
+
+@pytest.mark.parametrize("path", DASHBOARD_PAGES + ["/review/login"])
+def test_dashboard_pages_need_nothing_the_policy_blocks(server: ReviewServer, admin: Client, path: str) -> None:
+    page = (admin if path != "/review/login" else Client(server)).get(path).text
+    assert "<script" not in page and "<style" not in page and " style=" not in page and " on" + "click=" not in page
+    assert '<link rel="stylesheet" href="/review/static/review.css">' in page
+
+
+def test_the_dashboard_stylesheet_is_served_to_anyone_with_revalidation(server: ReviewServer) -> None:
+    import httpx
+
+    stylesheet = httpx.get(f"{server.base}/review/static/review.css", timeout=10)
+    assert stylesheet.status_code == 200 and stylesheet.headers["content-type"].startswith("text/css") and ".badge" in stylesheet.text
+    again = httpx.get(f"{server.base}/review/static/review.css", headers={"If-None-Match": stylesheet.headers["etag"]}, timeout=10)
+    assert again.status_code == 304 and again.content == b""
+
+
+def test_csv_export_neutralises_formulas_even_after_a_separator(server: ReviewServer, admin: Client) -> None:
+    from tests.tools.review_data import _user, write
+
+    texts = {"formula-semicolon": ";=HYPERLINK(1) formulatest", "formula-comma": ",=1+1 formulatest", "formula-space": "  @SUM(1) formulatest",
+             "formula-tab": "\t=1 formulatest", "formula-plain": "=1+1 formulatest", "formula-minus": "-2+3 formulatest",
+             "formula-safe": "plain; =not at the start formulatest"}  # fmt: skip
+    write(engine(server), iter([(sender, [_user(text, "inform", 0.9, "rest", time.time())]) for sender, text in texts.items()]))
+    rows = {r["sender_id"]: r["first_message"] for r in csv.DictReader(io.StringIO(admin.get("/review/export.csv?q=formulatest").text))}
+    assert set(rows) == set(texts)
+    for sender, text in texts.items():
+        assert rows[sender] == (text if sender == "formula-safe" else "'" + text), sender

@@ -171,3 +171,43 @@ def test_decisions_show_the_safety_net_checks_that_raised_the_referral(kb) -> No
     assert walking["referral"] == "provider" and walking["say"].startswith("Safety net: walks alone no. Walking alone")
     assert unsure["referral"] == "provider" and "not sure" in unsure["say"]
     assert safety_rules(None, ["safety:not_walking_by_18_months"]) == {}
+
+
+@pytest.mark.parametrize(
+    "data, kind, problems",
+    [('{"event": "slot", "name": "red_flag", "value": {"x": 1}}', "slot", ["slot value"]),
+     ('{"event": "slot", "name": "topic", "value": "no_such_topic"}', "slot", ["slot value"]),
+     ('{"event": "slot", "name": "age_months", "value": NaN}', "slot", ["slot value"]),
+     ('{"event": "slot", "name": "age_months", "value": 14}', "slot", []),
+     ('{"event": "user", "input_channel": "' + "c" * 65 + '", "text": "hi"}', "user", ["input_channel"]),
+     ('{"event": "user", "text": {"a": 1}, "parse_data": {"intent": {"name": "greet", "confidence": "high"}}}', "user", ["text", "intent confidence"]),
+     ('{"event": "bot", "text": "fine", "timestamp": 1e300}', "bot", ["timestamp"]),
+     ("{not json", "unreadable", ["data is not JSON"]), ("[1]", "unreadable", ["data is not an event object"]),
+     ('{"event": ["user"]}', "unreadable", ["event kind"])],
+)  # fmt: skip
+def test_events_are_read_with_every_value_checked(data: str, kind: str, problems: list) -> None:
+    from bot.review.reading import read_event
+
+    event = read_event(data, topics={"crawling_backward"})
+    assert event["event"] == kind and event["problems"] == problems
+    json.dumps(event, allow_nan=False)  # whatever was stored, what the dashboard keeps is plain, finite data
+
+
+def test_read_values_are_bounded_and_storable() -> None:
+    from bot.review.reading import MAX_TEXT, clean_name, clean_number, clean_text
+
+    assert len(clean_text("x" * (MAX_TEXT * 10))) == MAX_TEXT and clean_text("a\x00b\ud800") == "ab?"
+    assert clean_text({"a": 1}) is None and clean_text(12) == "12" and clean_text(float("inf")) is None
+    assert clean_name("socketio") == "socketio" and clean_name("x" * 65) is None and clean_name("two\nlines") is None
+    assert clean_number(10**400) is None and clean_number(True) is None and clean_number(3, 0, 2) is None
+
+
+@pytest.mark.parametrize(
+    "cell, neutralised",
+    [("=1+1", True), ("+1", True), ("-1", True), ("@SUM(A1)", True), ("\tx", True), ("\rx", True), (";=cmd", True), (",=cmd", True),
+     ("  =cmd", True), ("; ,+cmd", True), ("\n@x", True), ("plain text", False), ("a;=b", False), ("", False), ("; just text", False)],
+)  # fmt: skip
+def test_csv_cells_never_start_a_formula(cell: str, neutralised: bool) -> None:
+    from bot.web.review import _csv_safe
+
+    assert _csv_safe(cell) == ("'" + cell if neutralised else cell)

@@ -8,6 +8,8 @@ from datetime import date, datetime, timezone
 from typing import Any, Dict, Mapping, Optional
 from urllib.parse import urlencode
 
+from bot.review.reading import clean_text
+
 REFERRALS = ("none", "provider", "urgent", "pending")
 SORTS = {"recent": "last_at desc", "oldest": "last_at asc", "started": "started_at desc", "messages": "user_messages desc"}
 YES_NO = ("", "yes", "no")
@@ -87,7 +89,7 @@ def parse_filters(args: Mapping[str, str]) -> Filters:
         person=_choice(args, "person", YES_NO, "Asked for a person"),
         tag=_word(args, "tag", "Tag"),
         reviewed=_choice(args, "reviewed", YES_NO, "Reviewed"),
-        q=(args.get("q") or "").strip()[:200],
+        q=clean_text((args.get("q") or "").strip(), 200) or "",  # no NUL or lone surrogate reaches the database
         sort=_choice({"sort": args.get("sort") or "recent"}, "sort", tuple(SORTS), "Sort"),
         page=int(page_text),
     )

@@ -5,18 +5,24 @@ Rasa replicas can commit their rows out of id order, so a row may appear below t
 later. A row is folded into its conversation only if its id is above the conversation's own
 `last_event_id` (one conversation's rows are written in one transaction, under Rasa's lock), so
 re-reading the window never counts a row twice.
+
+A row whose `data` is malformed is folded in as far as it can be read (bot.review.reading) and logged
+by row id and reason, never by content; the watermark always moves past it.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
-from typing import Any, Dict
+from typing import AbstractSet, Any, Dict, Optional
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from bot.review.models import conversations, events, events_table_exists, index_state
-from bot.review.summary import apply_event, new_summary
+from bot.review.summary import fold_event, new_summary, read_row, storable
+
+logger = logging.getLogger(__name__)
 
 BATCH = 5000
 RESCAN = 200  # ids re-read below the watermark, for rows committed late
@@ -36,8 +42,27 @@ def _watermark(connection: Connection) -> int:
     return state
 
 
-def sync(engine: Engine) -> int:
-    """Fold events not yet in the summaries into them; return how many events were folded in."""
+def _fold_row(changed: Dict[str, Dict[str, Any]], known: Dict[str, Dict[str, Any]], row: Dict[str, Any], topics: Optional[AbstractSet[str]]) -> None:
+    """Fold one `events` row into its conversation's summary in changed; a row that cannot be read is logged."""
+    sender_id = row["sender_id"]
+    if not isinstance(sender_id, str) or not sender_id:
+        logger.warning("review index: skipped event row %s: its conversation id is not text", row["id"])
+        return
+    try:
+        event = read_row(row, topics)
+        if event["problems"]:
+            logger.warning("review index: event row %s read in part; dropped: %s", row["id"], ", ".join(event["problems"]))
+        summary = changed.get(sender_id) or known.get(sender_id) or new_summary(sender_id, None)
+        changed[sender_id] = fold_event(summary, row["id"], event, row["timestamp"])
+    except Exception as error:  # noqa: BLE001 - one bad row must never stop the dashboard
+        logger.error("review index: skipped event row %s (%s)", row["id"], type(error).__name__)
+
+
+def sync(engine: Engine, topics: Optional[AbstractSet[str]] = None) -> int:
+    """Fold events not yet in the summaries into them; return how many events were folded in.
+
+    topics: the known topic ids (from the knowledge base), or None to accept any well-formed one.
+    """
     if not events_table_exists(engine):
         return 0
     folded = 0
@@ -53,10 +78,9 @@ def sync(engine: Engine) -> int:
                 rows = [dict(r._mapping) for r in connection.execute(sa.select(events).where(events.c.id.in_(needed)).order_by(events.c.id))] if needed else []
                 changed: Dict[str, Dict[str, Any]] = {}
                 for row in rows:
-                    summary = changed.get(row["sender_id"]) or known.get(row["sender_id"])
-                    summary = summary or new_summary(row["sender_id"], row["timestamp"] or 0.0)
-                    changed[row["sender_id"]] = apply_event(summary, row)
+                    _fold_row(changed, known, row, topics)
                 for sender_id, summary in changed.items():
+                    summary = storable(summary)
                     if sender_id in known:
                         values = {k: v for k, v in summary.items() if k not in ("sender_id", "reviewed_by", "reviewed_at")}
                         connection.execute(conversations.update().where(conversations.c.sender_id == sender_id).values(**values))

@@ -1,7 +1,12 @@
-"""Erasure on request and the retention period: conversations deleted completely, with an audit entry."""
+"""Erasure on request and the retention period: conversations deleted completely, with an audit entry.
+
+The audit log keeps who erased when and why, under an alias (`erased-` and random hex): the erased
+conversation's id is replaced by that alias in every earlier entry too (bot.review.audit.forget).
+"""
 
 from __future__ import annotations
 
+import secrets
 import time
 from typing import List, Optional
 
@@ -29,7 +34,9 @@ def erase(engine: Engine, sender_ids: List[str], username: Optional[str], reason
             for table in OWN_TABLES:
                 connection.execute(table.delete().where(table.c.sender_id.in_(batch)))
             for sender_id in batch:
-                audit.record(connection, username, "erase", sender_id, reason)
+                alias = f"erased-{secrets.token_hex(6)}"
+                audit.forget(connection, sender_id, alias)
+                audit.record(connection, username, "erase", alias, reason.replace(sender_id, alias) if len(sender_id) >= 6 else reason)
     return erased
 
 

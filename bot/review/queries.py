@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, Iterator, List, Optional
+from typing import AbstractSet, Any, Dict, Iterator, List, Optional
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bot.review.filters import PER_PAGE, SORTS, Filters
 from bot.review.models import conversations, corrections, events, events_table_exists, notes, tags
+from bot.review.reading import clean_text, clean_timestamp
+from bot.review.summary import read_row
+
+MAX_ID = 255  # characters of a conversation id (Rasa's `events.sender_id`)
 
 
 def _like(text: str) -> str:
@@ -101,6 +104,9 @@ def overview(engine: Engine, days: int, now: Optional[float] = None) -> Dict[str
     misunderstood = person = total = 0
     with engine.connect() as connection:
         for started_at, referral, fallback, low, topic, asked in connection.execute(query):
+            started_at = clean_timestamp(started_at)
+            if started_at is None:  # NaN or infinity written before values were checked
+                continue
             total += 1
             per_day[datetime.fromtimestamp(started_at, timezone.utc).date()] += 1
             referrals[referral or "pending"] += 1
@@ -121,8 +127,15 @@ def overview(engine: Engine, days: int, now: Optional[float] = None) -> Dict[str
     }
 
 
+def possible_id(sender_id: Any) -> bool:
+    """Whether sender_id could be a stored conversation id (any database can hold it and compare it)."""
+    return isinstance(sender_id, str) and 0 < len(sender_id) <= MAX_ID and clean_text(sender_id, MAX_ID) == sender_id
+
+
 def conversation(engine: Engine, sender_id: str) -> Optional[Dict[str, Any]]:
     """A conversation's summary, tags, notes and corrections; None when it does not exist."""
+    if not possible_id(sender_id):
+        return None
     with engine.connect() as connection:
         row = connection.execute(sa.select(conversations).where(conversations.c.sender_id == sender_id)).first()
         if row is None:
@@ -136,20 +149,19 @@ def conversation(engine: Engine, sender_id: str) -> Optional[Dict[str, Any]]:
     return result
 
 
-def event_rows(engine: Engine, sender_id: str) -> List[Dict[str, Any]]:
-    """A conversation's events, oldest first, with `data` decoded and the row id as `event_id`."""
-    if not events_table_exists(engine):
+def event_rows(engine: Engine, sender_id: str, topics: Optional[AbstractSet[str]] = None) -> List[Dict[str, Any]]:
+    """A conversation's events, oldest first, read defensively (bot.review.reading), with the row id as `event_id`."""
+    if not possible_id(sender_id) or not events_table_exists(engine):
         return []
     with engine.connect() as connection:
-        rows = connection.execute(sa.select(events.c.id, events.c.data).where(events.c.sender_id == sender_id).order_by(events.c.id))
+        query = sa.select(events.c.id, events.c.type_name, events.c.timestamp, events.c.data).where(events.c.sender_id == sender_id)
         result = []
-        for event_id, data in rows:
-            try:
-                decoded = json.loads(data or "{}")
-            except ValueError:
-                decoded = {"event": "unreadable"}
-            decoded["event_id"] = event_id
-            result.append(decoded)
+        for event_id, type_name, timestamp, data in connection.execute(query.order_by(events.c.id)):
+            event = read_row({"type_name": type_name, "data": data}, topics)
+            event["event_id"] = event_id
+            if event["timestamp"] is None:
+                event["timestamp"] = clean_timestamp(timestamp)
+            result.append(event)
     return result
 
 

@@ -6,18 +6,22 @@ highest referral given, whether NLU fell back or was unsure, whether the parent 
 
 from __future__ import annotations
 
-import json
-from typing import Any, Dict, Optional
+import math
+from typing import AbstractSet, Any, Dict, Optional
+
+from bot.review.reading import UNREADABLE, clean_text, clean_timestamp, read_event
 
 REFERRAL_ORDER = {None: 0, "none": 1, "provider": 2, "urgent": 3}
 LOW_CONFIDENCE = 0.5  # an intent below this is "low confidence" for reviewers
 FALLBACK_INTENT = "nlu_fallback"
 PERSON_INTENT = "request_human"
 SEARCH_LIMIT = 20_000  # characters of text kept for free-text search
+FIRST_MESSAGE = 200  # characters of the first message shown in the list
 
 
-def new_summary(sender_id: str, timestamp: float) -> Dict[str, Any]:
-    """An empty summary for a conversation first seen at timestamp."""
+def new_summary(sender_id: str, timestamp: Optional[float]) -> Dict[str, Any]:
+    """An empty summary for a conversation first seen at timestamp (None: not known yet)."""
+    timestamp = clean_timestamp(timestamp)
     return {
         "sender_id": sender_id, "started_at": timestamp, "last_at": timestamp, "channel": None, "topic": None,
         "referral": None, "red_flag": None, "had_fallback": False, "low_confidence": False, "asked_person": False,
@@ -25,38 +29,51 @@ def new_summary(sender_id: str, timestamp: float) -> Dict[str, Any]:
     }  # fmt: skip
 
 
+def storable(summary: Dict[str, Any]) -> Dict[str, Any]:
+    """The summary as it is written: a conversation with no readable timestamp is dated 0 (1970)."""
+    started, last = summary["started_at"], summary["last_at"]
+    return {**summary, "started_at": 0.0 if started is None else started, "last_at": 0.0 if last is None else last}
+
+
 def _add_text(summary: Dict[str, Any], text: Optional[str]) -> None:
-    if text and len(summary["search_text"]) < SEARCH_LIMIT:
-        summary["search_text"] = (summary["search_text"] + "\n" + text.lower())[:SEARCH_LIMIT]
+    if text and len(summary["search_text"] or "") < SEARCH_LIMIT:
+        summary["search_text"] = ((summary["search_text"] or "") + "\n" + text.lower())[:SEARCH_LIMIT]
 
 
-def apply_event(summary: Dict[str, Any], row: Dict[str, Any]) -> Dict[str, Any]:
-    """Update summary (in place, and returned) with one `events` row."""
-    try:
-        data = json.loads(row.get("data") or "{}")
-    except ValueError:
-        data = {}
-    kind = row.get("type_name")
-    timestamp = row.get("timestamp") or summary["last_at"]
-    summary["started_at"] = min(summary["started_at"], timestamp)
-    summary["last_at"] = max(summary["last_at"], timestamp)
-    summary["last_event_id"] = max(summary["last_event_id"], row["id"])
+def _at(summary: Dict[str, Any], timestamp: Optional[float]) -> None:
+    if timestamp is None:
+        return
+    started, last = summary["started_at"], summary["last_at"]
+    summary["started_at"] = timestamp if started is None or not math.isfinite(started) else min(started, timestamp)
+    summary["last_at"] = timestamp if last is None or not math.isfinite(last) else max(last, timestamp)
+
+
+def fold_event(
+    summary: Dict[str, Any], event_id: int, event: Dict[str, Any], timestamp: Optional[float] = None
+) -> Dict[str, Any]:
+    """Update summary (in place, and returned) with one event read by bot.review.reading.read_event.
+
+    timestamp: the row's own `timestamp` column, preferred to the one inside the event.
+    """
+    _at(summary, clean_timestamp(timestamp) if clean_timestamp(timestamp) is not None else event.get("timestamp"))
+    summary["last_event_id"] = max(summary["last_event_id"], event_id)
+    kind = event["event"]
     if kind == "user":
-        intent = (data.get("parse_data") or {}).get("intent") or {}
+        intent = event["parse_data"]["intent"]
         summary["user_messages"] += 1
-        summary["channel"] = data.get("input_channel") or summary["channel"]
-        summary["first_message"] = summary["first_message"] or (data.get("text") or "")[:200]
-        _add_text(summary, data.get("text"))
-        name, confidence = intent.get("name"), intent.get("confidence")
+        summary["channel"] = event["input_channel"] or summary["channel"]
+        summary["first_message"] = summary["first_message"] or clean_text(event["text"] or "", FIRST_MESSAGE)
+        _add_text(summary, event["text"])
+        name, confidence = intent["name"], intent["confidence"]
         summary["had_fallback"] |= name == FALLBACK_INTENT
         summary["asked_person"] |= name == PERSON_INTENT
         summary["low_confidence"] |= confidence is not None and confidence < LOW_CONFIDENCE
     elif kind == "bot":
-        _add_text(summary, data.get("text"))
+        _add_text(summary, event["text"])
     elif kind == "action":
-        summary["had_fallback"] |= data.get("name") == "action_default_fallback"
+        summary["had_fallback"] |= event["name"] == "action_default_fallback"
     elif kind == "slot":
-        name, value = data.get("name"), data.get("value")
+        name, value = event["name"], event["value"]
         if name == "topic" and value:
             summary["topic"] = value
         elif name == "referral" and REFERRAL_ORDER.get(value, 0) > REFERRAL_ORDER.get(summary["referral"], 0):
@@ -66,3 +83,16 @@ def apply_event(summary: Dict[str, Any], row: Dict[str, Any]) -> Dict[str, Any]:
         elif name == "human_requested" and value:
             summary["asked_person"] = True
     return summary
+
+
+def read_row(row: Dict[str, Any], topics: Optional[AbstractSet[str]] = None) -> Dict[str, Any]:
+    """The event of one `events` row, read defensively (see bot.review.reading.read_event)."""
+    event = read_event(row.get("data") or "{}", topics)
+    if event["event"] == UNREADABLE and row.get("type_name") == "user":
+        return {**read_event({"event": "user"}), "problems": event["problems"], "unreadable": True}  # a message, content lost
+    return event
+
+
+def apply_event(summary: Dict[str, Any], row: Dict[str, Any], topics: Optional[AbstractSet[str]] = None) -> Dict[str, Any]:
+    """Update summary (in place, and returned) with one `events` row, whatever its `data` holds."""
+    return fold_event(summary, row["id"], read_row(row, topics), row.get("timestamp"))

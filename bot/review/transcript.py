@@ -1,9 +1,15 @@
-"""Turn a conversation's events into the transcript reviewers read (pure; no database, no Rasa)."""
+"""Turn a conversation's events into the transcript reviewers read (pure; no database, no Rasa).
+
+Events are read through bot.review.reading first (queries.event_rows does; raw dicts are read here), so
+every value has the expected type and size, and an event that could not be read shows as a note.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
+
+from bot.review.reading import UNREADABLE, read_event
 
 HIDDEN_SLOTS = {"requested_slot", "triage_state"}  # bookkeeping, not decisions
 HIDDEN_ACTIONS = {"action_listen", "action_session_start"}
@@ -29,31 +35,46 @@ class Turn:
     notes: List[str] = field(default_factory=list)  # restarts, new sessions
 
 
+def _read(event: Dict[str, Any]) -> Dict[str, Any]:
+    """The event as bot.review.reading.read_event gives it (already read events pass through)."""
+    return event if "problems" in event else {**read_event(event), "event_id": event.get("event_id")}
+
+
+def unreadable_note(event: Dict[str, Any]) -> Optional[str]:
+    """What the transcript says in place of what could not be read from event, if anything."""
+    if event["event"] == UNREADABLE or event.get("unreadable"):
+        return f"This event could not be read ({', '.join(event['problems'])})."
+    if event["problems"]:
+        return f"Part of this event could not be read: {', '.join(event['problems'])}."
+    return None
+
+
 def build_turns(events: List[Dict[str, Any]]) -> List[Turn]:
     """Group events by user message, in order."""
     turns: List[Turn] = [Turn()]
-    for event in events:
-        kind = event.get("event")
+    for event in map(_read, events):
+        kind = event["event"]
         if kind == "user":
-            parse = event.get("parse_data") if isinstance(event.get("parse_data"), dict) else {}
-            intent = parse.get("intent") or {}
-            heard = parse.get("understanding") if isinstance(parse.get("understanding"), dict) else {}
+            parse = event["parse_data"]
+            heard = parse["understanding"]
             turns.append(Turn(
-                event_id=event.get("event_id"), at=event.get("timestamp"), text=event.get("text") or "",
-                channel=event.get("input_channel"), intent=intent.get("name"), confidence=intent.get("confidence"),
-                entities=[
-                    {"entity": e.get("entity"), "value": e.get("value"), "role": e.get("role")}
-                    for e in parse.get("entities") or [] if isinstance(e, dict)
-                ],
-                observations=[str(o.get("id")) for o in heard.get("observations") or [] if isinstance(o, dict)],
-                facts=[(str(f.get("slot")), f.get("value")) for f in heard.get("facts") or [] if isinstance(f, dict)],
+                event_id=event.get("event_id"), at=event["timestamp"], text=event["text"] or "",
+                channel=event["input_channel"], intent=parse["intent"]["name"], confidence=parse["intent"]["confidence"],
+                entities=[{"entity": e["entity"], "value": e["value"], "role": e["role"]} for e in parse["entities"]],
+                observations=[o["id"] for o in heard.get("observations", [])],
+                facts=[(f["slot"], f["value"]) for f in heard.get("facts", [])],
                 correction=bool(heard.get("correction")),
             ))  # fmt: skip
-        elif kind == "bot":
+        note = unreadable_note(event)
+        if note:
+            turns[-1].notes.append(note)
+        if kind == "user":
+            continue
+        if kind == "bot":
             turns[-1].replies.append(event.get("text") or "")
         elif kind == "action" and event.get("name") not in HIDDEN_ACTIONS:
             turns[-1].actions.append(event.get("name") or "")
-        elif kind == "slot" and event.get("name") not in HIDDEN_SLOTS:
+        elif kind == "slot" and event["name"] and event["name"] not in HIDDEN_SLOTS:
             turns[-1].slots.append((event.get("name"), event.get("value")))
         elif kind == "restart":
             turns[-1].notes.append("The conversation was started over.")
@@ -68,8 +89,8 @@ def decisions(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     """Each referral decision: the level, the topic, the rules that fired, the red flag if any."""
     found: List[Dict[str, Any]] = []
     slots: Dict[str, Any] = {}
-    for event in events:
-        if event.get("event") != "slot":
+    for event in map(_read, events):
+        if event["event"] != "slot" or event["name"] is None:
             continue
         slots[event.get("name")] = event.get("value")
         if event.get("name") == "referral" and event.get("value"):

@@ -8,11 +8,14 @@ written to the audit log.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
+import re
 import secrets
 from functools import wraps
-from typing import Any, Callable, Dict, List, Optional
+from pathlib import Path
+from typing import AbstractSet, Any, Callable, Dict, List, Optional
 from urllib.parse import quote
 
 from jinja2 import Environment
@@ -32,6 +35,14 @@ from bot.settings import Settings
 COOKIE = "review_session"
 LOGIN_CSRF = "review_login_csrf"
 PERIODS = (7, 30, 90, 365)
+STYLESHEET = Path(__file__).resolve().parent / "static" / "review" / "review.css"
+# Every dashboard response: no scripts at all, styles from our own stylesheet only, never framed.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
 
 
 class Refused(Exception):
@@ -84,6 +95,19 @@ def milestone_of(kb: Optional[KnowledgeBase], rule_ids: List[str]) -> Optional[M
     return None
 
 
+def is_dashboard(path: str) -> bool:
+    """Whether a request path belongs to the dashboard."""
+    return path == "/review" or path.startswith("/review/")
+
+
+def not_found_page(templates: Environment) -> HTTPResponse:
+    """The dashboard's page for a path under /review that no route serves (it needs no session)."""
+    html = templates.get_template("review/message.html").render(
+        user=None, csrf="", path="", title="Page not found", message="There is no such page in the dashboard."
+    )
+    return response.html(html, status=404, headers={"Cache-Control": "no-store"})
+
+
 def blueprint(settings: Settings, templates: Environment, engine_of: Callable[[], Any], knowledge_of: Callable[[], Any]) -> Blueprint:
     """The dashboard's routes; engine_of/knowledge_of give the database and knowledge base lazily."""
     bp = Blueprint("review", url_prefix="/review")
@@ -93,7 +117,14 @@ def blueprint(settings: Settings, templates: Environment, engine_of: Callable[[]
         html = templates.get_template(f"review/{template}").render(
             user=session.user if session else None, csrf=session.csrf_token if session else "", path=request.path, **context
         )
-        return response.html(html, status=status, headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY"})
+        return response.html(html, status=status, headers={"Cache-Control": "no-store"})
+
+    def known_topics() -> Optional[AbstractSet[str]]:
+        kb = knowledge_of()
+        return frozenset(kb.topics) if kb else None
+
+    def sync() -> None:
+        index.sync(engine_of(), known_topics())
 
     def set_cookie(resp: HTTPResponse, name: str, value: str, max_age: Optional[int] = None) -> None:
         resp.cookies[name] = value
@@ -141,6 +172,16 @@ def blueprint(settings: Settings, templates: Environment, engine_of: Callable[[]
     def user_of(request: Request) -> str:
         return request.ctx.session.user.username
 
+    stylesheet = STYLESHEET.read_bytes()
+    stylesheet_etag = '"' + hashlib.sha256(stylesheet).hexdigest()[:32] + '"'
+
+    @bp.get("/static/review.css")
+    async def review_css(request: Request) -> HTTPResponse:
+        headers = {"ETag": stylesheet_etag, "Cache-Control": "no-cache"}
+        if request.headers.get("if-none-match") == stylesheet_etag:
+            return response.empty(status=304, headers=headers)
+        return response.raw(stylesheet, content_type="text/css; charset=utf-8", headers=headers)
+
     @bp.get("/login")
     async def login_page(request: Request) -> HTTPResponse:
         if accounts.session_for(engine_of(), request.cookies.get(COOKIE)):
@@ -187,7 +228,7 @@ def blueprint(settings: Settings, templates: Environment, engine_of: Callable[[]
         days_text = request.args.get("days", "30")
         if not days_text.isdigit() or int(days_text) not in PERIODS:
             raise Refused(400, "That period doesn't work", f"Choose one of {', '.join(map(str, PERIODS))} days.")
-        index.sync(engine_of())
+        sync()
         stats = queries.overview(engine_of(), int(days_text))
         return render(request, "overview.html", stats=stats, days=int(days_text), periods=PERIODS, peak=max([n for _, n in stats["days"]] + [1]))
 
@@ -195,16 +236,16 @@ def blueprint(settings: Settings, templates: Environment, engine_of: Callable[[]
     @signed_in()
     async def conversation_list(request: Request) -> HTTPResponse:
         filters = filters_of(request)
-        index.sync(engine_of())
+        sync()
         page = queries.list_conversations(engine_of(), filters)
         return render(request, "list.html", page=page, filters=filters, choices=queries.choices(engine_of()), referrals=REFERRALS, sorts=SORTS)
 
-    @bp.get("/conversations/<sender_id:str>")
+    @bp.get("/conversations/<sender_id:str>", unquote=True)
     @signed_in()
     async def transcript(request: Request, sender_id: str) -> HTTPResponse:
-        index.sync(engine_of())
+        sync()
         found = conversation_or_404(sender_id)
-        events = queries.event_rows(engine_of(), sender_id)
+        events = queries.event_rows(engine_of(), sender_id, known_topics())
         kb = knowledge_of()
         found_decisions = []
         for decision in decisions(events):
@@ -230,7 +271,7 @@ def blueprint(settings: Settings, templates: Environment, engine_of: Callable[[]
         return response.redirect(f"/review/conversations/{quote(sender_id, safe='')}" + (f"?back={quote(back, safe='')}" if back else ""))
 
     def review_action(path: str, action: Callable[[Request, str], None], role: Optional[str] = None) -> None:
-        @bp.post(f"/conversations/<sender_id:str>/{path}", name=f"review_{path.replace('-', '_')}")
+        @bp.post(f"/conversations/<sender_id:str>/{path}", unquote=True, name=f"review_{path.replace('-', '_')}")
         @signed_in(role)
         async def handler(request: Request, sender_id: str) -> HTTPResponse:
             conversation_or_404(sender_id)
@@ -267,7 +308,7 @@ def blueprint(settings: Settings, templates: Environment, engine_of: Callable[[]
     for path, action in (("tags", do_tag), ("untag", do_untag), ("notes", do_note), ("review", do_review), ("correct", do_correct)):
         review_action(path, action)
 
-    @bp.post("/conversations/<sender_id:str>/erase")
+    @bp.post("/conversations/<sender_id:str>/erase", unquote=True)
     @signed_in("admin")
     async def erase(request: Request, sender_id: str) -> HTTPResponse:
         conversation_or_404(sender_id)
@@ -283,7 +324,7 @@ def blueprint(settings: Settings, templates: Environment, engine_of: Callable[[]
     @signed_in("admin")
     async def export_csv(request: Request) -> HTTPResponse:
         filters = filters_of(request)
-        index.sync(engine_of())
+        sync()
         out = io.StringIO()
         columns = ["sender_id", "started_at", "last_at", "channel", "topic", "referral", "red_flag", "had_fallback", "low_confidence",
                    "asked_person", "user_messages", "first_message", "tags", "reviewed_by", "reviewed_at"]  # fmt: skip
@@ -302,7 +343,7 @@ def blueprint(settings: Settings, templates: Environment, engine_of: Callable[[]
     @signed_in("admin")
     async def export_jsonl(request: Request) -> HTTPResponse:
         filters = filters_of(request)
-        index.sync(engine_of())
+        sync()
         lines = [json.dumps(row, default=str) for row in queries.export_rows(engine_of(), filters, with_messages=True)]
         audit.record(engine_of(), user_of(request), "export_jsonl", None, f"{len(lines)} conversations; {filters.query()}")
         return response.text("\n".join(lines) + ("\n" if lines else ""), content_type="application/x-ndjson; charset=utf-8",
@@ -357,8 +398,10 @@ def blueprint(settings: Settings, templates: Environment, engine_of: Callable[[]
     return bp
 
 
-def _csv_safe(value: Optional[str]) -> str:
-    """Cell text that spreadsheets will not run as a formula."""
-    value = value or ""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+FORMULA = re.compile(r"[\s;,]*[=+\-@]|[\t\r]")  # what a spreadsheet may run, also after a separator
 
+
+def _csv_safe(value: Optional[str]) -> str:
+    """Cell text that spreadsheets will not run as a formula (even split at a leading `;` or `,`)."""
+    value = value or ""
+    return "'" + value if FORMULA.match(value) else value
