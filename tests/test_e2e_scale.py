@@ -1,17 +1,22 @@
 """At scale: two Rasa replicas sharing a PostgreSQL tracker store and a Redis lock store.
 
-Uses the real servers at 127.0.0.1:5432 (database `test`, user root, trust auth) and 127.0.0.1:6379.
+Uses the real servers at 127.0.0.1:5432 (database `test`, user root, trust auth) and 127.0.0.1:6379, reached
+through forwarders the tests can cut (tests/proxy.py), so "PostgreSQL is down" and "Redis is down" are real
+outages for the replicas without stopping servers other tests share.
 Skipped with a reason only when they are unreachable and CI is not set; with CI=true they must run.
 """
 
 from __future__ import annotations
 
-from typing import Iterator
+import json
+from typing import Dict, Iterator, List
 
+import httpx
 import pytest
 
-from tests.databases import PG_HOST, REDIS_PORT, postgres_database, require
-from tests.servers import MODEL, Chat, Services
+from tests.databases import PG_HOST, PG_PORT, REDIS_PORT, postgres_database, require
+from tests.proxy import CuttableProxy
+from tests.servers import MODEL, TOKEN, Chat, Services
 
 pytestmark = pytest.mark.skipif(not MODEL.exists(), reason="no trained model: run `make train` (make test does)")
 
@@ -25,13 +30,22 @@ def database() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def replicas(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
+def outages() -> Iterator[Dict[str, CuttableProxy]]:
+    """Forwarders to PostgreSQL and Redis that a test can cut and restore."""
+    proxies = {"postgres": CuttableProxy(PG_HOST, PG_PORT), "redis": CuttableProxy(PG_HOST, REDIS_PORT)}
+    yield proxies
+    for proxy in proxies.values():
+        proxy.close()
+
+
+@pytest.fixture(scope="module")
+def replicas(database: str, outages: Dict[str, CuttableProxy], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
     env = {
         "TRACKER_DB_DIALECT": "postgresql",
-        "TRACKER_DB_URL": database,
+        "TRACKER_DB_URL": database.replace(f":{PG_PORT}/", f":{outages['postgres'].port}/"),
         "LOCK_STORE_TYPE": "redis",
         "LOCK_STORE_HOST": PG_HOST,
-        "LOCK_STORE_PORT": str(REDIS_PORT),
+        "LOCK_STORE_PORT": str(outages["redis"].port),
     }
     running = Services(tmp_path_factory.mktemp("scale"), env=env, replicas=2)
     try:
@@ -78,3 +92,58 @@ def test_identifiers_never_reach_postgresql(replicas: Services, database: str) -
         stored = cursor.fetchone()[0]
     assert "[email]" in stored and "[number]" in stored
     assert "mum@example.com" not in stored and "123-4567" not in stored
+
+
+def say_to(replicas: Services, replica: int, sender: str, text: str) -> str:
+    """One message to one replica (an outage keeps a conversation on the replica that holds it)."""
+    url = f"http://127.0.0.1:{replicas.rasa_ports[replica]}/webhooks/rest/webhook"
+    response = httpx.post(url, params={"token": TOKEN}, json={"sender": sender, "message": text}, timeout=60)
+    assert response.status_code == 200, response.status_code
+    replies = response.json()
+    assert replies, f"no reply to {text!r}"
+    return "\n".join(r.get("text", "") for r in replies)
+
+
+def stored_texts(database: str, sender: str) -> List[str]:
+    import psycopg2
+
+    with psycopg2.connect(database) as conn, conn.cursor() as cursor:
+        cursor.execute("SELECT data FROM events WHERE sender_id = %s AND type_name = 'user' ORDER BY id", (sender,))
+        return [json.loads(row[0])["text"] for row in cursor.fetchall()]
+
+
+def test_redis_down_gets_a_clear_reply_and_loses_nothing(replicas: Services, database: str, outages: Dict[str, CuttableProxy]) -> None:
+    sender = "parent-redis-outage"
+    say_to(replicas, 0, sender, "my 19 month old isn't walking yet")
+    outages["redis"].cut()
+    try:
+        for text in ("no, born on time", "my baby is having a seizure"):
+            reply = say_to(replicas, 1, sender, text)
+            assert "emergency number" in reply and "try again" in reply.lower()
+    finally:
+        outages["redis"].restore()
+    assert "stand" in say_to(replicas, 1, sender, "no, born on time").lower()  # carries on where it was
+    assert stored_texts(database, sender) == ["my 19 month old isn't walking yet", "no, born on time"]
+
+
+def test_postgres_down_keeps_the_conversation_and_writes_it_once_back(
+    replicas: Services, database: str, outages: Dict[str, CuttableProxy]
+) -> None:
+    sender = "parent-postgres-outage"
+    said = ["my 19 month old isn't walking yet"]
+    say_to(replicas, 0, sender, said[0])
+    outages["postgres"].cut()
+    try:
+        for text in ("no, born on time", "yes", "about 10 secs"):
+            reply = say_to(replicas, 0, sender, text)  # the replica that holds the conversation carries on
+            said.append(text)
+            assert "technical" not in reply.lower()
+        assert "now" in say_to(replicas, 0, sender, "she's having a seizure").lower()
+        said.append("she's having a seizure")
+    finally:
+        outages["postgres"].restore()
+    said.append("thanks")
+    say_to(replicas, 0, sender, "thanks")  # the first write after the outage writes the kept turns first
+    assert stored_texts(database, sender) == said
+    slots = httpx.get(f"{replicas.rasa_url}/conversations/{sender}/tracker", params={"token": TOKEN}, timeout=30).json()["slots"]
+    assert slots["referral"] == "urgent" and slots["topic"] == "late_walking"

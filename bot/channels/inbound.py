@@ -22,7 +22,12 @@ from dataclasses import dataclass
 from typing import AbstractSet, Any, Optional
 
 TEXT_ONLY = "Sorry, I can only read text messages. Please type your question."
-TECHNICAL_TROUBLE = "Sorry, something went wrong on my side. Please try again in a moment."
+# When a message could not be handled at all (a store is down): the emergency line first, as in
+# utter_technical_trouble, because the message we could not read may have described one.
+TECHNICAL_TROUBLE = (
+    "If your child seems very unwell or you are worried right now, call your local emergency number. "
+    "Sorry — something went wrong on my side and I couldn't read your message. Please try again in a moment."
+)
 RATE_LIMITED = "You're sending messages faster than I can read them — please wait a few seconds."
 _SHORTER = "Could you send it in shorter parts, or tell me the main worry in a sentence or two?"
 _COMMAND_PREFIX = re.compile(r"^[\s/]+")  # leading slashes, and the spaces before, between and after them
