@@ -133,7 +133,7 @@ def get_settings() -> Settings:
         webchat_secret=os.environ.get("WEBCHAT_SECRET") or None,
         webchat_secret_file=data_dir / "webchat_secret",
         max_message_chars=int(_env("MAX_MESSAGE_CHARS", _env("WEBCHAT_MAX_MESSAGE_CHARS", "1000"))),
-        max_request_bytes=int(_env("MAX_REQUEST_BYTES", str(64 * 1024))),
+        max_request_bytes=int(_env("MAX_REQUEST_BYTES", str(2 * 1024 * 1024))),
         rate_limit_per_conversation=_env("RATE_LIMIT_PER_CONVERSATION", "20/60"),
         rate_limit_per_address=_env("RATE_LIMIT_PER_ADDRESS", "120/60"),
         rate_limit_per_platform=_env("RATE_LIMIT_PER_PLATFORM", "1200/60"),

@@ -58,22 +58,33 @@ class TelegramChannel(PlatformChannel):
         if not hmac.compare_digest(given, self.webhook_secret):
             logger.warning("Refused a Telegram webhook without the right secret token.")
             return response.json({"error": "forbidden"}, status=403)
-        update = request.json if isinstance(request.json, dict) else {}
-        if "update_id" not in update:
+        update = _object(request.json)
+        if not _telegram_id(update.get("update_id")):
             return response.json({"error": "not a Telegram update"}, status=400)
         update_key = str(update["update_id"])
         if not self.first_time(update_key):
             return response.json({"error": "forbidden"}, status=403)
-        callback = update.get("callback_query") or {}
-        if callback:  # answer every tap, so the button stops spinning
-            await post_with_retries(self.client, f"{self.api}/answerCallbackQuery", json={"callback_query_id": callback.get("id")})
-        message = callback.get("message") or update.get("message") or {}  # edits of old messages are not new answers
-        chat_id = (message.get("chat") or {}).get("id")
-        if chat_id is None:
+        callback = _object(update.get("callback_query"))
+        if callback and isinstance(callback.get("id"), str):  # answer every tap, so the button stops spinning
+            await post_with_retries(self.client, f"{self.api}/answerCallbackQuery", json={"callback_query_id": callback["id"]})
+        message = _object(callback.get("message")) or _object(update.get("message"))  # edits of old messages are not new answers
+        chat_id = _object(message.get("chat")).get("id")
+        if not _telegram_id(chat_id):
             return response.text("")  # an update we don't act on (a member joined, ...)
         output = TelegramOutput(self.client, self.api, chat_id)
         sender = self.conversation(str(chat_id))
-        text = await self.admit(str(callback.get("data") or "") if callback else message.get("text") or "", output, sender)
+        raw = callback.get("data") if callback else message.get("text")
+        text = await self.admit("" if raw is None else raw, output, sender)  # a photo has no text: the text-only reply
         if text is not None:
             await self.deliver(text, output, sender, update_key)
         return response.text("")
+
+
+def _object(value: Any) -> Dict[str, Any]:
+    """value when it is a JSON object, else an empty one (a hostile update can put anything anywhere)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _telegram_id(value: Any) -> bool:
+    """Whether value is an id as Telegram sends them: an integer that fits in 64 bits."""
+    return isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63

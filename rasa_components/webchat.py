@@ -19,6 +19,7 @@ Events (all on the default namespace):
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence
 
@@ -45,6 +46,23 @@ from bot.channels.webchat import (
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
+
+
+class LenientJson:
+    """JSON for socket.io packets: an integer of more than 100 digits is read as null.
+
+    python-engineio refuses such integers (parsing them is slow) by dropping the whole packet, so a client
+    sending one gets no acknowledgement and the log a traceback. Read as null, the message is answered like
+    any other that is not text. (Passed to AsyncServer(json=...), python-socketio's documented option.)
+    """
+
+    dumps = staticmethod(json.dumps)
+
+    @staticmethod
+    def loads(text: Any, **kwargs: Any) -> Any:
+        """json.loads with long integers read as None."""
+        kwargs.setdefault("parse_int", lambda digits: int(digits) if len(digits) <= 100 else None)
+        return json.loads(text, **kwargs)
 
 
 class OriginCheckedBlueprint(SocketBlueprint):
@@ -92,7 +110,9 @@ class WebChatInput(SocketIOInput):
         settings = get_settings()
         secret = load_or_create_secret(settings.webchat_secret, settings.webchat_secret_file)
         # CORS headers for polling come from `rasa run --cors`; the blueprint checks the Origin.
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], max_http_buffer_size=settings.max_request_bytes)
+        sio = AsyncServer(
+            async_mode="sanic", cors_allowed_origins=[], max_http_buffer_size=settings.max_request_bytes, json=LenientJson
+        )
         webhook = OriginCheckedBlueprint(sio, self.socketio_path, settings.web_allowed_origins, "socketio_webhook", __name__)
         self.sio = sio
         sessions: Dict[str, str] = {}  # socket id -> conversation id

@@ -10,6 +10,7 @@ a numbered list; "2" or the option's words answer. Phone numbers never become co
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, Dict, List
 
 import httpx
@@ -23,6 +24,7 @@ from bot.settings import Settings
 from rasa_components.messaging import ChatOutput, PlatformChannel, last_buttons
 
 logger = logging.getLogger(__name__)
+TWILIO_SID = re.compile(r"^[A-Za-z]{2}[0-9A-Fa-f]{32}$")  # e.g. SM + 32 hex digits
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
@@ -60,7 +62,9 @@ class WhatsAppChannel(PlatformChannel):
         if not self.validator.validate(self.public_url or request.url, form, request.headers.get("x-twilio-signature") or ""):
             logger.warning("Refused a Twilio webhook with a missing or wrong signature.")
             return response.json({"error": "forbidden"}, status=403)
-        if not self.first_time(form.get("MessageSid") or ""):
+        if not TWILIO_SID.match(form.get("MessageSid") or ""):
+            return response.json({"error": "not a Twilio message"}, status=400)
+        if not self.first_time(form["MessageSid"]):
             return response.json({"error": "forbidden"}, status=403)
         phone = form.get("From") or ""
         output = WhatsAppOutput(self.client, self.url, self.auth, self.number, phone)

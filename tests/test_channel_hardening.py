@@ -375,8 +375,8 @@ def test_a_slash_command_cannot_inject_entities_or_slot_objects(stack: Services)
 
 def test_a_slash_message_is_not_logged(stack: Services) -> None:
     say(stack, new_sender(), "/ please call me on 07700 900123")
-    logs = "".join(p.read_text(errors="replace") for p in stack.logs.glob("rasa-*.log"))
-    assert "07700 900123" not in logs
+    logs = [p.read_text(errors="replace") for p in stack.logs.glob("rasa-*.log")]
+    assert logs and "07700 900123" not in "".join(logs)
 
 
 async def test_rest_long_messages_get_the_friendly_reply_quickly(stack: Services) -> None:
@@ -388,13 +388,13 @@ async def test_rest_long_messages_get_the_friendly_reply_quickly(stack: Services
             response = await client.post(url, json={"sender": sender, "message": text})
             return response, time.monotonic() - started
 
-        (long, t1), (k70, t2), (mb, t3), (hello, t4) = await asyncio.gather(
-            timed("http://" * 1500, new_sender()), timed("http://" * 10_000, new_sender()),
-            timed("x" * 1_000_000, new_sender()), timed("hello", new_sender()),
+        (k70, t1), (mb, t2), (huge, t3), (hello, t4) = await asyncio.gather(
+            timed("http://" * 10_000, new_sender()), timed("x" * 1_000_000, new_sender()),
+            timed("x" * 3_000_000, new_sender()), timed("hello", new_sender()),
         )  # fmt: skip
-    assert long.status_code == 200 and "10,500 characters" in texts(long) and "too long" in texts(long)
-    for refused in (k70, mb):  # over the request cap: refused before the JSON is read, with the same reply
-        assert refused.status_code == 413 and "too long for me" in texts(refused)
+    assert k70.status_code == 200 and "70,000 characters" in texts(k70) and "too long for me" in texts(k70)
+    assert mb.status_code == 200 and "1,000,000 characters" in texts(mb)
+    assert huge.status_code == 413 and "too long for me" in texts(huge)  # over MAX_REQUEST_BYTES: refused unread
     assert max(t1, t2, t3) < 1 and hello.status_code == 200 and hello.json() and t4 < 2
 
 
@@ -430,13 +430,17 @@ async def test_socketio_long_messages_and_slash_commands(stack: Services) -> Non
     state = await chat.start()
     await other.start()
     started = time.monotonic()
-    ack, replies = await chat.say("http://" * 1500)
-    assert ack == {"ok": False, "error": "too_long"} and "10,500 characters" in replies[0] and time.monotonic() - started < 1
+    for text, count in (("http://" * 10_000, "70,000"), ("x" * 1_000_000, "1,000,000")):
+        ack, replies = await chat.say(text)
+        assert ack == {"ok": False, "error": "too_long"} and f"{count} characters" in replies[0]
+    assert time.monotonic() - started < 2
     ack, replies = await chat.say("/ask_hip_health@1 my baby is having a seizure")
     assert ack == {"ok": True} and any(w in " ".join(replies).lower() for w in URGENT_WORDS)
     assert tracker(stack, state["session_id"])["slots"]["referral"] == "urgent"
     ack, replies = await chat.say("\x00 \x07")
     assert ack == {"ok": True, "refused": "not_text"} and replies == [TEXT_ONLY]
+    ack = await chat.client.call("user_uttered", {"message": 10**400, "client_id": uuid.uuid4().hex}, timeout=10)
+    assert ack == {"ok": True, "refused": "not_text"}  # engineio alone drops such a packet: no ack at all
     started = time.monotonic()
     ack, replies = await other.say("hello")
     assert ack == {"ok": True} and replies and time.monotonic() - started < 2
@@ -444,14 +448,13 @@ async def test_socketio_long_messages_and_slash_commands(stack: Services) -> Non
     await other.stop()
 
 
-@pytest.mark.parametrize("size", [70_000, 1_000_000])
-async def test_socketio_oversized_payloads_are_refused_by_the_engine(stack: Services, size: int) -> None:
+async def test_socketio_oversized_payloads_are_refused_by_the_engine(stack: Services) -> None:
     chat, other = await socket(stack), await socket(stack)
     await chat.start()
     await other.start()
     started = time.monotonic()
     with pytest.raises((socketio.exceptions.TimeoutError, socketio.exceptions.BadNamespaceError, socketio.exceptions.DisconnectedError)):
-        await chat.client.call("user_uttered", {"message": "http://" * (size // 7)}, timeout=3)
+        await chat.client.call("user_uttered", {"message": "x" * 3_000_000}, timeout=3)
     assert time.monotonic() - started < 4
     started = time.monotonic()
     ack, replies = await other.say("hello")
@@ -505,12 +508,14 @@ async def test_socketio_rate_limit_per_address_covers_session_requests(stack: Se
 def test_telegram_long_messages_slash_commands_and_request_cap(stack: Services, fake: FakePlatforms) -> None:
     chat = 777001
     started = time.monotonic()
-    assert telegram(stack, tg_text(chat, "http://" * 1500)).status_code == 200
-    assert time.monotonic() - started < 1 and "10,500 characters" in tg_replies(fake, chat, 0)[-1]["text"]
-    assert "http://http://" not in stored(stack)
-    for size in (70_000, 1_000_000):
+    for text, count in (("http://" * 10_000, "70,000"), ("x" * 1_000_000, "1,000,000")):
         started = time.monotonic()
-        assert telegram(stack, tg_text(chat, "x" * size)).status_code == 413 and time.monotonic() - started < 1
+        assert telegram(stack, tg_text(chat, text)).status_code == 200 and time.monotonic() - started < 1
+        assert f"{count} characters" in tg_replies(fake, chat, 0)[-1]["text"]
+    assert "http://http://" not in stored(stack) and "xxxxxxxxxx" not in stored(stack)
+    assert telegram(stack, tg_text(chat, "x" * 3_000_000)).status_code == 413
+    for update in ({"update_id": 10**30, "message": {}}, {"update_id": ["a"] * 100}, {"update_id": 5, "message": ["x"]}):
+        assert telegram(stack, update).status_code in (200, 400)  # hostile shapes: never a server error
     telegram(stack, tg_text(chat, "/ask_hip_health@1 my baby is having a seizure"))
     assert any(w in tg_replies(fake, chat, 0)[-1]["text"].lower() for w in URGENT_WORDS)
     telegram(stack, tg_text(777002, "hello"))
@@ -531,12 +536,14 @@ def test_telegram_rate_limit_replies_once_per_window(stack: Services, fake: Fake
 def test_whatsapp_long_messages_rate_limit_and_request_cap(stack: Services, fake: FakePlatforms) -> None:
     phone = "whatsapp:+447700900321"
     started = time.monotonic()
-    assert whatsapp(stack, phone, "http://" * 1500).status_code == 200
-    assert time.monotonic() - started < 1 and "10,500 characters" in wa_replies(fake, phone)[-1]
-    for size in (70_000, 1_000_000):
-        started = time.monotonic()
-        assert whatsapp(stack, phone, "x" * size).status_code == 413 and time.monotonic() - started < 1
-    for _ in range(PER_CONVERSATION + 2):
+    assert whatsapp(stack, phone, "http://" * 10_000).status_code == 200
+    assert time.monotonic() - started < 1 and "70,000 characters" in wa_replies(fake, phone)[-1]
+    started = time.monotonic()
+    assert whatsapp(stack, phone, "x" * 1_000_000).status_code == 200 and time.monotonic() - started < 1
+    assert "1,000,000 characters" in wa_replies(fake, phone)[-1]
+    assert whatsapp(stack, phone, "x" * 3_000_000).status_code == 413
+    assert whatsapp(stack, phone, "hello", sid="SM" + "x" * 200).status_code == 400  # not a Twilio message id
+    for _ in range(PER_CONVERSATION):
         whatsapp(stack, phone, "hello")
     replies: List[str] = wa_replies(fake, phone)
     assert replies.count(RATE_LIMITED) == 1
