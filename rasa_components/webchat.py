@@ -142,7 +142,7 @@ class WebChatInput(SocketIOInput):
             addresses.pop(sid, None)
 
         @sio.on("session_request", namespace=self.namespace)
-        async def session_request(sid: str, data: Any) -> None:
+        async def session_request(sid: str, data: Any = None) -> None:
             if not (await limiter.check(address=addresses.get(sid))).allowed:
                 await sio.emit(self.bot_message_evt, {"text": RATE_LIMITED}, room=sid, namespace=self.namespace)
                 return
@@ -166,7 +166,7 @@ class WebChatInput(SocketIOInput):
             await sio.emit("session_state", state, room=sid, namespace=self.namespace)
 
         @sio.on(self.user_message_evt, namespace=self.namespace)
-        async def handle_message(sid: str, data: Any) -> Dict[str, Any]:
+        async def handle_message(sid: str, data: Any = None) -> Dict[str, Any]:  # data may be missing altogether
             session_id = sessions.get(sid)
             if session_id is None:
                 return {"ok": False, "error": "no_session"}

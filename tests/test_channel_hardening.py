@@ -441,6 +441,7 @@ async def test_socketio_long_messages_and_slash_commands(stack: Services) -> Non
     assert ack == {"ok": True, "refused": "not_text"} and replies == [TEXT_ONLY]
     ack = await chat.client.call("user_uttered", {"message": 10**400, "client_id": uuid.uuid4().hex}, timeout=10)
     assert ack == {"ok": True, "refused": "not_text"}  # engineio alone drops such a packet: no ack at all
+    assert await chat.client.call("user_uttered", timeout=10) == {"ok": True, "refused": "not_text"}  # no data at all
     started = time.monotonic()
     ack, replies = await other.say("hello")
     assert ack == {"ok": True} and replies and time.monotonic() - started < 2
