@@ -53,6 +53,16 @@ def rasa_token(settings: Settings) -> str:
     return load_or_create_secret(None, settings.rasa_token_file, "RASA_TOKEN", make).decode()
 
 
+def messaging_secret(settings: Settings) -> bytes:
+    """MESSAGING_SECRET, else <DATA_DIR>/messaging_secret, created as a copy of the web-chat secret.
+
+    Telegram and WhatsApp conversation ids are HMACs of the platform's id under this secret; before it
+    existed they used the web-chat secret, so starting from a copy keeps those conversations' ids.
+    """
+    webchat = lambda: load_or_create_secret(settings.webchat_secret, settings.webchat_secret_file).decode()  # noqa: E731
+    return load_or_create_secret(settings.messaging_secret, settings.messaging_secret_file, "MESSAGING_SECRET", webchat)
+
+
 def _create_secret(path: Path, value: bytes) -> bytes:
     """Write value to a temporary file, then link it into place (never half-written; the first writer wins)."""
     private_dir(path.parent)

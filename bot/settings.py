@@ -38,6 +38,9 @@ class Settings:
     rasa_public_url: str  # where a browser reaches Rasa's socket.io channel
     webchat_secret: Optional[str]  # signs widget session tokens; default: a file in data_dir
     webchat_secret_file: Path
+    webchat_session_days: float  # a widget session token expires this long after it was issued (renewed on each visit)
+    messaging_secret: Optional[str]  # turns Telegram/WhatsApp ids into conversation ids; default: a file in data_dir
+    messaging_secret_file: Path
     max_message_chars: int  # longest chat message passed to Rasa, on every channel
     max_request_bytes: int  # largest chat request body (REST, socket.io, platform webhooks)
     rate_limit_per_conversation: str  # "<messages>/<seconds>"; "0" switches it off
@@ -132,6 +135,9 @@ def get_settings() -> Settings:
         rasa_public_url=_env("RASA_PUBLIC_URL", f"http://localhost:{rasa_port}").rstrip("/"),
         webchat_secret=os.environ.get("WEBCHAT_SECRET") or None,
         webchat_secret_file=data_dir / "webchat_secret",
+        webchat_session_days=float(_env("WEBCHAT_SESSION_DAYS", "30")),
+        messaging_secret=os.environ.get("MESSAGING_SECRET") or None,
+        messaging_secret_file=data_dir / "messaging_secret",
         max_message_chars=int(_env("MAX_MESSAGE_CHARS", _env("WEBCHAT_MAX_MESSAGE_CHARS", "1000"))),
         max_request_bytes=int(_env("MAX_REQUEST_BYTES", str(2 * 1024 * 1024))),
         rate_limit_per_conversation=_env("RATE_LIMIT_PER_CONVERSATION", "20/60"),

@@ -21,7 +21,7 @@ from bot.channels.inbound import RATE_LIMITED, read_message
 from bot.channels.messaging import conversation_id
 from bot.channels.ratelimit import get_rate_limiter
 from bot.channels.replays import ReplayGuard
-from bot.channels.webchat import load_or_create_secret
+from bot.runtime_secrets import messaging_secret
 from bot.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -93,7 +93,7 @@ class PlatformChannel(InputChannel, metaclass=abc.ABCMeta):
         enabled = self.configure(settings)
         self.max_message_chars, self.limiter = settings.max_message_chars, get_rate_limiter()
         self.on_new_message = on_new_message
-        self.secret = load_or_create_secret(settings.webchat_secret, settings.webchat_secret_file)
+        self.secret = messaging_secret(settings)
         self.replays = ReplayGuard(settings.service_env["TRACKER_DB_URL"]) if enabled else None
         self._client: Optional[httpx.AsyncClient] = None
         webhook = Blueprint(f"{self.platform}_webhook", __name__)

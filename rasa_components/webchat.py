@@ -2,14 +2,15 @@
 
 Rasa 3.6's channel lets any client join any conversation by sending its id in `session_request`, and
 trusts the `session_id` inside every message. Here the server issues the ids (128 random bits) with a
-signed token, a browser rejoins only with that token, and a message always goes to the conversation
-its socket joined. Pages must come from an allowed origin. Resuming replays the conversation's history.
+signed token that expires (WEBCHAT_SESSION_DAYS, renewed on each visit) and can be revoked, a browser rejoins
+only with that token, and a message always goes to the conversation its socket joined. Pages must come from an allowed origin. Resuming replays the conversation's history.
 Messages go through the channels' shared checks (bot/channels/inbound.py: length, slash commands, control
 characters) and rate limits (bot/channels/ratelimit.py: per conversation and per client address, session
 requests included); socket.io payloads over MAX_REQUEST_BYTES are refused by the engine itself.
 
 Events (all on the default namespace):
-  client -> server  session_request {session_id?, session_token?}
+  client -> server  session_request {session_id?, session_token?, revoke?}
+                      revoke: true ends the session presented (the widget's "Start over") and starts a new one
                     user_uttered {message, client_id?, shown_as?}   ack: {ok, error?, duplicate?, refused?, retry_after?}
                       error: no_session | too_long | rate_limited (the widget re-sends later) | server
   server -> client  session_confirm <session_id>           (as Rasa's channel, for compatibility)
@@ -32,13 +33,16 @@ from socketio import AsyncServer
 
 from bot.channels.inbound import RATE_LIMITED, TECHNICAL_TROUBLE, clean_text, read_message
 from bot.channels.ratelimit import client_address, get_rate_limiter, networks
+from bot.channels.replays import ReplayGuard
 from bot.channels.webchat import (
+    REVOKED,
     RecentIds,
     clean_client_id,
     history_from_events,
     load_or_create_secret,
     new_session_id,
     origin_allowed,
+    revocation_key,
     session_token,
     shown_as_metadata,
     verify_session,
@@ -46,6 +50,36 @@ from bot.channels.webchat import (
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
+
+
+class Revocations:
+    """Revoked session ids, in the tracker store's database (bot.channels.replays), so every replica knows.
+
+    Connected on first use. When the database does not answer, a session with a valid, unexpired token is
+    let in (logged): a parent is not locked out of their conversation by an outage.
+    """
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._guard: Optional[ReplayGuard] = None
+
+    def _store(self) -> ReplayGuard:
+        if self._guard is None:
+            self._guard = ReplayGuard(self._url)
+        return self._guard
+
+    def revoked(self, session_id: str) -> bool:
+        try:
+            return self._store().recorded(REVOKED, revocation_key(session_id))
+        except Exception:  # noqa: BLE001 - any database failure: fail open, as documented
+            logger.warning("Could not check web-chat revocations (the database did not answer); letting a valid token in.")
+            return False
+
+    def revoke(self, session_id: str) -> None:
+        try:
+            self._store().first_time(REVOKED, revocation_key(session_id))
+        except Exception:  # noqa: BLE001
+            logger.error("Could not record a web-chat session revocation (the database did not answer).")
 
 
 class LenientJson:
@@ -109,6 +143,8 @@ class WebChatInput(SocketIOInput):
         """The socket.io endpoint with server-issued sessions."""
         settings = get_settings()
         secret = load_or_create_secret(settings.webchat_secret, settings.webchat_secret_file)
+        max_age = settings.webchat_session_days * 86400
+        revocations = Revocations(settings.service_env["TRACKER_DB_URL"])
         # CORS headers for polling come from `rasa run --cors`; the blueprint checks the Origin.
         sio = AsyncServer(
             async_mode="sanic", cors_allowed_origins=[], max_http_buffer_size=settings.max_request_bytes, json=LenientJson
@@ -148,7 +184,10 @@ class WebChatInput(SocketIOInput):
                 return
             data = data if isinstance(data, dict) else {}
             requested = data.get("session_id")
-            resumed = verify_session(secret, requested, data.get("session_token"))
+            valid = verify_session(secret, requested, data.get("session_token"), max_age) and not revocations.revoked(requested)
+            if valid and data.get("revoke") is True:
+                revocations.revoke(requested)
+            resumed = valid and data.get("revoke") is not True
             session_id = requested if resumed else new_session_id()
             previous = sessions.get(sid)
             if previous and previous != session_id:

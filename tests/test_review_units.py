@@ -211,3 +211,22 @@ def test_csv_cells_never_start_a_formula(cell: str, neutralised: bool) -> None:
     from bot.web.review import _csv_safe
 
     assert _csv_safe(cell) == ("'" + cell if neutralised else cell)
+
+
+def test_erasing_a_web_chat_conversation_revokes_its_session_without_keeping_its_id(tmp_path: Path) -> None:
+    import sqlalchemy as sa
+
+    from bot.channels.replays import recorded
+    from bot.channels.webchat import REVOKED, new_session_id, revocation_key
+    from bot.review import privacy
+
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'review.db'}")
+    from bot.review.models import metadata as review_metadata
+
+    review_metadata.create_all(engine)
+    session_id = new_session_id()
+    privacy.erase(engine, [session_id, "telegram-chat-1"], "admin", "asked by the parent")
+    assert recorded(engine, REVOKED, revocation_key(session_id))
+    with engine.connect() as connection:
+        kept = " ".join(str(v) for row in connection.execute(sa.text("SELECT * FROM channel_requests")) for v in row)
+    assert session_id not in kept

@@ -68,7 +68,7 @@ async def test_sessions_are_issued_by_the_server_and_resume_only_with_their_toke
     other = await second.start()
     assert state["session_id"] != "my-own-choice" and len(state["session_id"]) == 32
     assert int(state["session_id"], 16) >= 0 and state["session_id"] != other["session_id"]
-    assert state["resumed"] is False and state["history"] == [] and len(state["session_token"]) == 64
+    assert state["resumed"] is False and state["history"] == [] and len(state["session_token"].split(".")[1]) == 64
     ack, replies = await first.say("my 10 month old crawls backwards")
     assert ack == {"ok": True} and any("born early" in r for r in replies)
     await first.stop()
@@ -103,6 +103,33 @@ async def test_an_id_without_its_token_opens_a_new_empty_conversation(web_stack:
     assert "what did she say?" not in user_texts(web_stack, state["session_id"])
     assert owner.bot.empty()  # the owner never receives the intruders' replies
     await owner.stop()
+
+
+async def test_start_over_revokes_the_old_token(web_stack: Services) -> None:
+    tab = SocketChat(web_stack)
+    state = await tab.start()
+    await tab.say("my 10 month old crawls backwards")
+    old = {"session_id": state["session_id"], "session_token": state["session_token"]}
+    await tab.client.emit("session_request", {**old, "revoke": True})  # the widget's "Start over"
+    fresh = await asyncio.wait_for(tab.states.get(), 20)
+    assert fresh["session_id"] != state["session_id"] and fresh["resumed"] is False
+    await tab.stop()
+    # The revocation is in the shared database: the old token no longer opens the conversation anywhere.
+    late = SocketChat(web_stack)
+    again = await late.start(old)
+    assert again["resumed"] is False and again["session_id"] != state["session_id"] and again["history"] == []
+    await late.stop()
+    # A forged revocation (no valid token) revokes nothing.
+    owner = SocketChat(web_stack)
+    mine = await owner.start()
+    await owner.stop()
+    prank = SocketChat(web_stack)
+    await prank.start({"session_id": mine["session_id"], "session_token": "1." + "f" * 64, "revoke": True})
+    await prank.stop()
+    returning = SocketChat(web_stack)
+    back = await returning.start({"session_id": mine["session_id"], "session_token": mine["session_token"]})
+    assert back["resumed"] is True
+    await returning.stop()
 
 
 async def test_messages_before_a_session_are_refused(web_stack: Services) -> None:

@@ -21,6 +21,7 @@ from bot.channels.webchat import (
 )
 
 SECRET = b"test-secret"
+DAY = 86400.0
 
 
 def test_session_ids_carry_128_random_bits() -> None:
@@ -32,15 +33,28 @@ def test_session_ids_carry_128_random_bits() -> None:
 def test_tokens_verify_only_for_their_own_id_and_secret() -> None:
     session = new_session_id()
     token = session_token(SECRET, session)
-    assert verify_session(SECRET, session, token)
-    assert not verify_session(SECRET, new_session_id(), token)
-    assert not verify_session(b"other-secret", session, token)
-    assert not verify_session(SECRET, session, token[:-1] + ("0" if token[-1] != "0" else "1"))
+    assert verify_session(SECRET, session, token, DAY)
+    assert not verify_session(SECRET, new_session_id(), token, DAY)
+    assert not verify_session(b"other-secret", session, token, DAY)
+    assert not verify_session(SECRET, session, token[:-1] + ("0" if token[-1] != "0" else "1"), DAY)
+
+
+def test_tokens_expire_and_their_time_cannot_be_changed() -> None:
+    session = new_session_id()
+    issued = 1_800_000_000
+    token = session_token(SECRET, session, issued)
+    assert verify_session(SECRET, session, token, 30 * DAY, now=issued + 29 * DAY)
+    assert not verify_session(SECRET, session, token, 30 * DAY, now=issued + 31 * DAY)
+    assert not verify_session(SECRET, session, token, 30 * DAY, now=issued - DAY)  # issued in the future
+    forged = f"{issued + 20 * 86400:x}." + token.split(".")[1]  # a later time, the old signature
+    assert not verify_session(SECRET, session, forged, 30 * DAY, now=issued + 31 * DAY)
+    legacy = token.split(".")[1]  # the pre-expiry format (a bare HMAC of the id) never verifies
+    assert not verify_session(SECRET, session, legacy, 30 * DAY, now=issued)
 
 
 @pytest.mark.parametrize("session, token", [(None, None), ("abc", "abc"), (123, "x"), ("g" * 32, "0" * 64), ("A" * 32, None)])
 def test_malformed_ids_and_tokens_never_verify(session: object, token: object) -> None:
-    assert not verify_session(SECRET, session, token)
+    assert not verify_session(SECRET, session, token, DAY)
 
 
 def test_the_secret_is_created_once_and_kept_private(tmp_path: Path) -> None:
@@ -128,3 +142,24 @@ def test_history_mirrors_what_the_channel_sent() -> None:
 )
 def test_shown_as_metadata(text: str, shown: object, expected: dict) -> None:
     assert shown_as_metadata(text, shown) == expected
+
+
+def test_the_messaging_secret_starts_as_the_web_chat_secret_and_then_rotates_on_its_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Conversation ids of Telegram/WhatsApp users survive the new secret, and a later WEBCHAT_SECRET change."""
+    from bot.runtime_secrets import messaging_secret
+    from bot.settings import get_settings
+
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("ENV_FILE", str(tmp_path / "no.env"))
+    monkeypatch.delenv("WEBCHAT_SECRET", raising=False)
+    monkeypatch.delenv("MESSAGING_SECRET", raising=False)
+    get_settings.cache_clear()
+    try:
+        webchat = load_or_create_secret(None, tmp_path / "webchat_secret")
+        assert messaging_secret(get_settings()) == webchat
+        monkeypatch.setenv("WEBCHAT_SECRET", "r" * 40)  # the web-chat secret is rotated
+        get_settings.cache_clear()
+        assert messaging_secret(get_settings()) == webchat  # messaging ids keep their secret
+        assert stat.S_IMODE((tmp_path / "messaging_secret").stat().st_mode) == 0o600
+    finally:
+        get_settings.cache_clear()

@@ -2,12 +2,14 @@
 
 Telegram's `update_id` and Twilio's `MessageSid` are unique per request; storing them in the tracker
 store's database (table `channel_requests`) means a captured request sent again later is refused even
-after a restart, or when it reaches another Rasa replica.
+after a restart, or when it reaches another Rasa replica. The same table keeps revoked web-chat sessions
+(platform `webchat_revoked`), so a revocation holds on every replica.
 """
 
 from __future__ import annotations
 
 import time
+from typing import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -46,7 +48,30 @@ class ReplayGuard:
                 connection.execute(requests.delete().where(requests.c.received_at < now - KEEP_DAYS * 86400))
         return True
 
+    def recorded(self, platform: str, request_id: str) -> bool:
+        """Whether (platform, request_id) was recorded."""
+        return recorded(self.engine, platform, request_id)
+
     def forget(self, platform: str, request_id: str) -> None:
         """Drop a recorded id (its processing failed, so a redelivery must be accepted)."""
         with self.engine.begin() as connection:
             connection.execute(requests.delete().where(requests.c.platform == platform, requests.c.request_id == request_id[:64]))
+
+
+def recorded(engine: Engine, platform: str, request_id: str) -> bool:
+    """Whether (platform, request_id) is in the table."""
+    query = sa.select(requests.c.request_id).where(requests.c.platform == platform, requests.c.request_id == request_id[:64])
+    with engine.connect() as connection:
+        return connection.execute(query).first() is not None
+
+
+def record_all(engine: Engine, platform: str, request_ids: Iterable[str]) -> None:
+    """Record each id (creating the table when missing); ids recorded before are left as they are."""
+    metadata.create_all(engine, checkfirst=True)
+    now = time.time()
+    for request_id in request_ids:
+        try:
+            with engine.begin() as connection:
+                connection.execute(requests.insert().values(platform=platform, request_id=request_id[:64], received_at=now))
+        except IntegrityError:
+            pass

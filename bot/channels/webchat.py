@@ -1,8 +1,11 @@
 """Web chat sessions, without Rasa: unguessable ids, signed resume tokens, allowed origins, history.
 
 A conversation id alone is not a credential: it shows up in logs, the tracker store and the review
-dashboard. To rejoin a conversation, a browser must also present the session token the server gave it,
-an HMAC of the id under a server secret. The Rasa channel (rasa_components/webchat.py) uses these.
+dashboard. To rejoin a conversation, a browser must also present the session token the server gave it:
+the time it was issued and an HMAC of the id and that time under a server secret. A token expires
+`max_age` seconds after it was issued (the server gives a fresh one each time a browser rejoins, so an
+active conversation never expires) and can be revoked ("Start over" in the widget, erasing the
+conversation). The Rasa channel (rasa_components/webchat.py) uses these.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import time
 from collections import OrderedDict
 from typing import Any, Dict, Iterable, List, Optional, Sequence
 
@@ -19,6 +23,8 @@ from bot.runtime_secrets import MIN_SECRET_BYTES, load_or_create_secret  # noqa:
 
 SESSION_ID_BYTES = 16  # 128 random bits
 _SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
+_TOKEN = re.compile(r"^([0-9a-f]{1,12})\.([0-9a-f]{64})$")
+REVOKED = "webchat_revoked"  # the "platform" under which revoked session ids are kept (bot.channels.replays)
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 HISTORY_LIMIT = 300  # messages replayed to a browser that rejoins
 
@@ -28,16 +34,36 @@ def new_session_id() -> str:
     return secrets.token_hex(SESSION_ID_BYTES)
 
 
-def session_token(secret: bytes, session_id: str) -> str:
-    """The token that proves a browser was given session_id by this server."""
-    return hmac.new(secret, session_id.encode(), hashlib.sha256).hexdigest()
+def session_token(secret: bytes, session_id: str, issued: Optional[int] = None) -> str:
+    """The token that proves a browser was given session_id by this server at `issued` (default now)."""
+    issued = int(time.time()) if issued is None else issued
+    return f"{issued:x}.{_mac(secret, session_id, issued)}"
 
 
-def verify_session(secret: bytes, session_id: Any, token: Any) -> bool:
-    """True when session_id is well formed and token was issued for it (constant-time compare)."""
+def verify_session(secret: bytes, session_id: Any, token: Any, max_age: float, now: Optional[float] = None) -> bool:
+    """True when session_id is well formed and token was issued for it less than max_age seconds ago."""
     if not isinstance(session_id, str) or not isinstance(token, str) or not _SESSION_ID.match(session_id):
         return False
-    return hmac.compare_digest(session_token(secret, session_id), token)
+    match = _TOKEN.match(token)
+    if not match:
+        return False
+    issued = int(match.group(1), 16)
+    age = (time.time() if now is None else now) - issued
+    return 0 <= age + 60 and age <= max_age and hmac.compare_digest(_mac(secret, session_id, issued), match.group(2))
+
+
+def revocation_key(session_id: str) -> str:
+    """What the revocation list keeps for a session: a hash, so an erased conversation's id is not kept."""
+    return hashlib.sha256(f"webchat:{session_id}".encode()).hexdigest()
+
+
+def is_session_id(value: Any) -> bool:
+    """Whether value has the form of a web-chat conversation id."""
+    return isinstance(value, str) and bool(_SESSION_ID.match(value))
+
+
+def _mac(secret: bytes, session_id: str, issued: int) -> str:
+    return hmac.new(secret, f"{session_id}.{issued}".encode(), hashlib.sha256).hexdigest()
 
 
 def origin_allowed(origin: Optional[str], allowed: Sequence[str]) -> bool:

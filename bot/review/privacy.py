@@ -2,6 +2,8 @@
 
 The audit log keeps who erased when and why, under an alias (`erased-` and random hex): the erased
 conversation's id is replaced by that alias in every earlier entry too (bot.review.audit.forget).
+An erased web-chat conversation's session token is revoked (by a hash of its id), so the browser that held
+it starts a new conversation instead of reopening an empty one under the old id.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from typing import List, Optional
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bot.channels.replays import record_all
+from bot.channels.webchat import REVOKED, is_session_id, revocation_key
 from bot.review import audit
 from bot.review.models import conversations, corrections, events, events_table_exists, notes, tags
 
@@ -23,6 +27,7 @@ def erase(engine: Engine, sender_ids: List[str], username: Optional[str], reason
     """Delete these conversations everywhere (Rasa's events and every review table); return the count."""
     if not sender_ids:
         return 0
+    record_all(engine, REVOKED, [revocation_key(s) for s in sender_ids if is_session_id(s)])
     has_events = events_table_exists(engine)
     erased = 0
     for start in range(0, len(sender_ids), 500):

@@ -377,6 +377,7 @@ ChatWidget.prototype.onBotMessage = function (message) {
 };
 
 ChatWidget.prototype.startOver = function () {
+  var previous = this.state.session; // revoked on the server: its token no longer opens the conversation
   this.state.reset();
   this.render();
   this.appendNote(this.text.startOverDone);
@@ -385,7 +386,7 @@ ChatWidget.prototype.startOver = function () {
     this.generation += 1;
     this.ready = false;
     this.sending = false;
-    this.socket.emit("session_request", {});
+    this.socket.emit("session_request", previous ? { session_id: previous.id, session_token: previous.token, revoke: true } : {});
   } else {
     this.connect();
   }
