@@ -126,7 +126,7 @@ def get_settings() -> Settings:
         rasa_token_file=data_dir / "rasa_token",
         rasa_interface=_env("RASA_INTERFACE", "0.0.0.0"),
         action_interface=_env("ACTION_INTERFACE", "127.0.0.1"),
-        action_max_body_bytes=int(_env("ACTION_MAX_BODY_BYTES", str(1024 * 1024))),
+        action_max_body_bytes=int(_env("ACTION_MAX_BODY_BYTES", str(8 * 1024 * 1024))),
         data_dir=data_dir,
         model_dir=_path("MODEL_DIR", PROJECT_ROOT / "models"),
         service_env=service_env,

@@ -181,7 +181,7 @@ def test_the_action_server_listens_on_loopback_only(launcher: Launcher) -> None:
     [
         ({"Content-Encoding": "deflate"}, zlib.compress(b" " * (64 * 1024 * 1024), 9), 413),  # ~64 KB inflating to 64 MB
         ({"Content-Encoding": "gzip"}, b"\x1f\x8b not really gzip", 415),
-        ({}, b'{"padding": "' + b"x" * (2 * 1024 * 1024) + b'"}', 413),
+        ({}, b'{"padding": "' + b"x" * (9 * 1024 * 1024) + b'"}', 413),
     ],
     ids=["deflate-bomb", "gzip", "oversized"],
 )
