@@ -25,5 +25,5 @@ class ActionStartOver(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         dispatcher.utter_message(response="utter_restart")
-        kept = [SlotSet("referral", "urgent")] if previous_referral(tracker) == "urgent" else []
-        return [Restarted(), *kept]
+        kept = "urgent" if previous_referral(tracker) == "urgent" else None
+        return [Restarted(), SlotSet("referral", kept)]  # always set, so a failed call (no events) stays visible
