@@ -99,6 +99,16 @@ def browser() -> Iterator[Any]:
     yield from chromium_browser()
 
 
+@pytest.fixture(scope="module")
+def fake() -> Iterator[Any]:
+    """Fake Telegram and Twilio APIs (tests.fake_platforms), one per test module."""
+    from tests.fake_platforms import FakePlatforms
+
+    platforms = FakePlatforms()
+    yield platforms
+    platforms.stop()
+
+
 @pytest.fixture(scope="session")
 def web_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """Action server, Rasa and the web server on free ports, shared by the web chat tests."""

@@ -12,6 +12,10 @@ from urllib.parse import parse_qs
 
 from tests.servers import free_port
 
+TG_TOKEN, TG_SECRET = "123456:test-token", "webhook-secret_1"
+SID, AUTH, NUMBER = "AC" + "1" * 32, "twilio-auth-token", "whatsapp:+14155238886"
+PUBLIC_URL = "https://assistant.example.org/webhooks/whatsapp/webhook"  # what Twilio signs, behind a proxy
+
 
 class FakePlatforms:
     """One server answering both APIs; `calls` holds {path, body} in arrival order."""
@@ -63,3 +67,12 @@ class FakePlatforms:
 
     def stop(self) -> None:
         self.server.shutdown()
+
+
+def platform_env(fake: FakePlatforms) -> Dict[str, str]:
+    """The settings that turn Telegram and WhatsApp on, against the fake platforms."""
+    return {
+        "TELEGRAM_TOKEN": TG_TOKEN, "TELEGRAM_WEBHOOK_SECRET": TG_SECRET, "TELEGRAM_API_URL": fake.url,
+        "TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": AUTH, "TWILIO_WHATSAPP_NUMBER": NUMBER,
+        "TWILIO_WEBHOOK_URL": PUBLIC_URL, "TWILIO_API_URL": fake.url,
+    }  # fmt: skip

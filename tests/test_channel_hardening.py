@@ -24,15 +24,9 @@ from bot.channels.inbound import RATE_LIMITED, TEXT_ONLY, Inbound, as_text, clea
 from bot.channels.ratelimit import MemoryBackend, RateLimiter, RedisBackend, Rule, client_address, networks
 from bot.serve import wait_until_up
 from bot.settings import PROJECT_ROOT
-from tests.fake_platforms import FakePlatforms
+from tests.fake_platforms import FakePlatforms, platform_env
 from tests.servers import MODEL, TOKEN, Services, free_port
 from tests.test_messaging_channels import (
-    AUTH,
-    NUMBER,
-    PUBLIC_URL,
-    SID,
-    TG_SECRET,
-    TG_TOKEN,
     stored,
     telegram,
     tg_replies,
@@ -269,13 +263,6 @@ def test_a_failing_message_ends_the_stream_with_an_apology(tmp_path: Path) -> No
 # ---- the real Rasa server: REST, socket.io, Telegram, WhatsApp ----
 
 @pytest.fixture(scope="module")
-def fake() -> Iterator[FakePlatforms]:
-    platforms = FakePlatforms()
-    yield platforms
-    platforms.stop()
-
-
-@pytest.fixture(scope="module")
 def stack(fake: FakePlatforms, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
     if not MODEL.exists():
         pytest.skip("no trained model: run `make train` (make test does)")
@@ -283,9 +270,7 @@ def stack(fake: FakePlatforms, tmp_path_factory: pytest.TempPathFactory) -> Iter
         "RASA_TOKEN": TOKEN,
         "RATE_LIMIT_PER_CONVERSATION": f"{PER_CONVERSATION}/60", "RATE_LIMIT_PER_ADDRESS": f"{PER_ADDRESS}/60",
         "TRUSTED_PROXIES": "127.0.0.1",  # so tests can speak for other client addresses through X-Forwarded-For
-        "TELEGRAM_TOKEN": TG_TOKEN, "TELEGRAM_WEBHOOK_SECRET": TG_SECRET, "TELEGRAM_API_URL": fake.url,
-        "TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": AUTH, "TWILIO_WHATSAPP_NUMBER": NUMBER,
-        "TWILIO_WEBHOOK_URL": PUBLIC_URL, "TWILIO_API_URL": fake.url,
+        **platform_env(fake),
     }  # fmt: skip
     running = Services(tmp_path_factory.mktemp("hardening"), env=env)
     try:

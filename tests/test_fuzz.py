@@ -31,7 +31,7 @@ from twilio.request_validator import RequestValidator
 
 from bot.serve import BIN
 from bot.settings import PROJECT_ROOT
-from tests.fake_platforms import FakePlatforms
+from tests.fake_platforms import AUTH, NUMBER, PUBLIC_URL, SID, TG_SECRET, FakePlatforms, platform_env
 from tests.servers import MODEL, TOKEN, Services
 from tests.tools.hostile import Hostile, domain_names, shorten
 
@@ -41,9 +41,6 @@ SEED = int(os.environ.get("FUZZ_SEED", "20261130"))
 SCALE = float(os.environ.get("FUZZ_SCALE", "1"))
 IN_FLIGHT = 8
 TIMEOUT = 60.0
-TG_TOKEN, TG_SECRET = "123456:fuzz-token", "fuzz-webhook-secret"
-SID, AUTH, NUMBER = "AC" + "2" * 32, "fuzz-twilio-auth", "whatsapp:+14155238886"
-PUBLIC_URL = "https://assistant.example.org/webhooks/whatsapp/webhook"
 CONVERSATION_LIMIT = (30, 60)  # RATE_LIMIT_PER_CONVERSATION for this stack: the burst test trips it
 RED_FLAGS = ["my baby is having a seizure", "he's not breathing properly", "she fell down the stairs and isn't moving her leg"]
 ADMIN_PASSWORD = "fuzz-admin-password-123"
@@ -80,18 +77,9 @@ class Results:
 
 
 @pytest.fixture(scope="module")
-def fake() -> Iterator[FakePlatforms]:
-    platforms = FakePlatforms()
-    yield platforms
-    platforms.stop()
-
-
-@pytest.fixture(scope="module")
 def stack(fake: FakePlatforms, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
     env = {
-        "TELEGRAM_TOKEN": TG_TOKEN, "TELEGRAM_WEBHOOK_SECRET": TG_SECRET, "TELEGRAM_API_URL": fake.url,
-        "TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": AUTH, "TWILIO_WHATSAPP_NUMBER": NUMBER,
-        "TWILIO_WEBHOOK_URL": PUBLIC_URL, "TWILIO_API_URL": fake.url, "RASA_TOKEN": TOKEN,
+        **platform_env(fake),
         "RATE_LIMIT_PER_CONVERSATION": "{}/{}".format(*CONVERSATION_LIMIT), "RATE_LIMIT_PER_ADDRESS": "0",
         "RATE_LIMIT_PER_PLATFORM": "0", "RATE_LIMIT_EXEMPT": "",
     }  # fmt: skip

@@ -19,9 +19,9 @@ import pytest
 
 from bot.privacy.logs import MAX_MESSAGE_CHARS, RedactingFilter, install, scrub_message, strip_secrets
 from bot.settings import PROJECT_ROOT
-from tests.fake_platforms import FakePlatforms
+from tests.fake_platforms import FakePlatforms, platform_env
 from tests.servers import MODEL, TOKEN, Services
-from tests.test_messaging_channels import AUTH, NUMBER, PUBLIC_URL, SID, TG_SECRET, TG_TOKEN, telegram, tg_text, whatsapp
+from tests.test_messaging_channels import AUTH, TG_SECRET, TG_TOKEN, telegram, tg_text, whatsapp
 from tests.test_webchat_channel import SocketChat
 
 LOGGING_CONFIG = PROJECT_ROOT / "configs" / "logging.yml"
@@ -152,21 +152,10 @@ def test_install_covers_child_loggers_own_handlers_tracebacks_and_warnings(isola
 
 
 @pytest.fixture(scope="module")
-def fake() -> Iterator[FakePlatforms]:
-    platforms = FakePlatforms()
-    yield platforms
-    platforms.stop()
-
-
-@pytest.fixture(scope="module")
 def logged_stack(fake: FakePlatforms, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
     if not MODEL.exists():
         pytest.skip("no trained model: run `make train` (make test does)")
-    env = {
-        "TELEGRAM_TOKEN": TG_TOKEN, "TELEGRAM_WEBHOOK_SECRET": TG_SECRET, "TELEGRAM_API_URL": fake.url,
-        "TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": AUTH, "TWILIO_WHATSAPP_NUMBER": NUMBER,
-        "TWILIO_WEBHOOK_URL": PUBLIC_URL, "TWILIO_API_URL": fake.url, "LOG_LEVEL": "INFO",
-    }  # fmt: skip
+    env = {**platform_env(fake), "LOG_LEVEL": "INFO"}
     running = Services(tmp_path_factory.mktemp("logs"), env=env, web=True)  # bot/serve.py: configs/logging.yml
     try:
         yield running.start()

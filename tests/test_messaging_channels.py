@@ -13,32 +13,17 @@ import pytest
 import sqlalchemy as sa
 from twilio.request_validator import RequestValidator
 
-from tests.fake_platforms import FakePlatforms
+from tests.fake_platforms import AUTH, NUMBER, PUBLIC_URL, SID, TG_SECRET, TG_TOKEN, FakePlatforms, platform_env  # noqa: F401 - re-exported
 from tests.servers import MODEL, Services
 
 pytestmark = pytest.mark.skipif(not MODEL.exists(), reason="no trained model: run `make train` (make test does)")
 
-TG_TOKEN, TG_SECRET = "123456:test-token", "webhook-secret_1"
-SID, AUTH, NUMBER = "AC" + "1" * 32, "twilio-auth-token", "whatsapp:+14155238886"
-PUBLIC_URL = "https://assistant.example.org/webhooks/whatsapp/webhook"  # what Twilio signs, behind a proxy
 _ids = itertools.count(1000)
 
 
 @pytest.fixture(scope="module")
-def fake() -> Iterator[FakePlatforms]:
-    platforms = FakePlatforms()
-    yield platforms
-    platforms.stop()
-
-
-@pytest.fixture(scope="module")
 def stack(fake: FakePlatforms, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
-    env = {
-        "TELEGRAM_TOKEN": TG_TOKEN, "TELEGRAM_WEBHOOK_SECRET": TG_SECRET, "TELEGRAM_API_URL": fake.url,
-        "TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": AUTH, "TWILIO_WHATSAPP_NUMBER": NUMBER,
-        "TWILIO_WEBHOOK_URL": PUBLIC_URL, "TWILIO_API_URL": fake.url,
-    }  # fmt: skip
-    running = Services(tmp_path_factory.mktemp("platforms"), env=env)
+    running = Services(tmp_path_factory.mktemp("platforms"), env=platform_env(fake))
     try:
         yield running.start()
     finally:

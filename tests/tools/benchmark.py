@@ -13,6 +13,7 @@ Writes reports/bench.md.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import socket
 import statistics
@@ -23,7 +24,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import httpx
 
@@ -80,6 +81,20 @@ def train(config: Path, out: Path, root: Path = PROJECT_ROOT) -> float:
     return time.perf_counter() - started
 
 
+def commands_of(root: Path, action_port: int, rasa_port: int, model: Path, token: str) -> Tuple[List[str], List[str]]:
+    """The action-server and Rasa command lines as the checkout at `root` builds them (its own bot.serve)."""
+    if root == PROJECT_ROOT:
+        return action_command(action_port), rasa_command(rasa_port, model, token)
+    script = (
+        "import json, sys; from pathlib import Path; from bot.serve import action_command, rasa_command; "
+        f"print(json.dumps([action_command({action_port}), rasa_command({rasa_port}, Path({str(model)!r}), {token!r})]))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    output = subprocess.run([sys.executable, "-c", script], cwd=root, env=env, check=True, capture_output=True, text=True).stdout
+    action_line, rasa_line = json.loads(output.strip().splitlines()[-1])
+    return action_line, rasa_line
+
+
 def serve_and_measure(model: Path, result: Result, tmp: Path) -> None:
     """Start both servers, time the first answer, run the scripted conversations, read peak RSS."""
     rasa_port, action_port = free_port(), free_port()
@@ -94,8 +109,9 @@ def serve_and_measure(model: Path, result: Result, tmp: Path) -> None:
     )
     log = open(tmp / "servers.log", "ab")
     started = time.perf_counter()
-    action = subprocess.Popen(action_command(action_port), cwd=result.root, env=env, stdout=log, stderr=log)
-    rasa = subprocess.Popen(rasa_command(rasa_port, model, token), cwd=result.root, env=env, stdout=log, stderr=log)
+    action_line, rasa_line = commands_of(result.root, action_port, rasa_port, model, token)
+    action = subprocess.Popen(action_line, cwd=result.root, env=env, stdout=log, stderr=log)
+    rasa = subprocess.Popen(rasa_line, cwd=result.root, env=env, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook"
     try:
         wait_until_up(f"http://127.0.0.1:{action_port}/health", 120, action)
