@@ -241,7 +241,7 @@ def _slots() -> List[Any]:
 
 
 def test_an_urgent_referral_is_set_again_whatever_lowered_it() -> None:
-    from rasa.shared.core.events import ActionExecuted, Restarted, SlotSet, UserUttered, UserUtteranceReverted
+    from rasa.shared.core.events import ActionExecuted, Restarted, SlotSet, UserUtteranceReverted, UserUttered
 
     from rasa_components.safety_policy import keep_urgent
 
