@@ -32,6 +32,7 @@ from bot.review.db import get_engine
 from bot.settings import Settings
 from bot.web import review
 from bot.web.bundle import STATIC, build_widget
+from bot.web.revalidated import revalidated
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 DEMO_CSS = STATIC / "demo" / "demo.css"
@@ -115,7 +116,6 @@ def create_app(settings: Settings, name: str = "caregiver_web") -> Sanic:
     templates = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]))
     templates.filters["timestamp"] = format_timestamp
     widget = build_widget().encode()
-    widget_etag = '"' + hashlib.sha256(widget).hexdigest()[:32] + '"'
     config = config_script(settings)
     demo_css = DEMO_CSS.read_bytes()
     headers_of_site = site_headers(settings, [config], [WIDGET_CSS.read_text(encoding="utf-8")])
@@ -144,12 +144,11 @@ def create_app(settings: Settings, name: str = "caregiver_web") -> Sanic:
     async def demo_stylesheet(_: Request) -> HTTPResponse:
         return response.raw(demo_css, content_type="text/css; charset=utf-8", headers={"Cache-Control": "no-cache"})
 
+    widget_response = revalidated(widget, "application/javascript; charset=utf-8")
+
     @app.get("/widget.js")
     async def widget_js(request: Request) -> HTTPResponse:
-        headers = {"ETag": widget_etag, "Cache-Control": "no-cache"}
-        if request.headers.get("if-none-match") == widget_etag:
-            return response.empty(status=304, headers=headers)
-        return response.raw(widget, content_type="application/javascript; charset=utf-8", headers=headers)
+        return widget_response(request)
 
     @app.get("/vendor/socket.io-client.LICENSE")
     async def vendor_licence(_: Request) -> HTTPResponse:

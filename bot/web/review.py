@@ -8,7 +8,6 @@ written to the audit log.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import re
@@ -31,6 +30,7 @@ from bot.review.filters import REFERRALS, SORTS, FilterError, Filters, parse_fil
 from bot.review.intents import known_intents
 from bot.review.transcript import build_turns, decisions
 from bot.settings import Settings
+from bot.web.revalidated import revalidated
 
 COOKIE = "review_session"
 LOGIN_CSRF = "review_login_csrf"
@@ -172,15 +172,11 @@ def blueprint(settings: Settings, templates: Environment, engine_of: Callable[[]
     def user_of(request: Request) -> str:
         return request.ctx.session.user.username
 
-    stylesheet = STYLESHEET.read_bytes()
-    stylesheet_etag = '"' + hashlib.sha256(stylesheet).hexdigest()[:32] + '"'
+    stylesheet_response = revalidated(STYLESHEET.read_bytes(), "text/css; charset=utf-8")
 
     @bp.get("/static/review.css")
     async def review_css(request: Request) -> HTTPResponse:
-        headers = {"ETag": stylesheet_etag, "Cache-Control": "no-cache"}
-        if request.headers.get("if-none-match") == stylesheet_etag:
-            return response.empty(status=304, headers=headers)
-        return response.raw(stylesheet, content_type="text/css; charset=utf-8", headers=headers)
+        return stylesheet_response(request)
 
     @bp.get("/login")
     async def login_page(request: Request) -> HTTPResponse:
