@@ -39,7 +39,6 @@ from bot.channels.webchat import (
     RecentIds,
     clean_client_id,
     history_from_events,
-    load_or_create_secret,
     new_session_id,
     origin_allowed,
     revocation_key,
@@ -47,6 +46,7 @@ from bot.channels.webchat import (
     shown_as_metadata,
     verify_session,
 )
+from bot.runtime_secrets import load_or_create_secret
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)

@@ -7,18 +7,18 @@ from pathlib import Path
 
 import pytest
 
+from bot.channels.inbound import too_long_notice
 from bot.channels.webchat import (
     RecentIds,
     clean_client_id,
     history_from_events,
-    load_or_create_secret,
     new_session_id,
     origin_allowed,
     session_token,
     shown_as_metadata,
-    too_long_notice,
     verify_session,
 )
+from bot.runtime_secrets import load_or_create_secret
 
 SECRET = b"test-secret"
 DAY = 86400.0

@@ -18,9 +18,6 @@ import time
 from collections import OrderedDict
 from typing import Any, Dict, Iterable, List, Optional, Sequence
 
-from bot.channels.inbound import too_long_notice  # noqa: F401 - moved (every channel uses it); imported from here too
-from bot.runtime_secrets import MIN_SECRET_BYTES, load_or_create_secret  # noqa: F401 - moved; imported from here too
-
 SESSION_ID_BYTES = 16  # 128 random bits
 _SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
 _TOKEN = re.compile(r"^([0-9a-f]{1,12})\.([0-9a-f]{64})$")
