@@ -19,9 +19,7 @@ class ActionGiveAdvice(Action):
         """Action name used in rules."""
         return "action_give_advice"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         """Give the advice, or close politely when the caregiver stopped the questions."""
         state = TriageState.from_dict(tracker.get_slot("triage_state"))
         reset = SlotSet("triage_state", TriageState().to_dict())
@@ -33,7 +31,11 @@ class ActionGiveAdvice(Action):
             dispatcher.utter_message(response="utter_default")
             return [reset]
         send(dispatcher, outcome.messages)
-        events: List[EventType] = [SlotSet("advice_rules", list(outcome.rule_ids)), reset, SlotSet("advised", {"subject": subject, "not_yet": state.not_yet})]
+        events: List[EventType] = [
+            SlotSet("advice_rules", list(outcome.rule_ids)),
+            reset,
+            SlotSet("advised", {"subject": subject, "not_yet": state.not_yet}),
+        ]
         if outcome.topic:
             events.append(SlotSet("topic", outcome.topic))
         if outcome.referral:  # a milestone answer sets it only when a child was assessed (an age was given)

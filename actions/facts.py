@@ -22,14 +22,14 @@ class ActionUpdateFacts(Action):
         """Action name used in rules."""
         return "action_update_facts"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         """Apply the facts and reply (bot.triage.conversation decides what to say)."""
         kb = knowledge_base()
         heard = understanding_of(tracker)
         advised = tracker.get_slot("advised") if isinstance(tracker.get_slot("advised"), dict) else {}
-        reply = after_questions(heard, answers_from(tracker, kb), kb.questions, observations_so_far(tracker), last_bot_texts(tracker), bool(advised))
+        reply = after_questions(
+            heard, answers_from(tracker, kb), kb.questions, observations_so_far(tracker), last_bot_texts(tracker), bool(advised)
+        )
         events: List[EventType] = [SlotSet(slot, value) for slot, value in reply.updates.items()]
         if reply.observed != observations_so_far(tracker):
             events.append(SlotSet("observations", reply.observed))

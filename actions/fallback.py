@@ -49,9 +49,7 @@ class ActionSuggestTopic(Action):
         """Action name used in rules."""
         return "action_suggest_topic"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         """Suggest topics, or explain what the assistant covers."""
         text = tracker.latest_message.get("text") or ""
         matches = knowledge_base().best_topics(text, limit=3)
@@ -73,9 +71,7 @@ class ActionHandleOutOfScope(Action):
         """Action name used in rules."""
         return "action_handle_out_of_scope"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         """Reply with utter_out_of_scope (utter_out_of_scope_health, with the emergency line first, when the message
         mentions a health worry); topic becomes null (the contract for questions outside the topics)."""
         text = tracker.latest_message.get("text") or ""

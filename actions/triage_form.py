@@ -36,9 +36,7 @@ class ValidateTriageForm(Action):
         """Rasa calls this action to validate `triage_form`."""
         return "validate_triage_form"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         """Run one form turn."""
         kb = knowledge_base()
         state = TriageState.from_dict(tracker.get_slot("triage_state"))

@@ -65,9 +65,22 @@ def rasa_command(port: int, model: Path, token: Optional[str], origins: Sequence
     settings = get_settings()
     origins = list(origins or settings.web_allowed_origins)
     command = [
-        str(BIN / "rasa"), "run", "--enable-api", "--interface", settings.rasa_interface, "--port", str(port),
-        "--model", str(model), "--endpoints", "endpoints.yml", "--credentials", "credentials.yml", "--cors", *origins,
-    ]  # fmt: skip
+        str(BIN / "rasa"),
+        "run",
+        "--enable-api",
+        "--interface",
+        settings.rasa_interface,
+        "--port",
+        str(port),
+        "--model",
+        str(model),
+        "--endpoints",
+        "endpoints.yml",
+        "--credentials",
+        "credentials.yml",
+        "--cors",
+        *origins,
+    ]
     if LOGGING_CONFIG.exists():
         command += ["--logging-config-file", str(LOGGING_CONFIG)]
     return command + (["--auth-token", token] if token else [])

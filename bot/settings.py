@@ -143,9 +143,15 @@ def get_settings() -> Settings:
         rate_limit_per_conversation=_env("RATE_LIMIT_PER_CONVERSATION", "20/60"),
         rate_limit_per_address=_env("RATE_LIMIT_PER_ADDRESS", "120/60"),
         rate_limit_per_platform=_env("RATE_LIMIT_PER_PLATFORM", "1200/60"),
-        rate_limit_exempt=tuple(a for a in os.environ.get("RATE_LIMIT_EXEMPT", "127.0.0.1 ::1").replace(",", " ").split() if a != "none"),
+        rate_limit_exempt=tuple(
+            a for a in os.environ.get("RATE_LIMIT_EXEMPT", "127.0.0.1 ::1").replace(",", " ").split() if a != "none"
+        ),
         rate_limit_redis_url=os.environ.get("RATE_LIMIT_REDIS_URL")
-        or (f"redis://{service_env['LOCK_STORE_HOST']}:{service_env['LOCK_STORE_PORT']}/0" if service_env["LOCK_STORE_TYPE"] == "redis" else None),
+        or (
+            f"redis://{service_env['LOCK_STORE_HOST']}:{service_env['LOCK_STORE_PORT']}/0"
+            if service_env["LOCK_STORE_TYPE"] == "redis"
+            else None
+        ),
         trusted_proxies=tuple(_env("TRUSTED_PROXIES", "").replace(",", " ").split()),
         telegram_token=os.environ.get("TELEGRAM_TOKEN") or None,
         telegram_webhook_secret=os.environ.get("TELEGRAM_WEBHOOK_SECRET") or None,

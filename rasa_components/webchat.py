@@ -231,9 +231,13 @@ class WebChatInput(SocketIOInput):
             await sio.emit("user_echo", echo, room=session_id, skip_sid=sid, namespace=self.namespace)
             output = SocketIOOutput(sio, self.bot_message_evt)
             message = UserMessage(
-                text, output, session_id, input_channel=self.name(), message_id=client_id,
+                text,
+                output,
+                session_id,
+                input_channel=self.name(),
+                message_id=client_id,
                 metadata=metadata,
-            )  # fmt: skip
+            )
             try:
                 await on_new_message(message)
             except Exception:  # the parent still gets an answer; the details go to the log

@@ -41,7 +41,9 @@ class WhatsAppOutput(ChatOutput):
     async def send(self, text: str, buttons: List[Dict[str, Any]]) -> None:
         body = numbered_options(text, buttons) if buttons else text
         for part in split_message(body, WHATSAPP_LIMIT):
-            await post_with_retries(self.client, self.url, auth=self.auth, data={"From": self.sender, "To": self.to, "Body": part})
+            await post_with_retries(
+                self.client, self.url, auth=self.auth, data={"From": self.sender, "To": self.to, "Body": part}
+            )
 
 
 class WhatsAppChannel(PlatformChannel):

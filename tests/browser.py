@@ -70,7 +70,9 @@ class WidgetPage:
 
     def settle(self) -> None:
         """Jump the conversation to its end (no smooth scrolling mid-screenshot)."""
-        self.page.evaluate(f"() => {{ const log = {WIDGET}.querySelector('.log'); log.scrollTo({{top: log.scrollHeight, behavior: 'instant'}}); }}")
+        self.page.evaluate(
+            f"() => {{ const log = {WIDGET}.querySelector('.log'); log.scrollTo({{top: log.scrollHeight, behavior: 'instant'}}); }}"
+        )
         self.page.wait_for_timeout(100)
 
     def bot_count(self) -> int:
@@ -111,10 +113,13 @@ class WidgetPage:
 
     def stored(self) -> Dict[str, Any]:
         """What the widget keeps in localStorage."""
-        return self.page.evaluate(
-            "() => { for (const k of Object.keys(localStorage)) if (k.startsWith('caregiver-chat:')) "
-            "return JSON.parse(localStorage.getItem(k)); return null; }"
-        ) or {}
+        return (
+            self.page.evaluate(
+                "() => { for (const k of Object.keys(localStorage)) if (k.startsWith('caregiver-chat:')) "
+                "return JSON.parse(localStorage.getItem(k)); return null; }"
+            )
+            or {}
+        )
 
     def session_id(self) -> str:
         return (self.stored().get("session") or {}).get("id", "")

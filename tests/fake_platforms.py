@@ -31,7 +31,11 @@ class FakePlatforms:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 - http.server's name
                 raw = self.rfile.read(int(self.headers.get("content-length") or 0)).decode()
-                body = json.loads(raw) if "json" in (self.headers.get("content-type") or "") else {k: v[0] for k, v in parse_qs(raw).items()}
+                body = (
+                    json.loads(raw)
+                    if "json" in (self.headers.get("content-type") or "")
+                    else {k: v[0] for k, v in parse_qs(raw).items()}
+                )
                 with fake.lock:
                     status = fake.failures.pop(0) if fake.failures else 200
                     if status == 200:
@@ -56,7 +60,9 @@ class FakePlatforms:
         with self.lock:
             return [c for c in self.calls if match(c)]
 
-    def wait_for(self, count: int, match: Callable[[Dict[str, Any]], bool] = lambda c: True, timeout: float = 30) -> List[Dict[str, Any]]:
+    def wait_for(
+        self, count: int, match: Callable[[Dict[str, Any]], bool] = lambda c: True, timeout: float = 30
+    ) -> List[Dict[str, Any]]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             found = self.sent(match)
@@ -72,7 +78,12 @@ class FakePlatforms:
 def platform_env(fake: FakePlatforms) -> Dict[str, str]:
     """The settings that turn Telegram and WhatsApp on, against the fake platforms."""
     return {
-        "TELEGRAM_TOKEN": TG_TOKEN, "TELEGRAM_WEBHOOK_SECRET": TG_SECRET, "TELEGRAM_API_URL": fake.url,
-        "TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": AUTH, "TWILIO_WHATSAPP_NUMBER": NUMBER,
-        "TWILIO_WEBHOOK_URL": PUBLIC_URL, "TWILIO_API_URL": fake.url,
-    }  # fmt: skip
+        "TELEGRAM_TOKEN": TG_TOKEN,
+        "TELEGRAM_WEBHOOK_SECRET": TG_SECRET,
+        "TELEGRAM_API_URL": fake.url,
+        "TWILIO_ACCOUNT_SID": SID,
+        "TWILIO_AUTH_TOKEN": AUTH,
+        "TWILIO_WHATSAPP_NUMBER": NUMBER,
+        "TWILIO_WEBHOOK_URL": PUBLIC_URL,
+        "TWILIO_API_URL": fake.url,
+    }

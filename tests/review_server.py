@@ -27,7 +27,9 @@ class ReviewServer:
         self.db_url = url
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.env = service_env({"TRACKER_DB_URL": url, "KNOWLEDGE_DB": str(kb_path), "DATA_DIR": str(tmp), "WEB_PORT": str(self.port)})
+        self.env = service_env(
+            {"TRACKER_DB_URL": url, "KNOWLEDGE_DB": str(kb_path), "DATA_DIR": str(tmp), "WEB_PORT": str(self.port)}
+        )
         self.tmp = tmp
         self.process: Optional[subprocess.Popen] = None
 
@@ -44,7 +46,9 @@ class ReviewServer:
             done = self.cli("users", "add", role, "--role", role, "--password-stdin", stdin=password + "\n")
             assert done.returncode == 0, done.stderr
         log = open(self.tmp / "web.log", "ab")  # noqa: SIM115 - the process owns it
-        self.process = subprocess.Popen(web_command(self.port), cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            web_command(self.port), cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+        )
         wait_until_up(f"{self.base}/health", 60, self.process)
         return self
 

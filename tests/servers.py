@@ -71,7 +71,7 @@ class Services:
     def start_rasa(self) -> None:
         """Start the Rasa server(s), or restart them on the same ports after stop_rasa()."""
         self.rasa = [self._spawn(rasa_command(port, MODEL, TOKEN, self.origins), f"rasa-{port}") for port in self.rasa_ports]
-        for port, process in zip(self.rasa_ports, self.rasa):
+        for port, process in zip(self.rasa_ports, self.rasa, strict=False):
             wait_until_up(f"http://127.0.0.1:{port}/", 240, process)
 
     def stop_rasa(self) -> None:

@@ -26,8 +26,12 @@ async def run(action: Any, tracker: Tracker) -> tuple:
 
 
 async def test_form_activation_asks_first_missing_question(make_tracker: Callable[..., Tracker]) -> None:
-    tracker = make_tracker(slots={"topic": "bottom_scooting", "age_months": 11.0}, intent="ask_bottom_scooting",
-                           text="my 11 month old bum shuffles", active_loop="triage_form")  # fmt: skip
+    tracker = make_tracker(
+        slots={"topic": "bottom_scooting", "age_months": 11.0},
+        intent="ask_bottom_scooting",
+        text="my 11 month old bum shuffles",
+        active_loop="triage_form",
+    )
     messages, events = await run(ValidateTriageForm(), tracker)
     slots = slots_set(events)
     assert slots["requested_slot"] == "weeks_early"
@@ -37,10 +41,16 @@ async def test_form_activation_asks_first_missing_question(make_tracker: Callabl
 
 async def test_form_reply_sets_the_answer_and_moves_on(make_tracker: Callable[..., Tracker]) -> None:
     tracker = make_tracker(
-        slots={"topic": "late_walking", "age_months": 14.0, "requested_slot": "weeks_early",
-               "triage_state": {"topic": "late_walking"}},
-        intent="inform", text="she was born at 34 weeks", active_loop="triage_form",
-    )  # fmt: skip
+        slots={
+            "topic": "late_walking",
+            "age_months": 14.0,
+            "requested_slot": "weeks_early",
+            "triage_state": {"topic": "late_walking"},
+        },
+        intent="inform",
+        text="she was born at 34 weeks",
+        active_loop="triage_form",
+    )
     messages, events = await run(ValidateTriageForm(), tracker)
     slots = slots_set(events)
     assert slots["weeks_early"] == pytest.approx(6)
@@ -50,8 +60,10 @@ async def test_form_reply_sets_the_answer_and_moves_on(make_tracker: Callable[..
 async def test_form_records_request_for_a_person(make_tracker: Callable[..., Tracker]) -> None:
     tracker = make_tracker(
         slots={"topic": "late_walking", "requested_slot": "age_months", "triage_state": {"topic": "late_walking"}},
-        intent="request_human", text="I want to talk to a human", active_loop="triage_form",
-    )  # fmt: skip
+        intent="request_human",
+        text="I want to talk to a human",
+        active_loop="triage_form",
+    )
     messages, events = await run(ValidateTriageForm(), tracker)
     slots = slots_set(events)
     assert slots["human_requested"] is True and slots["requested_slot"] == "age_months"
@@ -59,8 +71,17 @@ async def test_form_records_request_for_a_person(make_tracker: Callable[..., Tra
 
 
 async def test_advice_sets_referral_rules_and_cites_sources(make_tracker: Callable[..., Tracker]) -> None:
-    tracker = make_tracker(slots={"topic": "late_walking", "age_months": 20.0, "weeks_early": 0.0, "pulls_to_stand": "yes",
-                                  "stands_alone_seconds": 5.0, "uses_both_sides": "yes", "hips_checked": "yes"})  # fmt: skip
+    tracker = make_tracker(
+        slots={
+            "topic": "late_walking",
+            "age_months": 20.0,
+            "weeks_early": 0.0,
+            "pulls_to_stand": "yes",
+            "stands_alone_seconds": 5.0,
+            "uses_both_sides": "yes",
+            "hips_checked": "yes",
+        }
+    )
     messages, events = await run(ActionGiveAdvice(), tracker)
     slots = slots_set(events)
     assert slots["referral"] == "provider"
@@ -99,8 +120,12 @@ async def test_out_of_scope_clears_the_topic(make_tracker: Callable[..., Tracker
 
 
 async def test_milestone_question_starts_the_questions(make_tracker: Callable[..., Tracker]) -> None:
-    tracker = make_tracker(slots={"age_months": 10.0}, intent="ask_milestone", active_loop="triage_form",
-                           text="is it normal that my 10 month old doesn't pull up yet?")  # fmt: skip
+    tracker = make_tracker(
+        slots={"age_months": 10.0},
+        intent="ask_milestone",
+        active_loop="triage_form",
+        text="is it normal that my 10 month old doesn't pull up yet?",
+    )
     messages, events = await run(ValidateTriageForm(), tracker)
     slots = slots_set(events)
     assert slots["requested_slot"] == "weeks_early"
@@ -131,10 +156,17 @@ async def test_general_milestone_answer_leaves_referral_unset(make_tracker: Call
 
 async def test_a_reply_classified_as_another_topic_stays_an_answer(make_tracker: Callable[..., Tracker]) -> None:
     tracker = make_tracker(
-        slots={"topic": "standing_alone", "age_months": 14.0, "weeks_early": 0.0, "requested_slot": "pulls_to_stand",
-               "triage_state": {"topic": "late_walking"}},
-        intent="ask_standing_alone", text="yes, she stands for ages holding my fingers", active_loop="triage_form",
-    )  # fmt: skip
+        slots={
+            "topic": "standing_alone",
+            "age_months": 14.0,
+            "weeks_early": 0.0,
+            "requested_slot": "pulls_to_stand",
+            "triage_state": {"topic": "late_walking"},
+        },
+        intent="ask_standing_alone",
+        text="yes, she stands for ages holding my fingers",
+        active_loop="triage_form",
+    )
     messages, events = await run(ValidateTriageForm(), tracker)
     slots = slots_set(events)
     assert slots["pulls_to_stand"] == "yes" and slots["topic"] == "late_walking"
@@ -142,10 +174,14 @@ async def test_a_reply_classified_as_another_topic_stays_an_answer(make_tracker:
 
 
 @pytest.mark.parametrize("referral, kept", [("urgent", "urgent"), ("provider", None), (None, None), ({"x": 1}, None)])
-async def test_start_over_resets_but_keeps_an_urgent_referral(make_tracker: Callable[..., Tracker], referral: Any, kept: Any) -> None:
+async def test_start_over_resets_but_keeps_an_urgent_referral(
+    make_tracker: Callable[..., Tracker], referral: Any, kept: Any
+) -> None:
     from actions.start_over import ActionStartOver
 
-    tracker = make_tracker(slots={"referral": referral, "topic": "late_walking", "age_months": 14.0}, intent="restart", text="start over")
+    tracker = make_tracker(
+        slots={"referral": referral, "topic": "late_walking", "age_months": 14.0}, intent="restart", text="start over"
+    )
     messages, events = await run(ActionStartOver(), tracker)
     assert [m["response"] for m in messages] == ["utter_restart"]
     assert events[0]["event"] == "restart"

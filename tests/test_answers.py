@@ -84,8 +84,15 @@ def test_parse_yes_no(text: str, expected: Optional[str]) -> None:
 
 @pytest.mark.parametrize(
     "text, expected",
-    [("no problems", "no"), ("she's fine", "no"), ("all normal as far as I can see", "no"), ("no", "no"),
-     ("yes, one leg looks longer", "yes"), ("not sure", "unsure"), ("yes", "yes")],
+    [
+        ("no problems", "no"),
+        ("she's fine", "no"),
+        ("all normal as far as I can see", "no"),
+        ("no", "no"),
+        ("yes, one leg looks longer", "yes"),
+        ("not sure", "unsure"),
+        ("yes", "yes"),
+    ],
 )
 def test_all_fine_means_no_for_a_question_about_warning_signs(text: str, expected: str) -> None:
     assert parse_yes_no(text, all_clear="no") == expected

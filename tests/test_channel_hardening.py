@@ -80,7 +80,10 @@ def test_an_offered_slash_payload_can_be_let_through() -> None:
 # ---- rate limiter: rules, windows, addresses ----
 
 
-@pytest.mark.parametrize("value, rule", [("20/60", Rule(20, 60.0)), ("5", Rule(5, 60.0)), ("3/0.5", Rule(3, 0.5)), ("0", None), ("0/60", None), ("", None)])
+@pytest.mark.parametrize(
+    "value, rule",
+    [("20/60", Rule(20, 60.0)), ("5", Rule(5, 60.0)), ("3/0.5", Rule(3, 0.5)), ("0", None), ("0/60", None), ("", None)],
+)
 def test_rules_parse(value: str, rule: Optional[Rule]) -> None:
     assert Rule.parse(value) == rule
 
@@ -177,14 +180,19 @@ async def test_redis_backends_share_counts_and_are_atomic(redis_url: str) -> Non
     first, second = RedisBackend(redis_url, prefix=prefix), RedisBackend(redis_url, prefix=prefix)
     try:
         rule = Rule(5, 60)
-        assert [(await b.hit([("shared", rule)])).allowed for b in (first, second, first, second, first, second)] == [True] * 5 + [False]
+        assert [(await b.hit([("shared", rule)])).allowed for b in (first, second, first, second, first, second)] == [
+            True
+        ] * 5 + [False]
         refused = await first.hit([("shared", rule)])
         assert not refused.allowed and 59 <= refused.retry_after <= 60
         results = await asyncio.gather(*((first if i % 2 else second).hit([("burst", Rule(10, 60))]) for i in range(60)))
         assert sum(r.allowed for r in results) == 10  # never over-admits under concurrency
         both = [("one", Rule(1, 60)), ("many", Rule(5, 60))]
         assert [(await first.hit(both)).allowed for _ in range(4)] == [True, False, False, False]
-        assert [(await second.hit([("many", Rule(2, 60))])).allowed for _ in range(2)] == [True, False]  # refused hits never counted
+        assert [(await second.hit([("many", Rule(2, 60))])).allowed for _ in range(2)] == [
+            True,
+            False,
+        ]  # refused hits never counted
         short = Rule(2, 0.3)
         assert [(await first.hit([("short", short)])).allowed for _ in range(3)] == [True, True, False]
         await asyncio.sleep(0.35)
@@ -234,7 +242,9 @@ def mini_server(tmp_path: Path, token: Optional[str]) -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "DATA_DIR": str(tmp_path), "RASA_TOKEN": token or ""}
     log = open(tmp_path / "mini.log", "ab")  # noqa: SIM115 - the process owns it
-    process = subprocess.Popen([sys.executable, "-c", MINI_SERVER, str(port)], cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, "-c", MINI_SERVER, str(port)], cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     try:
         wait_until_up(f"http://127.0.0.1:{port}/", 60, process)
         yield f"http://127.0.0.1:{port}/webhooks/rest/webhook"
@@ -254,7 +264,9 @@ def test_a_failing_message_ends_the_stream_with_an_apology(tmp_path: Path) -> No
     with mini_server(tmp_path, "mini-token") as url:
         ok = httpx.post(url, params={"token": "mini-token", "stream": "true"}, json={"sender": "a", "message": "hi"}, timeout=10)
         assert ok.status_code == 200 and '"echo hi"' in ok.text
-        failed = httpx.post(url, params={"token": "mini-token", "stream": "true"}, json={"sender": "a", "message": "fail"}, timeout=10)
+        failed = httpx.post(
+            url, params={"token": "mini-token", "stream": "true"}, json={"sender": "a", "message": "fail"}, timeout=10
+        )
         assert failed.status_code == 200 and "went wrong on my side" in failed.text  # Rasa's own stream never ends
         plain = httpx.post(url, params={"token": "mini-token"}, json={"sender": "a", "message": "fail"}, timeout=10)
         assert "went wrong on my side" in plain.json()[0]["text"]
@@ -262,16 +274,18 @@ def test_a_failing_message_ends_the_stream_with_an_apology(tmp_path: Path) -> No
 
 # ---- the real Rasa server: REST, socket.io, Telegram, WhatsApp ----
 
+
 @pytest.fixture(scope="module")
 def stack(fake: FakePlatforms, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
     if not MODEL.exists():
         pytest.skip("no trained model: run `make train` (make test does)")
     env = {
         "RASA_TOKEN": TOKEN,
-        "RATE_LIMIT_PER_CONVERSATION": f"{PER_CONVERSATION}/60", "RATE_LIMIT_PER_ADDRESS": f"{PER_ADDRESS}/60",
+        "RATE_LIMIT_PER_CONVERSATION": f"{PER_CONVERSATION}/60",
+        "RATE_LIMIT_PER_ADDRESS": f"{PER_ADDRESS}/60",
         "TRUSTED_PROXIES": "127.0.0.1",  # so tests can speak for other client addresses through X-Forwarded-For
         **platform_env(fake),
-    }  # fmt: skip
+    }
     running = Services(tmp_path_factory.mktemp("hardening"), env=env)
     try:
         yield running.start()
@@ -309,7 +323,9 @@ def test_rest_requires_the_token(stack: Services) -> None:
     assert say(stack, sender, "hello", token="").status_code == 401
     refused = say(stack, sender, "hello", token=TOKEN[:-1])
     assert refused.status_code == 401 and "token" in refused.json()["error"]
-    assert tracker(stack, sender)["events"] in ([], None) or not [e for e in tracker(stack, sender)["events"] if e["event"] == "user"]
+    assert tracker(stack, sender)["events"] in ([], None) or not [
+        e for e in tracker(stack, sender)["events"] if e["event"] == "user"
+    ]
     assert say(stack, sender, "hello").status_code == 200 and say(stack, sender, "hello").json()
     bearer = say(stack, new_sender(), "hello", token=None, headers={"Authorization": f"Bearer {TOKEN}"})
     assert bearer.status_code == 200 and bearer.json()
@@ -374,9 +390,11 @@ async def test_rest_long_messages_get_the_friendly_reply_quickly(stack: Services
             return response, time.monotonic() - started
 
         (k70, t1), (mb, t2), (huge, t3), (hello, t4) = await asyncio.gather(
-            timed("http://" * 10_000, new_sender()), timed("x" * 1_000_000, new_sender()),
-            timed("x" * 3_000_000, new_sender()), timed("hello", new_sender()),
-        )  # fmt: skip
+            timed("http://" * 10_000, new_sender()),
+            timed("x" * 1_000_000, new_sender()),
+            timed("x" * 3_000_000, new_sender()),
+            timed("hello", new_sender()),
+        )
     assert k70.status_code == 200 and "70,000 characters" in texts(k70) and "too long for me" in texts(k70)
     assert mb.status_code == 200 and "1,000,000 characters" in texts(mb)
     assert huge.status_code == 413 and "too long for me" in texts(huge)  # over MAX_REQUEST_BYTES: refused unread
@@ -439,7 +457,9 @@ async def test_socketio_oversized_payloads_are_refused_by_the_engine(stack: Serv
     await chat.start()
     await other.start()
     started = time.monotonic()
-    with pytest.raises((socketio.exceptions.TimeoutError, socketio.exceptions.BadNamespaceError, socketio.exceptions.DisconnectedError)):
+    with pytest.raises(
+        (socketio.exceptions.TimeoutError, socketio.exceptions.BadNamespaceError, socketio.exceptions.DisconnectedError)
+    ):
         await chat.client.call("user_uttered", {"message": "x" * 3_000_000}, timeout=3)
     assert time.monotonic() - started < 4
     started = time.monotonic()

@@ -28,9 +28,18 @@ def test_rasa_data_validate_fails_on_no_warning() -> None:
 @pytest.mark.skipif(not model_path().exists(), reason="no trained model: run `make train` (make test does)")
 def test_conversation_stories_pass(tmp_path: Path) -> None:
     result = run(
-        "test", "core", "--stories", "tests/stories", "--model", str(model_path()), "--endpoints", "endpoints.yml",
-        "--fail-on-prediction-errors", "--out", str(tmp_path),
-    )  # fmt: skip
+        "test",
+        "core",
+        "--stories",
+        "tests/stories",
+        "--model",
+        str(model_path()),
+        "--endpoints",
+        "endpoints.yml",
+        "--fail-on-prediction-errors",
+        "--out",
+        str(tmp_path),
+    )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-6000:]
     assert "Accuracy:         1.000" in output

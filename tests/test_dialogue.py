@@ -60,7 +60,9 @@ def test_unusable_answer_is_reasked_once_then_skipped(kb: KnowledgeBase) -> None
 
 def test_not_sure_is_unknown_without_reask(kb: KnowledgeBase) -> None:
     topic = kb.topic("late_walking")
-    turn = dialogue.handle_reply(topic, kb.questions, "age_months", "inform", "not sure", empty(kb), TriageState(topic="late_walking"))
+    turn = dialogue.handle_reply(
+        topic, kb.questions, "age_months", "inform", "not sure", empty(kb), TriageState(topic="late_walking")
+    )
     # without an age there is no corrected age to work out, so "born early?" is not asked either
     assert "age_months" in turn.state.skipped and turn.next_slot == "pulls_to_stand"
 
@@ -76,15 +78,21 @@ def test_born_early_asked_only_where_age_matters(kb: KnowledgeBase) -> None:
 
 def test_yes_means_born_early_and_asks_how_many_weeks(kb: KnowledgeBase) -> None:
     topic = kb.topic("late_walking")
-    turn = dialogue.handle_reply(topic, kb.questions, "weeks_early", "inform", "yes", empty(kb, age_months=14), TriageState(topic="late_walking"))
+    turn = dialogue.handle_reply(
+        topic, kb.questions, "weeks_early", "inform", "yes", empty(kb, age_months=14), TriageState(topic="late_walking")
+    )
     assert turn.next_slot == "weeks_early" and "how many weeks" in turn.messages[0].text.lower()
-    done = dialogue.handle_reply(topic, kb.questions, "weeks_early", "inform", "6 weeks early", empty(kb, age_months=14), turn.state)
+    done = dialogue.handle_reply(
+        topic, kb.questions, "weeks_early", "inform", "6 weeks early", empty(kb, age_months=14), turn.state
+    )
     assert done.answers == {"weeks_early": 6.0}
 
 
 def test_why_do_you_ask_explains_and_repeats(kb: KnowledgeBase) -> None:
     topic = kb.topic("bottom_scooting")
-    turn = dialogue.handle_reply(topic, kb.questions, "hips_checked", "ask_why", "why do you ask?", empty(kb), TriageState(topic="bottom_scooting"))
+    turn = dialogue.handle_reply(
+        topic, kb.questions, "hips_checked", "ask_why", "why do you ask?", empty(kb), TriageState(topic="bottom_scooting")
+    )
     assert turn.messages[0].text == kb.question("hips_checked").why
     assert kb.question("hips_checked").ask in turn.messages[1].text
     assert turn.next_slot == "hips_checked" and turn.answers == {}
@@ -92,7 +100,15 @@ def test_why_do_you_ask_explains_and_repeats(kb: KnowledgeBase) -> None:
 
 def test_request_for_a_person_is_recorded_and_form_continues(kb: KnowledgeBase) -> None:
     topic = kb.topic("bottom_scooting")
-    turn = dialogue.handle_reply(topic, kb.questions, "age_months", "request_human", "can I talk to a person", empty(kb), TriageState(topic="bottom_scooting"))
+    turn = dialogue.handle_reply(
+        topic,
+        kb.questions,
+        "age_months",
+        "request_human",
+        "can I talk to a person",
+        empty(kb),
+        TriageState(topic="bottom_scooting"),
+    )
     assert turn.human_requested and turn.next_slot == "age_months"
     assert "support team" in turn.messages[0].text
 
@@ -106,7 +122,9 @@ def test_switching_topic_keeps_known_answers(kb: KnowledgeBase) -> None:
 
 
 def test_goodbye_stops_the_questions(kb: KnowledgeBase) -> None:
-    turn = dialogue.handle_reply(kb.topic("late_walking"), kb.questions, "age_months", "goodbye", "bye", empty(kb), TriageState(topic="late_walking"))
+    turn = dialogue.handle_reply(
+        kb.topic("late_walking"), kb.questions, "age_months", "goodbye", "bye", empty(kb), TriageState(topic="late_walking")
+    )
     assert turn.next_slot is None and turn.state.stopped
 
 
@@ -119,10 +137,18 @@ def test_state_round_trips_and_tolerates_garbage() -> None:
 
 def test_facts_said_in_passing_are_not_asked_again(kb: KnowledgeBase) -> None:
     topic = kb.topic("late_walking")
-    turn = dialogue.start(topic, kb.questions, empty(kb, age_months=16), TriageState(), text="my 16 month old was born 6 weeks early")
+    turn = dialogue.start(
+        topic, kb.questions, empty(kb, age_months=16), TriageState(), text="my 16 month old was born 6 weeks early"
+    )
     assert turn.answers == {"weeks_early": 6.0} and turn.next_slot == "pulls_to_stand"
     reply = dialogue.handle_reply(
-        topic, kb.questions, "pulls_to_stand", "inform", "yes, and she stands for a couple of seconds", empty(kb, age_months=16, weeks_early=0), turn.state
+        topic,
+        kb.questions,
+        "pulls_to_stand",
+        "inform",
+        "yes, and she stands for a couple of seconds",
+        empty(kb, age_months=16, weeks_early=0),
+        turn.state,
     )
     assert reply.answers == {"pulls_to_stand": "yes", "stands_alone_seconds": 2.0}
     assert reply.next_slot == "uses_both_sides"
@@ -131,7 +157,13 @@ def test_facts_said_in_passing_are_not_asked_again(kb: KnowledgeBase) -> None:
 def test_durations_not_about_standing_are_ignored(kb: KnowledgeBase) -> None:
     topic = kb.topic("late_walking")
     reply = dialogue.handle_reply(
-        topic, kb.questions, "pulls_to_stand", "inform", "yes, for about 5 minutes a day of tummy time", empty(kb, age_months=16, weeks_early=0), TriageState(topic="late_walking")
+        topic,
+        kb.questions,
+        "pulls_to_stand",
+        "inform",
+        "yes, for about 5 minutes a day of tummy time",
+        empty(kb, age_months=16, weeks_early=0),
+        TriageState(topic="late_walking"),
     )
     assert "stands_alone_seconds" not in reply.answers
 
@@ -140,11 +172,19 @@ def test_durations_not_about_standing_are_ignored(kb: KnowledgeBase) -> None:
 
 
 def reply(kb: KnowledgeBase, topic_id: str, slot: str, text: str, intent: str = "inform", **given: Any) -> dialogue.Turn:
-    return dialogue.handle_reply(kb.topic(topic_id), kb.questions, slot, intent, text, empty(kb, **given), TriageState(topic=topic_id))
+    return dialogue.handle_reply(
+        kb.topic(topic_id), kb.questions, slot, intent, text, empty(kb, **given), TriageState(topic=topic_id)
+    )
 
 
 def test_a_description_answers_by_its_content(kb: KnowledgeBase) -> None:
-    turn = reply(kb, "late_walking", "uses_both_sides", "he always reaches with his left, the right hand stays tucked in a fist", age_months=15)
+    turn = reply(
+        kb,
+        "late_walking",
+        "uses_both_sides",
+        "he always reaches with his left, the right hand stays tucked in a fist",
+        age_months=15,
+    )
     assert turn.answers["uses_both_sides"] == "no"  # "always" is not a yes here
 
 
@@ -171,10 +211,16 @@ def test_facts_in_passing_fill_every_question_they_answer(kb: KnowledgeBase) -> 
 
 @pytest.mark.parametrize(
     "text, next_slot, stopped",
-    [("can you say that again?", "uses_both_sides", False), ("skip that one", "hips_checked", False), ("forget it, different question", None, True)],
+    [
+        ("can you say that again?", "uses_both_sides", False),
+        ("skip that one", "hips_checked", False),
+        ("forget it, different question", None, True),
+    ],
 )
 def test_repair_requests_in_the_questions(kb: KnowledgeBase, text: str, next_slot: Optional[str], stopped: bool) -> None:
-    turn = reply(kb, "late_walking", "uses_both_sides", text, age_months=15, weeks_early=0, pulls_to_stand="yes", stands_alone_seconds=5)
+    turn = reply(
+        kb, "late_walking", "uses_both_sides", text, age_months=15, weeks_early=0, pulls_to_stand="yes", stands_alone_seconds=5
+    )
     assert turn.next_slot == next_slot and turn.state.stopped is stopped
     assert turn.answers == {}
     if next_slot == "uses_both_sides":
@@ -198,7 +244,13 @@ def test_a_fact_that_is_not_the_answer_is_kept_and_the_question_asked_again(kb: 
 def test_an_other_persons_facts_are_not_the_childs(kb: KnowledgeBase) -> None:
     turn = reply(kb, "late_walking", "weeks_early", "full term, my sister's baby was born at 26 weeks though", age_months=14)
     assert turn.answers == {"weeks_early": 0.0}
-    opening = dialogue.start(kb.topic("late_walking"), kb.questions, empty(kb), TriageState(), text="my 15 month old isn't walking, her brother walked at 17 months")
+    opening = dialogue.start(
+        kb.topic("late_walking"),
+        kb.questions,
+        empty(kb),
+        TriageState(),
+        text="my 15 month old isn't walking, her brother walked at 17 months",
+    )
     assert opening.answers["age_months"] == 15.0
 
 

@@ -199,7 +199,7 @@ def test_repair_cancel(chat: Callable[[], Chat]) -> None:
     parent = _at_question(chat, "pulls_to_stand")
     said = parent.says("forget it, different question")
     assert "ask instead" in said and parent.slots()["requested_slot"] is None
-    assert "**Sources**" in parent.says("why does my baby crawl backwards")  or parent.slots()["requested_slot"]
+    assert "**Sources**" in parent.says("why does my baby crawl backwards") or parent.slots()["requested_slot"]
 
 
 def test_repair_repeat(chat: Callable[[], Chat]) -> None:

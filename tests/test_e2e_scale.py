@@ -112,7 +112,9 @@ def stored_texts(database: str, sender: str) -> List[str]:
         return [json.loads(row[0])["text"] for row in cursor.fetchall()]
 
 
-def test_redis_down_gets_a_clear_reply_and_loses_nothing(replicas: Services, database: str, outages: Dict[str, CuttableProxy]) -> None:
+def test_redis_down_gets_a_clear_reply_and_loses_nothing(
+    replicas: Services, database: str, outages: Dict[str, CuttableProxy]
+) -> None:
     sender = "parent-redis-outage"
     say_to(replicas, 0, sender, "my 19 month old isn't walking yet")
     outages["redis"].cut()

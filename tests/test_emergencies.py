@@ -278,9 +278,18 @@ MESSAGE_WORDS = {
 }
 
 NEW_EMERGENCIES = (
-    "young_baby_fever", "non_blanching_rash", "swallowed_battery", "swallowed_magnet", "poisoning", "dehydration",
-    "unresponsive", "bruising_non_mobile", "burn", "road_accident", "sudden_leg_weakness",
-)  # fmt: skip
+    "young_baby_fever",
+    "non_blanching_rash",
+    "swallowed_battery",
+    "swallowed_magnet",
+    "poisoning",
+    "dehydration",
+    "unresponsive",
+    "bruising_non_mobile",
+    "burn",
+    "road_accident",
+    "sudden_leg_weakness",
+)
 
 
 @pytest.mark.parametrize("flag_id, text", [(f, t) for f, texts in VIGNETTES.items() for t in texts])
@@ -647,8 +656,10 @@ async def test_the_out_of_scope_action_picks_the_response_from_the_message() -> 
         latest = {"intent": {"name": "out_of_scope", "confidence": 0.9}, "entities": [], "text": text}
         return Tracker("t", {"topic": "late_walking"}, latest, [], False, None, {}, "action_listen")
 
-    for text, response in (("she has a temperature and a rash", "utter_out_of_scope_health"),
-                           ("what's the weather", "utter_out_of_scope")):  # fmt: skip
+    for text, response in (
+        ("she has a temperature and a rash", "utter_out_of_scope_health"),
+        ("what's the weather", "utter_out_of_scope"),
+    ):
         dispatcher = CollectingDispatcher()
         events = await ActionHandleOutOfScope().run(dispatcher, tracker(text), {})
         assert [m["response"] for m in dispatcher.messages] == [response]

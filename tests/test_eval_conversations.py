@@ -77,11 +77,23 @@ def test_topicless_dialogues_and_narrowed_answers_are_validated() -> None:
     """An emergency outside our topics may have no topic (a near miss there expects null); other dialogues need one;
     `narrowed` is a boolean."""
     qtypes, topics = ev.load_question_types(), ev.load_topic_questions()
-    outside = {"id": "x", "classes": ["near_miss", "emergency_outside"], "opening": "what if she swallows a magnet?", "expect": {"referral": None}}
+    outside = {
+        "id": "x",
+        "classes": ["near_miss", "emergency_outside"],
+        "opening": "what if she swallows a magnet?",
+        "expect": {"referral": None},
+    }
     plain = {"id": "y", "classes": ["plain"], "opening": "hello", "expect": {"referral": "none"}}
     assert not ev.validate_sets([], [outside], qtypes, topics)
     assert any("expect.topic is required" in p for p in ev.validate_sets([], [plain], qtypes, topics))
-    bad = {"id": "z", "question": "hip_signs", "text": "not sure", "kind": "unsure", "expect": {"unknown": True}, "narrowed": "yes"}
+    bad = {
+        "id": "z",
+        "question": "hip_signs",
+        "text": "not sure",
+        "kind": "unsure",
+        "expect": {"unknown": True},
+        "narrowed": "yes",
+    }
     assert any("narrowed" in p for p in ev.validate_sets([bad], [], qtypes, topics))
 
 
@@ -143,6 +155,9 @@ def test_fresh_set_is_valid() -> None:
     """The second labelled set follows the same format and names only known questions, topics and kinds."""
     fresh = ev.CONVERSATIONS_DIR / "fresh"
     problems = ev.validate_sets(
-        ev.load_answers(fresh / "answers.yml"), ev.load_dialogues(fresh / "dialogues.yml"), ev.load_question_types(), ev.load_topic_questions()
+        ev.load_answers(fresh / "answers.yml"),
+        ev.load_dialogues(fresh / "dialogues.yml"),
+        ev.load_question_types(),
+        ev.load_topic_questions(),
     )
     assert not problems

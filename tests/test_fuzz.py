@@ -80,9 +80,11 @@ class Results:
 def stack(fake: FakePlatforms, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
     env = {
         **platform_env(fake),
-        "RATE_LIMIT_PER_CONVERSATION": "{}/{}".format(*CONVERSATION_LIMIT), "RATE_LIMIT_PER_ADDRESS": "0",
-        "RATE_LIMIT_PER_PLATFORM": "0", "RATE_LIMIT_EXEMPT": "",
-    }  # fmt: skip
+        "RATE_LIMIT_PER_CONVERSATION": "{}/{}".format(*CONVERSATION_LIMIT),
+        "RATE_LIMIT_PER_ADDRESS": "0",
+        "RATE_LIMIT_PER_PLATFORM": "0",
+        "RATE_LIMIT_EXEMPT": "",
+    }
     running = Services(tmp_path_factory.mktemp("fuzz"), env=env, web=True)
     try:
         yield running.start()
@@ -99,13 +101,20 @@ def pids(stack: Services) -> Dict[str, int]:
 def alive(stack: Services, pids: Dict[str, int]) -> List[str]:
     """What is wrong with the processes: exited, or not the ones started."""
     now = {"rasa": stack.rasa[0], "actions": stack.action, "web": stack.web}
-    return [f"{name} exited ({p.returncode})" if p.poll() is not None else f"{name} is a new process"
-            for name, p in now.items() if p.poll() is not None or p.pid != pids[name]]  # fmt: skip
+    return [
+        f"{name} exited ({p.returncode})" if p.poll() is not None else f"{name} is a new process"
+        for name, p in now.items()
+        if p.poll() is not None or p.pid != pids[name]
+    ]
 
 
 def say(stack: Services, sender: str, text: str, timeout: float = 60) -> httpx.Response:
-    return httpx.post(f"{stack.rasa_url}/webhooks/rest/webhook", params={"token": TOKEN},
-                      json={"sender": sender, "message": text}, timeout=timeout)  # fmt: skip
+    return httpx.post(
+        f"{stack.rasa_url}/webhooks/rest/webhook",
+        params={"token": TOKEN},
+        json={"sender": sender, "message": text},
+        timeout=timeout,
+    )
 
 
 def slots(stack: Services, sender: str) -> Dict[str, Any]:
@@ -152,11 +161,23 @@ def telegram_update(gen: Hostile, chat: Any) -> Any:
             message["from"] = {"id": gen.value(), "first_name": gen.text()[:100], "is_bot": gen.value()}
         return {"update_id": next(_ids), gen.choice(["message", "message", "edited_message", "channel_post"]): message}
     if roll < 0.75:
-        return {"update_id": next(_ids), "callback_query": {"id": gen.value() if rng.random() < 0.3 else str(next(_ids)),
-                "data": text, "message": {"chat": {"id": chat}}}}  # fmt: skip
+        return {
+            "update_id": next(_ids),
+            "callback_query": {
+                "id": gen.value() if rng.random() < 0.3 else str(next(_ids)),
+                "data": text,
+                "message": {"chat": {"id": chat}},
+            },
+        }
     if roll < 0.85:  # no text: a photo, a sticker, a location
-        return {"update_id": next(_ids), "message": {"message_id": next(_ids), "chat": {"id": chat},
-                gen.choice(["photo", "sticker", "location", "voice"]): gen.value()}}  # fmt: skip
+        return {
+            "update_id": next(_ids),
+            "message": {
+                "message_id": next(_ids),
+                "chat": {"id": chat},
+                gen.choice(["photo", "sticker", "location", "voice"]): gen.value(),
+            },
+        }
     return gen.choice([{"update_id": gen.value()}, [], None, "update", {"update_id": next(_ids), "message": gen.value()}])
 
 
@@ -192,8 +213,14 @@ def whatsapp_cases(gen: Hostile, count: int) -> Iterator[Case]:
         rng = gen.rng
         roll = rng.random()
         phone = f"whatsapp:+4477009{rng.randrange(300):05d}" if rng.random() < 0.85 else form_text(gen.sender(""))
-        form = {"MessageSid": f"SM{next(_ids):032d}", "AccountSid": SID, "From": phone, "To": NUMBER,
-                "Body": form_text(gen.text()), "NumMedia": "0"}  # fmt: skip
+        form = {
+            "MessageSid": f"SM{next(_ids):032d}",
+            "AccountSid": SID,
+            "From": phone,
+            "To": NUMBER,
+            "Body": form_text(gen.text()),
+            "NumMedia": "0",
+        }
         if rng.random() < 0.2:
             field_name = gen.choice(list(form))
             form[field_name] = form_text(gen.value()) if rng.random() < 0.5 else ""
@@ -244,8 +271,18 @@ async def send_socket(stack: Services, gen: Hostile, sockets: int, per_socket: i
         client = socketio.AsyncClient(reconnection=False)
         states: asyncio.Queue = asyncio.Queue()
         client.on("session_state", states.put_nowait)
-        request: Any = {} if index % 3 == 0 else gen.choice([{"session_id": gen.sender(""), "session_token": gen.value()},
-                                                             gen.value(), gen.text(), {"session_id": "../" * 50}])  # fmt: skip
+        request: Any = (
+            {}
+            if index % 3 == 0
+            else gen.choice(
+                [
+                    {"session_id": gen.sender(""), "session_token": gen.value()},
+                    gen.value(),
+                    gen.text(),
+                    {"session_id": "../" * 50},
+                ]
+            )
+        )
         try:
             await client.connect(stack.rasa_url, headers={"Origin": stack.web_url}, transports=["polling"], wait_timeout=20)
             await client.emit("session_request", request)

@@ -193,7 +193,8 @@ BAD_DOCUMENTS = [
     ),
     pytest.param(
         FRONT.format(rules=GOOD_RULES.rstrip("\n")).replace(
-            "sources:\n  - key: PATIENT\n    title: \"Delay in walking\"\n    url: https://patient.info/doctor/delay-in-walking\n", ""
+            'sources:\n  - key: PATIENT\n    title: "Delay in walking"\n    url: https://patient.info/doctor/delay-in-walking\n',
+            "",
         ),
         2,
         "has no sources",
@@ -218,7 +219,9 @@ BAD_DOCUMENTS = [
         id="slot-never-asked",
     ),
     pytest.param(
-        FRONT.format(rules=GOOD_RULES.rstrip("\n")).replace("questions: [age_months, pulls_to_stand]", "questions: [age_months, shoe_size]"),
+        FRONT.format(rules=GOOD_RULES.rstrip("\n")).replace(
+            "questions: [age_months, pulls_to_stand]", "questions: [age_months, shoe_size]"
+        ),
         10,
         "unknown question 'shoe_size'",
         id="unknown-question",
@@ -283,7 +286,9 @@ observations:
     patterns: {phrases: ["stiff legs"]}
 """
     root = write_knowledge(tmp_path / "knowledge", files={"observations.yml": observations})
-    with pytest.raises(KnowledgeError, match=r"observations.yml:7: observation 'stiff_legs' answers unknown question 'walks_alone'"):
+    with pytest.raises(
+        KnowledgeError, match=r"observations.yml:7: observation 'stiff_legs' answers unknown question 'walks_alone'"
+    ):
         load_knowledge(root)
 
 
@@ -293,8 +298,10 @@ def test_get_help_now_is_written_from_the_red_flags(tmp_path: Path) -> None:
     root = write_knowledge(tmp_path / "knowledge", topic=topic, files={"red_flags.yml": flags})
     when = load_knowledge(root).topics["demo_topic"].section("when").body
     assert when.startswith("If your child is not pulling up by 12 months.")
-    assert when.endswith("**Get help now** (call your local emergency number or go to the emergency department) if your child:\n"
-                         "- has a fit that you can't interrupt")
+    assert when.endswith(
+        "**Get help now** (call your local emergency number or go to the emergency department) if your child:\n"
+        "- has a fit that you can't interrupt"
+    )
     broken = write_knowledge(tmp_path / "broken", topic=topic.replace("[seizure]", "[sneezing]"), files={"red_flags.yml": flags})
     with pytest.raises(KnowledgeError, match="get_help_now: unknown red flag\\(s\\) sneezing"):
         load_knowledge(broken)

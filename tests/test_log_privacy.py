@@ -36,9 +36,22 @@ SEEDED = [
     '/inform@0.9{"text": "jane.doe@example.org"}',
 ]
 IDENTIFIERS = [
-    PHONE, "07700900123", "7700 900123", "7700900123", "900123", EMAIL, "jane.doe", "example.org",
-    "447700900987", "7700900987", TG_TOKEN, TG_TOKEN.split(":")[1], TOKEN, TG_SECRET, AUTH,
-]  # fmt: skip
+    PHONE,
+    "07700900123",
+    "7700 900123",
+    "7700900123",
+    "900123",
+    EMAIL,
+    "jane.doe",
+    "example.org",
+    "447700900987",
+    "7700900987",
+    TG_TOKEN,
+    TG_TOKEN.split(":")[1],
+    TOKEN,
+    TG_SECRET,
+    AUTH,
+]
 FORBIDDEN = [*IDENTIFIERS, "having a seizure", "crawls backwards"]  # in logs, no parent's words either
 
 

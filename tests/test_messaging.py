@@ -18,7 +18,11 @@ from bot.channels.messaging import (
 )
 from bot.channels.replays import ReplayGuard
 
-BUTTONS = [{"title": "No, on time", "payload": "No, born on time"}, {"title": "4 weeks early", "payload": "4 weeks early"}, {"title": "Not sure", "payload": "Not sure"}]
+BUTTONS = [
+    {"title": "No, on time", "payload": "No, born on time"},
+    {"title": "4 weeks early", "payload": "4 weeks early"},
+    {"title": "Not sure", "payload": "Not sure"},
+]
 
 
 def test_conversation_ids_are_stable_and_hide_the_number() -> None:
@@ -48,7 +52,14 @@ YES_NO = [{"title": "Yes", "payload": "Yes"}, {"title": "No", "payload": "No"}, 
 def test_numbered_options_and_replies() -> None:
     text = numbered_options("Has a doctor checked the hips?", YES_NO)
     assert text.endswith("Reply with a number or the words:\n1. Yes\n2. No\n3. Not sure")
-    for reply, payload in (("2", "No"), (" 1. ", "Yes"), ("option 3", "Not sure"), ("#3", "Not sure"), ("not sure", "Not sure"), ("YES", "Yes")):
+    for reply, payload in (
+        ("2", "No"),
+        (" 1. ", "Yes"),
+        ("option 3", "Not sure"),
+        ("#3", "Not sure"),
+        ("not sure", "Not sure"),
+        ("YES", "Yes"),
+    ):
         assert match_option(reply, YES_NO) == payload
     for reply in ("4", "0", "maybe", ""):
         assert match_option(reply, YES_NO) is None
@@ -77,7 +88,12 @@ def test_replays_are_refused_across_restarts(tmp_path: Path) -> None:
 
 
 async def test_retries_on_5xx_429_and_timeouts_then_succeeds() -> None:
-    answers: List[object] = [httpx.ConnectTimeout("slow"), httpx.Response(503), httpx.Response(429, headers={"retry-after": "0"}), httpx.Response(200, json={"ok": True})]
+    answers: List[object] = [
+        httpx.ConnectTimeout("slow"),
+        httpx.Response(503),
+        httpx.Response(429, headers={"retry-after": "0"}),
+        httpx.Response(200, json={"ok": True}),
+    ]
 
     def handler(request: httpx.Request) -> httpx.Response:
         answer = answers.pop(0)

@@ -102,14 +102,25 @@ def test_telegram_refuses_forged_unsigned_and_replayed_updates(stack: Services, 
 # ---- WhatsApp through Twilio ----
 
 
-def whatsapp(stack: Services, phone: str, body: str, sign_with: str = AUTH, url: str = PUBLIC_URL, sid: str = "") -> httpx.Response:
-    form = {"MessageSid": sid or f"SM{next(_ids):032d}", "AccountSid": SID, "From": phone, "To": NUMBER, "Body": body, "NumMedia": "0"}
+def whatsapp(
+    stack: Services, phone: str, body: str, sign_with: str = AUTH, url: str = PUBLIC_URL, sid: str = ""
+) -> httpx.Response:
+    form = {
+        "MessageSid": sid or f"SM{next(_ids):032d}",
+        "AccountSid": SID,
+        "From": phone,
+        "To": NUMBER,
+        "Body": body,
+        "NumMedia": "0",
+    }
     headers = {"X-Twilio-Signature": RequestValidator(sign_with).compute_signature(url, form)} if sign_with else {}
     return httpx.post(f"{stack.rasa_url}/webhooks/whatsapp/webhook", data=form, headers=headers, timeout=60)
 
 
 def wa_replies(fake: FakePlatforms, phone: str, since: int = 0) -> List[str]:
-    return [c["body"]["Body"] for c in fake.sent(lambda c: c["path"].endswith("/Messages.json") and c["body"]["To"] == phone)][since:]
+    return [c["body"]["Body"] for c in fake.sent(lambda c: c["path"].endswith("/Messages.json") and c["body"]["To"] == phone)][
+        since:
+    ]
 
 
 def test_whatsapp_conversation_with_numbered_options(stack: Services, fake: FakePlatforms) -> None:
@@ -147,7 +158,9 @@ def test_whatsapp_refuses_unsigned_forged_and_replayed_requests(stack: Services,
     before = stored(stack)
     assert whatsapp(stack, phone, "hello", sign_with="").status_code == 403
     assert whatsapp(stack, phone, "hello", sign_with="not-the-auth-token").status_code == 403
-    assert whatsapp(stack, phone, "hello", url=f"{stack.rasa_url}/webhooks/whatsapp/webhook").status_code == 403  # not the public URL
+    assert (
+        whatsapp(stack, phone, "hello", url=f"{stack.rasa_url}/webhooks/whatsapp/webhook").status_code == 403
+    )  # not the public URL
     assert stored(stack) == before and wa_replies(fake, phone) == []
     assert whatsapp(stack, phone, "hello", sid="SM" + "7" * 32).status_code == 200
     after = stored(stack)
@@ -181,7 +194,16 @@ def test_replays_are_refused_after_a_restart(stack: Services) -> None:
 
 
 def test_channels_without_credentials_are_off(tmp_path: Path) -> None:
-    blank = {name: "" for name in ("TELEGRAM_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_WHATSAPP_NUMBER")}
+    blank = {
+        name: ""
+        for name in (
+            "TELEGRAM_TOKEN",
+            "TELEGRAM_WEBHOOK_SECRET",
+            "TWILIO_ACCOUNT_SID",
+            "TWILIO_AUTH_TOKEN",
+            "TWILIO_WHATSAPP_NUMBER",
+        )
+    }
     running = Services(tmp_path, env=blank)
     try:
         running.start()

@@ -37,9 +37,17 @@ def empty(kb: KnowledgeBase, **given: Any) -> Dict[str, Any]:
 
 def test_table_covers_the_gross_motor_milestones_with_sources(table: MilestoneTable) -> None:
     assert [m.id for m in table.milestones] == [
-        "lifts_head", "props_on_forearms", "rolls", "pulls_to_stand", "cruises", "stands_alone",
-        "stands_holding_on", "sits", "crawls", "walks",
-    ]  # fmt: skip
+        "lifts_head",
+        "props_on_forearms",
+        "rolls",
+        "pulls_to_stand",
+        "cruises",
+        "stands_alone",
+        "stands_holding_on",
+        "sits",
+        "crawls",
+        "walks",
+    ]
     topics = load_knowledge(KNOWLEDGE).topics
     for m in table.milestones:
         assert m.topic in topics and m.sources
@@ -50,10 +58,17 @@ def test_table_covers_the_gross_motor_milestones_with_sources(table: MilestoneTa
 # Ages by which to talk to a provider, with the source whose "talk to a provider if not by" age it is (fact sheet §1
 # and §12); a milestone no source gives such an age for has none.
 CHECK_BY = {
-    "lifts_head": (4, "OXF"), "props_on_forearms": None, "rolls": (6, "WHIT"), "pulls_to_stand": (12, "CDC-12m"),
-    "cruises": None, "stands_alone": (17, "WHO-MGRS"), "stands_holding_on": (12, "CDC-OLD"), "sits": (9, "CDC-9m"),
-    "crawls": (12, "SEED-BACK"), "walks": (18, "PATIENT"),
-}  # fmt: skip
+    "lifts_head": (4, "OXF"),
+    "props_on_forearms": None,
+    "rolls": (6, "WHIT"),
+    "pulls_to_stand": (12, "CDC-12m"),
+    "cruises": None,
+    "stands_alone": (17, "WHO-MGRS"),
+    "stands_holding_on": (12, "CDC-OLD"),
+    "sits": (9, "CDC-9m"),
+    "crawls": (12, "SEED-BACK"),
+    "walks": (18, "PATIENT"),
+}
 
 
 def test_every_check_by_has_its_source(table: MilestoneTable) -> None:
@@ -63,10 +78,18 @@ def test_every_check_by_has_its_source(table: MilestoneTable) -> None:
 
 @pytest.mark.parametrize(
     "milestone_id, who, cdc, check_by",
-    [("sits", (3.8, 9.2, 6.0), 9, 9), ("crawls", (5.2, 13.5, 8.5), None, 12), ("stands_alone", (6.9, 16.9, 11.0), None, 17),
-     ("walks", (8.2, 17.6, 12.1), 15, 18), ("cruises", (5.9, 13.7, 9.2), 12, None), ("stands_holding_on", (4.8, 11.4, 7.6), None, 12)],
+    [
+        ("sits", (3.8, 9.2, 6.0), 9, 9),
+        ("crawls", (5.2, 13.5, 8.5), None, 12),
+        ("stands_alone", (6.9, 16.9, 11.0), None, 17),
+        ("walks", (8.2, 17.6, 12.1), 15, 18),
+        ("cruises", (5.9, 13.7, 9.2), 12, None),
+        ("stands_holding_on", (4.8, 11.4, 7.6), None, 12),
+    ],
 )
-def test_figures_match_the_fact_sheet(table: MilestoneTable, milestone_id: str, who: tuple, cdc: Optional[float], check_by: float) -> None:
+def test_figures_match_the_fact_sheet(
+    table: MilestoneTable, milestone_id: str, who: tuple, cdc: Optional[float], check_by: float
+) -> None:
     m = table.get(milestone_id)
     assert m is not None and m.who is not None
     assert (m.who.start, m.who.end, m.who.mean) == who
@@ -108,7 +131,11 @@ GOOD = """  - id: sits
         (("sources: [W]", "sources: [W, CDC]"), "unknown source key(s) CDC", 14),
         (("from: 3.8, to: 9.2", "from: 9.5, to: 9.2"), "expected from < mean < to", 12),
         (('words: ["sit"]', 'words: ["(sit"]'), "not a valid regular expression", 11),
-        (("check_by: {months: 9, source: W}", "check_by: {months: 9, source: X}"), "check_by needs months and a known source", 13),
+        (
+            ("check_by: {months: 9, source: W}", "check_by: {months: 9, source: X}"),
+            "check_by needs months and a known source",
+            13,
+        ),
         (("    example: my baby can't sit\n", ""), "missing 'example'", 6),
     ],
 )
@@ -186,7 +213,9 @@ def test_find_milestone(table: MilestoneTable, text: str, milestone_id: Optional
         ("props_on_forearms", 5.0, True, "none", "no fixed age"),
     ],
 )
-def test_verdict_by_age(table: MilestoneTable, milestone_id: str, months: float, not_yet: bool, referral: str, phrase: str) -> None:
+def test_verdict_by_age(
+    table: MilestoneTable, milestone_id: str, months: float, not_yet: bool, referral: str, phrase: str
+) -> None:
     m = table.get(milestone_id)
     assert m is not None
     sentence, level = verdict(m, months, not_yet, corrected=False)
@@ -230,7 +259,9 @@ def test_age_given_but_born_early_unknown_mentions_corrected_age(table: Mileston
 
 
 def test_urgent_earlier_is_never_downgraded(table: MilestoneTable) -> None:
-    answer = compose_milestone_answer(table, table.get("sits"), {"age_months": 6.0, "weeks_early": 0.0}, previous_referral="urgent")
+    answer = compose_milestone_answer(
+        table, table.get("sits"), {"age_months": 6.0, "weeks_early": 0.0}, previous_referral="urgent"
+    )
     assert answer.referral == "urgent"
 
 
@@ -280,21 +311,62 @@ def test_resolve_subject(kb: KnowledgeBase, table: MilestoneTable) -> None:
     asked = _resolve(kb, table, intent="ask_milestone", text="is it normal my 10 month old doesn't pull up yet")
     assert asked.subject is not None and asked.subject.id == "milestone:pulls_to_stand" and asked.restart and asked.not_yet
     in_form = TriageState(topic="not_crawling")
-    answer = _resolve(kb, table, intent="ask_milestone", text="yes she sits", state=in_form, topic_slot="not_crawling", requested="sits_alone")
-    assert answer.subject is not None and answer.subject.id == "not_crawling" and not answer.restart  # an answer, not a new question
-    switch = _resolve(kb, table, intent="ask_milestone", text="when do babies usually walk?", state=in_form, topic_slot="not_crawling", requested="sits_alone")
+    answer = _resolve(
+        kb, table, intent="ask_milestone", text="yes she sits", state=in_form, topic_slot="not_crawling", requested="sits_alone"
+    )
+    assert (
+        answer.subject is not None and answer.subject.id == "not_crawling" and not answer.restart
+    )  # an answer, not a new question
+    switch = _resolve(
+        kb,
+        table,
+        intent="ask_milestone",
+        text="when do babies usually walk?",
+        state=in_form,
+        topic_slot="not_crawling",
+        requested="sits_alone",
+    )
     assert switch.subject is not None and switch.subject.id == "milestone:walks" and switch.restart
-    going = _resolve(kb, table, intent="inform", text="14 months", state=TriageState(topic="milestone:walks"), topic_slot="crawling_backward", requested="age_months")
+    going = _resolve(
+        kb,
+        table,
+        intent="inform",
+        text="14 months",
+        state=TriageState(topic="milestone:walks"),
+        topic_slot="crawling_backward",
+        requested="age_months",
+    )
     assert going.subject is not None and going.subject.id == "milestone:walks" and not going.restart
-    topic = _resolve(kb, table, intent="ask_toe_walking", text="he walks on his toes", state=TriageState(topic="milestone:walks"), requested="age_months")
+    topic = _resolve(
+        kb,
+        table,
+        intent="ask_toe_walking",
+        text="he walks on his toes",
+        state=TriageState(topic="milestone:walks"),
+        requested="age_months",
+    )
     assert topic.subject is not None and topic.subject.id == "toe_walking" and topic.restart
 
 
 def test_a_reply_that_sounds_like_another_topic_is_still_a_reply(kb: KnowledgeBase, table: MilestoneTable) -> None:
     walking = TriageState(topic="late_walking")
-    reply = _resolve(kb, table, intent="ask_standing_alone", text="yes she stands for ages holding my fingers",
-                     state=walking, topic_slot="standing_alone", requested="pulls_to_stand")  # fmt: skip
+    reply = _resolve(
+        kb,
+        table,
+        intent="ask_standing_alone",
+        text="yes she stands for ages holding my fingers",
+        state=walking,
+        topic_slot="standing_alone",
+        requested="pulls_to_stand",
+    )
     assert reply.subject is not None and reply.subject.id == "late_walking" and not reply.restart
-    switch = _resolve(kb, table, intent="ask_bottom_scooting", text="actually I'm more worried that she shuffles on her bottom",
-                      state=walking, topic_slot="bottom_scooting", requested="age_months")  # fmt: skip
+    switch = _resolve(
+        kb,
+        table,
+        intent="ask_bottom_scooting",
+        text="actually I'm more worried that she shuffles on her bottom",
+        state=walking,
+        topic_slot="bottom_scooting",
+        requested="age_months",
+    )
     assert switch.subject is not None and switch.subject.id == "bottom_scooting" and switch.restart

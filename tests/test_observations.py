@@ -1032,9 +1032,7 @@ for _obs, _texts in RECALL_POSITIVES.items():
     POSITIVES.setdefault(_obs, []).extend(_texts)
 
 
-@pytest.mark.parametrize(
-    "observation_id, text", [(obs, text) for obs, texts in POSITIVES.items() for text in texts]
-)
+@pytest.mark.parametrize("observation_id, text", [(obs, text) for obs, texts in POSITIVES.items() for text in texts])
 def test_positive_phrasings_are_found(catalogue: ObservationCatalogue, observation_id: str, text: str) -> None:
     assert observation_id in found(catalogue, text)
 
@@ -1874,9 +1872,7 @@ def test_opening_facts_do_not_give_the_neighbouring_observation(catalogue: Obser
     assert absent not in found(catalogue, text)
 
 
-@pytest.mark.parametrize(
-    "observation_id, text", [(obs, text) for obs, texts in NEAR_MISSES.items() for text in texts]
-)
+@pytest.mark.parametrize("observation_id, text", [(obs, text) for obs, texts in NEAR_MISSES.items() for text in texts])
 def test_near_misses_do_not_give_the_observation(catalogue: ObservationCatalogue, observation_id: str, text: str) -> None:
     assert observation_id not in found(catalogue, text)
 
@@ -1979,7 +1975,10 @@ def test_empty_and_trivial_messages(catalogue: ObservationCatalogue, text: str) 
 # The engine option: a past that is over (drop_past), and the generic error wording
 
 PAST_DEFINITIONS = [
-    {"id": "leg", "patterns": {"tokens": [[{"NORM": {"IN": ["drags", "dragged", "drag", "dragging"]}}, {"GAP": 2}, {"NORM": "leg"}]]}},
+    {
+        "id": "leg",
+        "patterns": {"tokens": [[{"NORM": {"IN": ["drags", "dragged", "drag", "dragging"]}}, {"GAP": 2}, {"NORM": "leg"}]]},
+    },
     {"id": "fist", "patterns": {"phrases": ["hand in a fist"]}},
 ]
 
@@ -2168,20 +2167,38 @@ BAD_OBSERVATIONS = [
     pytest.param(('{pulls_to_stand: "yes"}', '{age_months: "ten"}'), 9, "'age_months' is a number (months)", id="not-a-number"),
     pytest.param(("referral: provider", "referral: soon"), 16, "referral 'soon' is not one of provider", id="unknown-referral"),
     pytest.param(("referral: provider", "referral: urgent"), 16, "urgent signs belong in red_flags.yml", id="urgent-referral"),
-    pytest.param(('    say: "Please ask a provider to look at the stiffness soon."\n', ""), 16, "needs 'say'", id="referral-without-say"),
+    pytest.param(
+        ('    say: "Please ask a provider to look at the stiffness soon."\n', ""), 16, "needs 'say'", id="referral-without-say"
+    ),
     pytest.param(("    sources: [CDC-CP]\n", ""), 16, "needs 'sources'", id="referral-without-sources"),
     pytest.param(("sources: [CDC-CP]", "sources: [CDC-CP, NOPE]"), 18, "unknown source 'NOPE'", id="unknown-source"),
     pytest.param(("observations:\n", GGC_SOURCE + "observations:\n"), 5, "source 'GGC' is not cited", id="unused-source"),
-    pytest.param(("routes_to: [demo_topic]", "routes_to: [nowhere]"), 10, "routes to unknown topic 'nowhere'", id="unknown-topic"),
+    pytest.param(
+        ("routes_to: [demo_topic]", "routes_to: [nowhere]"), 10, "routes to unknown topic 'nowhere'", id="unknown-topic"
+    ),
     pytest.param(("id: stiff_legs", "id: pulls_up"), 13, "'pulls_up' is defined twice (first at line 6)", id="duplicate-id"),
-    pytest.param(("{NORM: legs}", "{BOGUS: legs}"), 19, "observation 'stiff_legs': patterns.tokens[1] is not a valid spaCy pattern",
-                 id="pattern-does-not-compile"),
+    pytest.param(
+        ("{NORM: legs}", "{BOGUS: legs}"),
+        19,
+        "observation 'stiff_legs': patterns.tokens[1] is not a valid spaCy pattern",
+        id="pattern-does-not-compile",
+    ),
     pytest.param(("{NORM: legs}", '{NORM: "@nope"}'), 19, "unknown word list '@nope'", id="unknown-word-list"),
-    pytest.param(('phrases: ["pulls up"]', "phrase: [pulls up]"), 11, "observation 'pulls_up': unknown pattern keys phrase",
-                 id="unknown-pattern-key"),
-    pytest.param(('say_back: "legs go stiff"', 'say_back: "Legs go stiff."'), 15, "say_back continues a sentence", id="say-back-form"),
-    pytest.param(('    answers: {pulls_to_stand: "yes"}\n', ""), 6, "neither answers a question nor carries a referral",
-                 id="no-answer-no-referral"),
+    pytest.param(
+        ('phrases: ["pulls up"]', "phrase: [pulls up]"),
+        11,
+        "observation 'pulls_up': unknown pattern keys phrase",
+        id="unknown-pattern-key",
+    ),
+    pytest.param(
+        ('say_back: "legs go stiff"', 'say_back: "Legs go stiff."'), 15, "say_back continues a sentence", id="say-back-form"
+    ),
+    pytest.param(
+        ('    answers: {pulls_to_stand: "yes"}\n', ""),
+        6,
+        "neither answers a question nor carries a referral",
+        id="no-answer-no-referral",
+    ),
     pytest.param(('    label: "Pulls up"\n', ""), 6, "observation 'pulls_up' is missing 'label'", id="missing-label"),
     pytest.param(("referral: provider", "refferal: provider"), 16, "unknown key(s) refferal", id="misspelt-key"),
     pytest.param(("  - id: stiff_legs", "  - id: stiff_legs\n    say_back: [x"), 15, "invalid YAML", id="broken-yaml"),
@@ -2227,7 +2244,10 @@ def test_a_negation_does_not_reach_across_a_comma_into_the_next_clause(text: str
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ("my 22 month old still bottom shuffles and doesn't walk", {"age_months": 22.0, "gets_around": "yes", "walks_alone": "no"}),
+        (
+            "my 22 month old still bottom shuffles and doesn't walk",
+            {"age_months": 22.0, "gets_around": "yes", "walks_alone": "no"},
+        ),
         ("he's 13 months and walking everywhere", {"age_months": 13.0, "walks_alone": "yes"}),
         ("she had a hip scan at 6 weeks because she was breech", {"hips_checked": "yes", "hips_imaged": "yes", "breech": "yes"}),
         ("they only examined her hips by moving her legs about", {"hips_checked": "yes", "hips_imaged": "no"}),
@@ -2236,7 +2256,9 @@ def test_a_negation_does_not_reach_across_a_comma_into_the_next_clause(text: str
         ("when do babies start walking?", {}),
     ],
 )
-def test_walking_and_hip_imaging_fill_their_slots(catalogue: ObservationCatalogue, text: str, expected: Dict[str, object]) -> None:
+def test_walking_and_hip_imaging_fill_their_slots(
+    catalogue: ObservationCatalogue, text: str, expected: Dict[str, object]
+) -> None:
     assert understand(text, catalogue).stated() == expected
 
 
@@ -2257,6 +2279,8 @@ def test_a_lost_walking_skill_never_says_the_child_walks(catalogue: ObservationC
 
 
 def test_the_new_observations_carry_no_referral_and_route_only_the_clear_openings(catalogue: ObservationCatalogue) -> None:
-    routes = {obs: catalogue.observations[obs].routes_to for obs in ("walks_alone", "not_walking", "hips_imaged", "hips_not_imaged")}
+    routes = {
+        obs: catalogue.observations[obs].routes_to for obs in ("walks_alone", "not_walking", "hips_imaged", "hips_not_imaged")
+    }
     assert routes == {"walks_alone": (), "not_walking": ("late_walking",), "hips_imaged": (), "hips_not_imaged": ("hip_health",)}
     assert all(catalogue.observations[obs].referral is None for obs in routes)

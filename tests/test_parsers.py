@@ -163,8 +163,11 @@ def test_parse_age_months(text: str, months: float) -> None:
 # (text, current age in months or None, ages that are not the current one as (months, role)).
 AGE_ROLE_CASES = [
     # the examples
-    ("my 15 month old had his hips scanned at 6 weeks and they were fine, he doesn't walk yet", 15.0,
-     [(6 / WEEKS_PER_MONTH, "past")]),
+    (
+        "my 15 month old had his hips scanned at 6 weeks and they were fine, he doesn't walk yet",
+        15.0,
+        [(6 / WEEKS_PER_MONTH, "past")],
+    ),
     ("she's 19 months and still not walking, she only started cruising at 13 months", 19.0, [(13.0, "past")]),
     ("had his hips scanned at 6 weeks", None, [(6 / WEEKS_PER_MONTH, "past")]),
     ("she only started cruising at 13 months", None, [(13.0, "past")]),
@@ -234,7 +237,7 @@ AGE_ROLE_CASES = [
     ("when he was 4 months he rolled, now he is 7 months", 7.0, [(4.0, "past")]),
     ("could you tell me if at 10 months she should crawl", 10.0, []),
     ("our 9 month old was born at 34 weeks", 9.0, []),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("text", "current", "others"), AGE_ROLE_CASES)
@@ -571,7 +574,7 @@ def test_several_entities_in_order_without_overlap() -> None:
         ("weeks_early", "6 weeks early"),
         ("age", "6 weeks"),
     ]
-    assert all(a.end <= b.start for a, b in zip(found, found[1:]))
+    assert all(a.end <= b.start for a, b in zip(found, found[1:], strict=False))
     assert isinstance(found[0], EntityMatch)
 
 
@@ -584,10 +587,23 @@ def test_offsets_survive_unicode_and_case() -> None:
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("10", 10.0), ("about ten", 10.0), ("she's 10", 10.0), ("6?", 6.0), ("10 and a half", 10.5),
-        ("my little one is 9", 9.0), ("nearly 2", 2.0), ("38.5", 38.5), ("2 kids", None),
-     ("10 toes", None), ("page 10", None), ("10 or 12 or 14", None), ("", None), ("yes", None)],
-)  # fmt: skip
+    [
+        ("10", 10.0),
+        ("about ten", 10.0),
+        ("she's 10", 10.0),
+        ("6?", 6.0),
+        ("10 and a half", 10.5),
+        ("my little one is 9", 9.0),
+        ("nearly 2", 2.0),
+        ("38.5", 38.5),
+        ("2 kids", None),
+        ("10 toes", None),
+        ("page 10", None),
+        ("10 or 12 or 14", None),
+        ("", None),
+        ("yes", None),
+    ],
+)
 def test_parse_bare_number(text: str, value: Optional[float]) -> None:
     result = parse_bare_number(text)
     assert result == (None if value is None else approx(value))
@@ -595,9 +611,17 @@ def test_parse_bare_number(text: str, value: Optional[float]) -> None:
 
 @pytest.mark.parametrize(
     ("text", "weeks"),
-    [("6 weeks", 6.0), ("yes about 3 weeks", 3.0), ("a month", WEEKS_PER_MONTH), ("34 weeks", 6.0),
-     ("6 weeks early", 6.0), ("6 weeks old", None), ("she is 10 months", None), ("no", None)],
-)  # fmt: skip
+    [
+        ("6 weeks", 6.0),
+        ("yes about 3 weeks", 3.0),
+        ("a month", WEEKS_PER_MONTH),
+        ("34 weeks", 6.0),
+        ("6 weeks early", 6.0),
+        ("6 weeks old", None),
+        ("she is 10 months", None),
+        ("no", None),
+    ],
+)
 def test_parse_early_amount(text: str, weeks: Optional[float]) -> None:
     result = parse_early_amount(text)
     assert result == (None if weeks is None else approx(weeks))

@@ -50,7 +50,9 @@ def test_correction_and_repair_become_inform() -> None:
 
 def test_a_described_sign_starts_its_topic() -> None:
     ranking = [{"name": "nlu_fallback", "confidence": 0.3}, {"name": "ask_late_walking", "confidence": 0.2}]
-    [msg] = UnderstandingComponent({}).process([message("one of her legs looks shorter when I change her", "nlu_fallback", 0.3, ranking)])
+    [msg] = UnderstandingComponent({}).process(
+        [message("one of her legs looks shorter when I change her", "nlu_fallback", 0.3, ranking)]
+    )
     assert msg.get("intent")["name"] == "ask_hip_health" and msg.get("understanding")["routed"]
     [topic] = UnderstandingComponent({}).process([message("why is my baby crawling backwards", "ask_crawling_backward")])
     assert topic.get("intent")["name"] == "ask_crawling_backward" and not topic.get("understanding").get("routed")
@@ -187,7 +189,7 @@ def test_a_failing_understanding_step_never_loses_the_message(monkeypatch: Any) 
     "text",
     [
         "/ask_hip_health@1 my baby is having a seizure",
-        "/ask_hip_health{\"age\": 10} my baby is having a seizure",
+        '/ask_hip_health{"age": 10} my baby is having a seizure',
         "  //report_red_flag my baby is having a seizure",
         "/greet my baby is having a seizure",
     ],

@@ -1455,7 +1455,10 @@ def test_definitions_must_be_a_non_empty_list() -> None:
 CURRENT_WITH_OLD_REASSURANCE = [
     ("she's struggling to breathe, the doctor said it was nothing last time", "breathing_trouble"),
     ("his ribs are sucking in with every breath, the GP saw him last week and said it was fine", "breathing_trouble"),
-    ("she has a high fever and won't stand on her leg, the doctor checked her yesterday and said it was a virus", "fever_no_weight"),
+    (
+        "she has a high fever and won't stand on her leg, the doctor checked her yesterday and said it was a virus",
+        "fever_no_weight",
+    ),
     ("he's having a fit, it happened before and the hospital said it was fine", "seizure"),
     ("she keeps jerking and won't respond to me, last time they said it was nothing to worry about", "seizure"),
     ("he can't move his leg since he fell, the GP checked his hip in the summer and it was normal", "injury"),

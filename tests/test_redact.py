@@ -69,8 +69,27 @@ def test_a_number_longer_than_one_match_is_replaced_to_its_last_digit() -> None:
         assert not any(character.isdigit() for character in redact_text(text)), redact_text(text)
 
 
-HOSTILE = ["http://", "https://a?", "a@", "a.b@", "a@b.", "1 ", "+(", "1.", "1", ".", " ", "1-", "12.", "1  ", "00(",
-           "12345 ", "1/", "x?http://", "a@b.c 1.2 http://x?y 07700 900123 "]  # fmt: skip
+HOSTILE = [
+    "http://",
+    "https://a?",
+    "a@",
+    "a.b@",
+    "a@b.",
+    "1 ",
+    "+(",
+    "1.",
+    "1",
+    ".",
+    " ",
+    "1-",
+    "12.",
+    "1  ",
+    "00(",
+    "12345 ",
+    "1/",
+    "x?http://",
+    "a@b.c 1.2 http://x?y 07700 900123 ",
+]
 
 
 def _seconds(work: Callable[[], object]) -> float:

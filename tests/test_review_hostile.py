@@ -34,8 +34,13 @@ Row = Tuple[str, Any, Optional[str]]  # type_name, timestamp column, data column
 
 
 def user(**fields: Any) -> Dict[str, Any]:
-    event = {"event": "user", "timestamp": NOW, "text": "hello", "input_channel": "rest",
-             "parse_data": {"intent": {"name": "greet", "confidence": 0.9}, "entities": []}}  # fmt: skip
+    event = {
+        "event": "user",
+        "timestamp": NOW,
+        "text": "hello",
+        "input_channel": "rest",
+        "parse_data": {"intent": {"name": "greet", "confidence": 0.9}, "entities": []},
+    }
     event.update(fields)
     return event
 
@@ -67,7 +72,7 @@ HOSTILE: Dict[str, List[Row]] = {
                 "intent": {"name": "greet", "confidence": 1.0},
                 "entities": [{"entity": "red_flag", "value": {"x": 1}, "start": 6, "end": 27}],
             },
-        ),  # fmt: skip
+        ),
         slot("red_flag", {"x": 1}),
     ),
     "hostile-slots": rows_of(
@@ -285,8 +290,22 @@ def test_the_log_names_bad_rows_by_id_never_by_content(server: ReviewServer, adm
     assert SECRET not in log and "red_flag" not in log
 
 
-ODD_IDS = ["%00", "%00abc", "x" * 300, "%C3%BCnknown-%E2%98%83", "..%2F..%2Fetc%2Fpasswd", "%2E%2E", "%27%22quote%3C%3E", "%ED%A0%80",
-           "%FF%FE", "%0A%0D", "%3Cscript%3E", "c%2Fd", "%F0%9F%98%80" * 100, "%20"]  # fmt: skip
+ODD_IDS = [
+    "%00",
+    "%00abc",
+    "x" * 300,
+    "%C3%BCnknown-%E2%98%83",
+    "..%2F..%2Fetc%2Fpasswd",
+    "%2E%2E",
+    "%27%22quote%3C%3E",
+    "%ED%A0%80",
+    "%FF%FE",
+    "%0A%0D",
+    "%3Cscript%3E",
+    "c%2Fd",
+    "%F0%9F%98%80" * 100,
+    "%20",
+]
 ID_ACTIONS = ("tags", "untag", "notes", "review", "correct", "erase")
 
 
@@ -296,6 +315,8 @@ def test_unknown_ids_with_odd_characters_get_a_clean_not_found(admin: Client, od
     response = admin.get(f"/review/conversations/{odd}")
     assert response.status_code == 404 and "Traceback" not in response.text, response.text[:300]
     for action in ID_ACTIONS:
-        response = admin.post(f"/review/conversations/{odd}/{action}", {"csrf": csrf, "tag": "x", "text": "x", "reviewed": "yes",
-                                                                          "event_id": "1", "intent": "greet", "confirm": odd})  # fmt: skip
+        response = admin.post(
+            f"/review/conversations/{odd}/{action}",
+            {"csrf": csrf, "tag": "x", "text": "x", "reviewed": "yes", "event_id": "1", "intent": "greet", "confirm": odd},
+        )
         assert response.status_code == 404 and "Traceback" not in response.text, (action, response.text[:300])

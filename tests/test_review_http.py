@@ -21,8 +21,16 @@ import yaml
 from tests.databases import postgres_database
 from tests.review_server import Client, ReviewServer
 
-ROUTES_GET = ["/review/", "/review/conversations", "/review/conversations/none-7-000000", "/review/export.csv",
-              "/review/export.jsonl", "/review/corrections.yml", "/review/users", "/review/audit"]  # fmt: skip
+ROUTES_GET = [
+    "/review/",
+    "/review/conversations",
+    "/review/conversations/none-7-000000",
+    "/review/export.csv",
+    "/review/export.jsonl",
+    "/review/corrections.yml",
+    "/review/users",
+    "/review/audit",
+]
 ROUTES_POST = ["/review/logout", "/review/users"] + [
     f"/review/conversations/none-7-000000/{action}" for action in ("tags", "untag", "notes", "review", "correct", "erase")
 ]
@@ -33,7 +41,11 @@ ADMIN_ONLY = ["/review/export.csv", "/review/export.jsonl", "/review/corrections
 def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, kb_path: Path) -> Iterator[ReviewServer]:
     tmp = tmp_path_factory.mktemp(f"review-{request.param}")
     with ExitStack() as stack:
-        url = f"sqlite:///{tmp / 'tracker.db'}" if request.param == "sqlite" else stack.enter_context(postgres_database("caregiver_review"))
+        url = (
+            f"sqlite:///{tmp / 'tracker.db'}"
+            if request.param == "sqlite"
+            else stack.enter_context(postgres_database("caregiver_review"))
+        )
         running = ReviewServer(url, tmp, kb_path).start()
         stack.callback(running.stop)
         yield running
@@ -154,9 +166,15 @@ def test_list_filters_sort_and_paginate(admin: Client) -> None:
 
 @pytest.mark.parametrize(
     "query, message",
-    [("date_from=yesterday", "must be a date"), ("referral=maybe", "Referral must be one of"), ("page=-1", "Page must be"),
-     ("date_from=2026-02-01&date_to=2026-01-01", "swap the dates"), ("sort=random", "Sort must be"), ("tag=%3Cscript%3E", "not a valid name")],
-)  # fmt: skip
+    [
+        ("date_from=yesterday", "must be a date"),
+        ("referral=maybe", "Referral must be one of"),
+        ("page=-1", "Page must be"),
+        ("date_from=2026-02-01&date_to=2026-01-01", "swap the dates"),
+        ("sort=random", "Sort must be"),
+        ("tag=%3Cscript%3E", "not a valid name"),
+    ],
+)
 def test_malformed_filters_get_a_clear_page(admin: Client, query: str, message: str) -> None:
     response = admin.get(f"/review/conversations?{query}")
     assert response.status_code == 400 and message in response.text and "Traceback" not in response.text
@@ -190,7 +208,9 @@ def test_review_work_is_saved_with_who_and_when(server: ReviewServer, reviewer: 
     assert sender in reviewer.get("/review/conversations?tag=follow-up&reviewed=yes").text
     assert "0 conversations" in reviewer.get(f"/review/conversations?reviewed=no&q={sender}").text
     with engine(server).connect() as connection:
-        row = connection.execute(sa.text("SELECT reviewed_by, reviewed_at FROM review_conversations WHERE sender_id = :s"), {"s": sender}).first()
+        row = connection.execute(
+            sa.text("SELECT reviewed_by, reviewed_at FROM review_conversations WHERE sender_id = :s"), {"s": sender}
+        ).first()
     assert row[0] == "reviewer" and abs(row[1] - time.time()) < 120
 
 
@@ -199,8 +219,18 @@ def test_corrections_export_as_rasa_training_data(admin: Client) -> None:
     page = admin.get(f"/review/conversations/{sender}").text
     event_id = page.split('name="event_id" value="', 1)[1].split('"', 1)[0]
     csrf = admin.csrf(f"/review/conversations/{sender}")
-    assert admin.post(f"/review/conversations/{sender}/correct", {"csrf": csrf, "event_id": event_id, "intent": "out_of_scope"}).status_code == 302
-    assert admin.post(f"/review/conversations/{sender}/correct", {"csrf": csrf, "event_id": event_id, "intent": "made_up"}).status_code == 400
+    assert (
+        admin.post(
+            f"/review/conversations/{sender}/correct", {"csrf": csrf, "event_id": event_id, "intent": "out_of_scope"}
+        ).status_code
+        == 302
+    )
+    assert (
+        admin.post(
+            f"/review/conversations/{sender}/correct", {"csrf": csrf, "event_id": event_id, "intent": "made_up"}
+        ).status_code
+        == 400
+    )
     data = yaml.safe_load(admin.get("/review/corrections.yml").text)
     assert data["version"] == "3.1"
     examples = {item["intent"]: item["examples"] for item in data["nlu"]}
@@ -238,11 +268,17 @@ def test_admin_erases_a_conversation_completely(server: ReviewServer, admin: Cli
     admin.post(f"{path}/tags", {"csrf": csrf, "tag": "to-erase"})
     assert admin.post(f"{path}/erase", {"csrf": csrf, "confirm": "wrong"}).status_code == 400
     admin.get(f"/review/export.csv?q={sender}")  # an export that searched for it names it in the audit log
-    assert admin.post(f"{path}/erase", {"csrf": csrf, "confirm": sender, "reason": f"parent of {sender} asked"}).status_code == 200
+    assert (
+        admin.post(f"{path}/erase", {"csrf": csrf, "confirm": sender, "reason": f"parent of {sender} asked"}).status_code == 200
+    )
     with engine(server).connect() as connection:
         for table in ("events", "review_conversations", "review_tags", "review_notes", "review_corrections"):
-            assert connection.execute(sa.text(f"SELECT count(*) FROM {table} WHERE sender_id = :s"), {"s": sender}).scalar() == 0, table
-        entries = connection.execute(sa.text("SELECT action, target, detail FROM review_audit WHERE username = 'admin'")).fetchall()
+            assert (
+                connection.execute(sa.text(f"SELECT count(*) FROM {table} WHERE sender_id = :s"), {"s": sender}).scalar() == 0
+            ), table
+        entries = connection.execute(
+            sa.text("SELECT action, target, detail FROM review_audit WHERE username = 'admin'")
+        ).fetchall()
     assert not [e for e in entries if sender in f"{e.target} {e.detail}"]  # the id is gone from the audit log too
     erased = [e for e in entries if e.action == "erase"][-1]
     assert erased.target.startswith("erased-") and erased.detail == f"parent of {erased.target} asked"
@@ -283,8 +319,17 @@ def test_retention_command_deletes_old_conversations(server: ReviewServer) -> No
 
 def test_users_are_managed_by_admins(server: ReviewServer, admin: Client) -> None:
     csrf = admin.csrf("/review/users")
-    assert admin.post("/review/users", {"csrf": csrf, "action": "add", "username": "short", "password": "too short"}).status_code == 400
-    assert admin.post("/review/users", {"csrf": csrf, "action": "add", "username": "newbie", "password": "a-long-enough-pass", "role": "reviewer"}).status_code == 302
+    assert (
+        admin.post("/review/users", {"csrf": csrf, "action": "add", "username": "short", "password": "too short"}).status_code
+        == 400
+    )
+    assert (
+        admin.post(
+            "/review/users",
+            {"csrf": csrf, "action": "add", "username": "newbie", "password": "a-long-enough-pass", "role": "reviewer"},
+        ).status_code
+        == 302
+    )
     newbie = Client(server)
     assert newbie.sign_in("newbie", "a-long-enough-pass").status_code == 302
     admin.post("/review/users", {"csrf": csrf, "action": "disable", "username": "newbie"})
@@ -295,10 +340,20 @@ def test_users_are_managed_by_admins(server: ReviewServer, admin: Client) -> Non
     assert stored.startswith("$argon2id$") and "a-long-enough-pass" not in stored
 
 
-DASHBOARD_PAGES = ["/review/", "/review/conversations", "/review/conversations/no-such-id", "/review/nothing-here", "/review/audit", "/review/users"]
+DASHBOARD_PAGES = [
+    "/review/",
+    "/review/conversations",
+    "/review/conversations/no-such-id",
+    "/review/nothing-here",
+    "/review/audit",
+    "/review/users",
+]
 
 
-@pytest.mark.parametrize("path", DASHBOARD_PAGES + ["/review/export.csv", "/review/export.jsonl", "/review/corrections.yml", "/review/static/review.css"])
+@pytest.mark.parametrize(
+    "path",
+    DASHBOARD_PAGES + ["/review/export.csv", "/review/export.jsonl", "/review/corrections.yml", "/review/static/review.css"],
+)
 def test_dashboard_responses_carry_security_headers(admin: Client, path: str) -> None:
     response = admin.get(path)
     policy = response.headers["content-security-policy"]
@@ -310,7 +365,10 @@ def test_dashboard_responses_carry_security_headers(admin: Client, path: str) ->
 def test_signed_out_pages_and_redirects_carry_security_headers(server: ReviewServer) -> None:
     client = Client(server)
     for response in (client.get("/review/login"), client.get("/review/"), client.post("/review/login", {"csrf": "forged"})):
-        assert "frame-ancestors 'none'" in response.headers["content-security-policy"] and response.headers["referrer-policy"] == "no-referrer"
+        assert (
+            "frame-ancestors 'none'" in response.headers["content-security-policy"]
+            and response.headers["referrer-policy"] == "no-referrer"
+        )
 
 
 @pytest.mark.parametrize("path", DASHBOARD_PAGES + ["/review/login"])
@@ -324,19 +382,34 @@ def test_the_dashboard_stylesheet_is_served_to_anyone_with_revalidation(server: 
     import httpx
 
     stylesheet = httpx.get(f"{server.base}/review/static/review.css", timeout=10)
-    assert stylesheet.status_code == 200 and stylesheet.headers["content-type"].startswith("text/css") and ".badge" in stylesheet.text
-    again = httpx.get(f"{server.base}/review/static/review.css", headers={"If-None-Match": stylesheet.headers["etag"]}, timeout=10)
+    assert (
+        stylesheet.status_code == 200
+        and stylesheet.headers["content-type"].startswith("text/css")
+        and ".badge" in stylesheet.text
+    )
+    again = httpx.get(
+        f"{server.base}/review/static/review.css", headers={"If-None-Match": stylesheet.headers["etag"]}, timeout=10
+    )
     assert again.status_code == 304 and again.content == b""
 
 
 def test_csv_export_neutralises_formulas_even_after_a_separator(server: ReviewServer, admin: Client) -> None:
     from tests.tools.review_data import _user, write
 
-    texts = {"formula-semicolon": ";=HYPERLINK(1) formulatest", "formula-comma": ",=1+1 formulatest", "formula-space": "  @SUM(1) formulatest",
-             "formula-tab": "\t=1 formulatest", "formula-plain": "=1+1 formulatest", "formula-minus": "-2+3 formulatest",
-             "formula-safe": "plain; =not at the start formulatest"}  # fmt: skip
+    texts = {
+        "formula-semicolon": ";=HYPERLINK(1) formulatest",
+        "formula-comma": ",=1+1 formulatest",
+        "formula-space": "  @SUM(1) formulatest",
+        "formula-tab": "\t=1 formulatest",
+        "formula-plain": "=1+1 formulatest",
+        "formula-minus": "-2+3 formulatest",
+        "formula-safe": "plain; =not at the start formulatest",
+    }
     write(engine(server), iter([(sender, [_user(text, "inform", 0.9, "rest", time.time())]) for sender, text in texts.items()]))
-    rows = {r["sender_id"]: r["first_message"] for r in csv.DictReader(io.StringIO(admin.get("/review/export.csv?q=formulatest").text))}
+    rows = {
+        r["sender_id"]: r["first_message"]
+        for r in csv.DictReader(io.StringIO(admin.get("/review/export.csv?q=formulatest").text))
+    }
     assert set(rows) == set(texts)
     for sender, text in texts.items():
         assert rows[sender] == (text if sender == "formula-safe" else "'" + text), sender

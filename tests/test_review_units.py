@@ -20,14 +20,23 @@ from tests.tools.review_data import conversation, create_events_table, write
 
 
 def rows(events: list) -> list:
-    return [{"id": i + 1, "sender_id": "s", "type_name": e["event"], "timestamp": e["timestamp"], "data": json.dumps(e)} for i, e in enumerate(events)]
+    return [
+        {"id": i + 1, "sender_id": "s", "type_name": e["event"], "timestamp": e["timestamp"], "data": json.dumps(e)}
+        for i, e in enumerate(events)
+    ]
 
 
 @pytest.mark.parametrize(
     "kind, referral, fallback, person, messages",
-    [("none", "none", False, False, 3), ("provider", "provider", False, False, 3), ("urgent", "urgent", False, False, 3),
-     ("fallback", None, True, False, 4), ("person", None, False, True, 4), ("pending", None, False, False, 1)],
-)  # fmt: skip
+    [
+        ("none", "none", False, False, 3),
+        ("provider", "provider", False, False, 3),
+        ("urgent", "urgent", False, False, 3),
+        ("fallback", None, True, False, 4),
+        ("person", None, False, True, 4),
+        ("pending", None, False, False, 1),
+    ],
+)
 def test_summaries_follow_the_events(kind: str, referral: object, fallback: bool, person: bool, messages: int) -> None:
     events = conversation(kind, 1_700_000_000.0, random.Random(3))
     summary = new_summary("s", events[0]["timestamp"])
@@ -45,7 +54,15 @@ def test_summaries_follow_the_events(kind: str, referral: object, fallback: bool
 def test_referral_keeps_the_highest_level() -> None:
     summary = new_summary("s", 0.0)
     for i, value in enumerate(["provider", "urgent", "none"]):
-        apply_event(summary, {"id": i + 1, "type_name": "slot", "timestamp": float(i), "data": json.dumps({"event": "slot", "name": "referral", "value": value})})
+        apply_event(
+            summary,
+            {
+                "id": i + 1,
+                "type_name": "slot",
+                "timestamp": float(i),
+                "data": json.dumps({"event": "slot", "name": "referral", "value": value}),
+            },
+        )
     assert summary["referral"] == "urgent"
 
 
@@ -71,7 +88,15 @@ def test_transcript_groups_turns_and_finds_decisions() -> None:
     assert [t.text for t in turns if t.text][:2] and turns[1].intent.startswith("ask_")
     assert any(("topic", t.slots[0][1]) == t.slots[0] for t in turns if t.slots)
     found = decisions(events)
-    assert found == [{"referral": "provider", "topic": found[0]["topic"], "rules": ["no_alternating_crawl_by_12_months"], "red_flag": None, "at": found[0]["at"]}]
+    assert found == [
+        {
+            "referral": "provider",
+            "topic": found[0]["topic"],
+            "rules": ["no_alternating_crawl_by_12_months"],
+            "red_flag": None,
+            "at": found[0]["at"],
+        }
+    ]
 
 
 def test_sync_is_incremental(tmp_path: Path) -> None:
@@ -81,7 +106,24 @@ def test_sync_is_incremental(tmp_path: Path) -> None:
     write(engine, iter([("a", conversation("none", 1_700_000_000.0, random.Random(1)))]))
     first = index.sync(engine)
     assert first > 10 and index.sync(engine) == 0
-    write(engine, iter([("a", [{"event": "user", "timestamp": 1_700_000_900.0, "text": "one more", "parse_data": {"intent": {"name": "thank", "confidence": 0.9}}}])]))
+    write(
+        engine,
+        iter(
+            [
+                (
+                    "a",
+                    [
+                        {
+                            "event": "user",
+                            "timestamp": 1_700_000_900.0,
+                            "text": "one more",
+                            "parse_data": {"intent": {"name": "thank", "confidence": 0.9}},
+                        }
+                    ],
+                )
+            ]
+        ),
+    )
     assert index.sync(engine) == 1
     row = queries.conversation(engine, "a")
     assert row["user_messages"] == 4 and row["last_at"] == 1_700_000_900.0
@@ -143,8 +185,11 @@ def test_transcript_shows_what_each_message_was_understood_to_say() -> None:
 
     text = "sorry, my 15 month old keeps his right hand in a fist, he had his hips scanned at 6 weeks"
     heard = understand(text)
-    parse = {"intent": {"name": "inform", "confidence": 1.0}, "understanding": heard.to_dict(),
-             "entities": [{"entity": "age", "value": 15.0}, {"entity": "age", "value": 1.4, "role": "past"}]}  # fmt: skip
+    parse = {
+        "intent": {"name": "inform", "confidence": 1.0},
+        "understanding": heard.to_dict(),
+        "entities": [{"entity": "age", "value": 15.0}, {"entity": "age", "value": 1.4, "role": "past"}],
+    }
     [turn] = build_turns([{"event": "user", "text": text, "parse_data": parse, "timestamp": 1.0}])
     assert "hand_fisted" in turn.observations and "hips_checked" in turn.observations
     assert ("age_months", 15.0) in turn.facts and turn.correction
@@ -165,7 +210,9 @@ def test_decisions_show_the_signs_that_raised_the_referral() -> None:
 def test_decisions_show_the_safety_net_checks_that_raised_the_referral(kb) -> None:
     from bot.web.review import safety_rules
 
-    rows_found = safety_rules(kb, ["symmetric_shuffler_on_track", "safety:not_walking_by_18_months", "safety:one_side_favoured:unsure", "safety:gone"])
+    rows_found = safety_rules(
+        kb, ["symmetric_shuffler_on_track", "safety:not_walking_by_18_months", "safety:one_side_favoured:unsure", "safety:gone"]
+    )
     assert list(rows_found) == ["safety:not_walking_by_18_months", "safety:one_side_favoured:unsure"]
     walking, unsure = rows_found.values()
     assert walking["referral"] == "provider" and walking["say"].startswith("Safety net: walks alone no. Walking alone")
@@ -175,16 +222,23 @@ def test_decisions_show_the_safety_net_checks_that_raised_the_referral(kb) -> No
 
 @pytest.mark.parametrize(
     "data, kind, problems",
-    [('{"event": "slot", "name": "red_flag", "value": {"x": 1}}', "slot", ["slot value"]),
-     ('{"event": "slot", "name": "topic", "value": "no_such_topic"}', "slot", ["slot value"]),
-     ('{"event": "slot", "name": "age_months", "value": NaN}', "slot", ["slot value"]),
-     ('{"event": "slot", "name": "age_months", "value": 14}', "slot", []),
-     ('{"event": "user", "input_channel": "' + "c" * 65 + '", "text": "hi"}', "user", ["input_channel"]),
-     ('{"event": "user", "text": {"a": 1}, "parse_data": {"intent": {"name": "greet", "confidence": "high"}}}', "user", ["text", "intent confidence"]),
-     ('{"event": "bot", "text": "fine", "timestamp": 1e300}', "bot", ["timestamp"]),
-     ("{not json", "unreadable", ["data is not JSON"]), ("[1]", "unreadable", ["data is not an event object"]),
-     ('{"event": ["user"]}', "unreadable", ["event kind"])],
-)  # fmt: skip
+    [
+        ('{"event": "slot", "name": "red_flag", "value": {"x": 1}}', "slot", ["slot value"]),
+        ('{"event": "slot", "name": "topic", "value": "no_such_topic"}', "slot", ["slot value"]),
+        ('{"event": "slot", "name": "age_months", "value": NaN}', "slot", ["slot value"]),
+        ('{"event": "slot", "name": "age_months", "value": 14}', "slot", []),
+        ('{"event": "user", "input_channel": "' + "c" * 65 + '", "text": "hi"}', "user", ["input_channel"]),
+        (
+            '{"event": "user", "text": {"a": 1}, "parse_data": {"intent": {"name": "greet", "confidence": "high"}}}',
+            "user",
+            ["text", "intent confidence"],
+        ),
+        ('{"event": "bot", "text": "fine", "timestamp": 1e300}', "bot", ["timestamp"]),
+        ("{not json", "unreadable", ["data is not JSON"]),
+        ("[1]", "unreadable", ["data is not an event object"]),
+        ('{"event": ["user"]}', "unreadable", ["event kind"]),
+    ],
+)
 def test_events_are_read_with_every_value_checked(data: str, kind: str, problems: list) -> None:
     from bot.review.reading import read_event
 
@@ -204,9 +258,24 @@ def test_read_values_are_bounded_and_storable() -> None:
 
 @pytest.mark.parametrize(
     "cell, neutralised",
-    [("=1+1", True), ("+1", True), ("-1", True), ("@SUM(A1)", True), ("\tx", True), ("\rx", True), (";=cmd", True), (",=cmd", True),
-     ("  =cmd", True), ("; ,+cmd", True), ("\n@x", True), ("plain text", False), ("a;=b", False), ("", False), ("; just text", False)],
-)  # fmt: skip
+    [
+        ("=1+1", True),
+        ("+1", True),
+        ("-1", True),
+        ("@SUM(A1)", True),
+        ("\tx", True),
+        ("\rx", True),
+        (";=cmd", True),
+        (",=cmd", True),
+        ("  =cmd", True),
+        ("; ,+cmd", True),
+        ("\n@x", True),
+        ("plain text", False),
+        ("a;=b", False),
+        ("", False),
+        ("; just text", False),
+    ],
+)
 def test_csv_cells_never_start_a_formula(cell: str, neutralised: bool) -> None:
     from bot.web.review import _csv_safe
 

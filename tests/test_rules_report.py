@@ -52,8 +52,14 @@ def test_conditions_read_in_plain_words(knowledge: Knowledge) -> None:
     assert conditions_words(conditions, knowledge.questions) == "corrected age ≥ 12 months and pulls to stand = no"
     between = (Condition("corrected_age_months", "gte", 12), Condition("corrected_age_months", "lt", 18))
     assert conditions_words(between, knowledge.questions) == "corrected age ≥ 12 months and < 18 months"
-    assert conditions_words((Condition("hips_checked", "in", ["no", "unsure"]),), knowledge.questions) == "hips checked = no or not sure"
-    assert conditions_words((Condition("weeks_early", "known", False),), knowledge.questions) == "weeks born early is not known (not answered)"
+    assert (
+        conditions_words((Condition("hips_checked", "in", ["no", "unsure"]),), knowledge.questions)
+        == "hips checked = no or not sure"
+    )
+    assert (
+        conditions_words((Condition("weeks_early", "known", False),), knowledge.questions)
+        == "weeks born early is not known (not answered)"
+    )
     assert conditions_words((), knowledge.questions) == "always (no conditions)"
 
 
@@ -105,7 +111,11 @@ def test_committed_report_is_up_to_date(report: str) -> None:
     committed = COMMITTED.read_text(encoding="utf-8") if COMMITTED.exists() else ""
     if committed != report:
         diff = "".join(
-            list(difflib.unified_diff(committed.splitlines(True), report.splitlines(True), "reports/rules.md (committed)", "regenerated"))[:60]
+            list(
+                difflib.unified_diff(
+                    committed.splitlines(True), report.splitlines(True), "reports/rules.md (committed)", "regenerated"
+                )
+            )[:60]
         )
         pytest.fail(
             "reports/rules.md is out of date with knowledge/: run `make rules-report` and commit reports/rules.md.\n" + diff

@@ -46,7 +46,7 @@ def _topic_answers(kb: KnowledgeBase, topic_id: str, rng: random.Random, n: int)
     slots = [s for s in kb.topics[topic_id].questions if kb.questions[s].type == "yes_no_unsure"]
     combos = list(itertools.product(("yes", "no", "unsure", None), repeat=len(slots)))
     picked = rng.sample(combos, min(n, len(combos)))
-    return [{slot: value for slot, value in zip(slots, combo) if value is not None} for combo in picked]
+    return [{slot: value for slot, value in zip(slots, combo, strict=False) if value is not None} for combo in picked]
 
 
 def _crossing(check: Check, value: str) -> Dict[str, Any]:
@@ -61,7 +61,9 @@ def _subjects(kb: KnowledgeBase) -> List[str]:
 
 
 def _advise(kb: KnowledgeBase, subject: str, answers: Dict[str, Any], **kwargs: Any):
-    return advise(subject, kb.topics, kb.questions, kb.milestones, default_catalogue(), answers, safety_net=kb.safety_net, **kwargs)
+    return advise(
+        subject, kb.topics, kb.questions, kb.milestones, default_catalogue(), answers, safety_net=kb.safety_net, **kwargs
+    )
 
 
 def _for_your_child(outcome) -> str:
@@ -93,7 +95,9 @@ def test_every_topic_refers_when_a_known_fact_crosses_a_threshold(kb: KnowledgeB
                         problems.append(f"referral {outcome.referral}")
                     if ALL_CLEAR in said:
                         problems.append("says nothing to check")
-                    if not any(r.startswith(f"safety:{c.id}") for c in net.checks if c.slot == check.slot for r in outcome.rule_ids):
+                    if not any(
+                        r.startswith(f"safety:{c.id}") for c in net.checks if c.slot == check.slot for r in outcome.rule_ids
+                    ):
                         problems.append("check not recorded")
                     found = REASSURANCE.search(said)
                     if found:
@@ -111,7 +115,9 @@ def test_an_urgent_referral_is_never_lowered(kb: KnowledgeBase) -> None:
             assert outcome.referral is None
         else:
             assert outcome.referral == "urgent", subject
-        outcome = _advise(kb, subject, {"age_months": 10.0, "weeks_early": 0, "uses_both_sides": "no"}, previous_referral="urgent")
+        outcome = _advise(
+            kb, subject, {"age_months": 10.0, "weeks_early": 0, "uses_both_sides": "no"}, previous_referral="urgent"
+        )
         assert outcome.referral == "urgent", subject
 
 
@@ -124,7 +130,14 @@ def test_below_the_threshold_nothing_fires_and_born_early_counts(kb: KnowledgeBa
 
 
 def test_the_issue_example_a_22_month_old_shuffler_who_does_not_walk(kb: KnowledgeBase) -> None:
-    told = {"age_months": 22.0, "weeks_early": 0, "uses_both_sides": "yes", "bears_weight": "yes", "pulls_to_stand": "yes", "hips_checked": "yes"}
+    told = {
+        "age_months": 22.0,
+        "weeks_early": 0,
+        "uses_both_sides": "yes",
+        "bears_weight": "yes",
+        "pulls_to_stand": "yes",
+        "hips_checked": "yes",
+    }
     subject = guard(kb.topics["bottom_scooting"], kb.topics, kb.safety_net)
     assert dialogue.next_question(subject, {**told, "breech": "no", "hip_family_history": "no"}, TriageState()) == "walks_alone"
     outcome = _advise(kb, "bottom_scooting", {**told, "walks_alone": "no"})
@@ -150,8 +163,12 @@ ASKED = [
 
 
 @pytest.mark.parametrize("subject_id, answers, expected", ASKED)
-def test_the_one_question_this_childs_age_calls_for(kb: KnowledgeBase, subject_id: str, answers: Dict[str, Any], expected: str) -> None:
-    subject = guard(kb.topics.get(subject_id) or subject_for(kb.milestones.get(subject_id.split(":", 1)[1])), kb.topics, kb.safety_net)
+def test_the_one_question_this_childs_age_calls_for(
+    kb: KnowledgeBase, subject_id: str, answers: Dict[str, Any], expected: str
+) -> None:
+    subject = guard(
+        kb.topics.get(subject_id) or subject_for(kb.milestones.get(subject_id.split(":", 1)[1])), kb.topics, kb.safety_net
+    )
     own = {slot: "no" if slot in ("breech", "hip_family_history", "hip_signs") else "yes" for slot in subject.questions}
     own.update({"age_months": answers.get("age_months"), "weeks_early": answers.get("weeks_early", 0)})
     own.update(answers)
@@ -170,7 +187,9 @@ def test_a_skipped_safety_question_is_not_asked_again(kb: KnowledgeBase) -> None
 def test_not_sure_about_a_warning_sign_gets_a_narrower_question_once(kb: KnowledgeBase) -> None:
     topic = kb.topics["crawling_backward"]
     answers = {"age_months": 8.0, "weeks_early": 0, "alternating_crawl": "yes"}
-    first = dialogue.handle_reply(topic, kb.questions, "uses_both_sides", "inform", "not sure", answers, TriageState(topic=topic.id))
+    first = dialogue.handle_reply(
+        topic, kb.questions, "uses_both_sides", "inform", "not sure", answers, TriageState(topic=topic.id)
+    )
     assert first.next_slot == "uses_both_sides" and "uses_both_sides" not in first.answers
     assert "another way" in first.messages[-1].text and first.messages[-1].buttons
     second = dialogue.handle_reply(topic, kb.questions, "uses_both_sides", "inform", "still not sure", answers, first.state)
@@ -215,20 +234,29 @@ def test_a_topic_answer_value_that_leads_to_no_rule_fails_the_build(tmp_path: Pa
 
 
 def test_a_safety_net_check_covers_the_values_it_reads(tmp_path: Path) -> None:
-    rules = GOOD_RULES.split("  - id: pulls_up")[0] + '  - id: up\n    when: {pulls_to_stand: "yes"}\n    referral: none\n    say: "Good."\n'
+    rules = (
+        GOOD_RULES.split("  - id: pulls_up")[0]
+        + '  - id: up\n    when: {pulls_to_stand: "yes"}\n    referral: none\n    say: "Good."\n'
+    )
     root = write_knowledge(tmp_path / "knowledge", topic=_topic(rules), files={"safety_net.yml": NET})
     assert load_knowledge(root).safety_net.checks[0].months == 12.0  # "unsure" is covered by the check
 
 
 def test_reassurance_shown_beside_a_stricter_referral_fails_the_build(tmp_path: Path) -> None:
-    rules = GOOD_RULES + '  - id: calm\n    when: {pulls_to_stand: "no"}\n    referral: none\n    always_shown: true\n    say: "This is completely normal."\n'
+    rules = (
+        GOOD_RULES
+        + '  - id: calm\n    when: {pulls_to_stand: "no"}\n    referral: none\n    always_shown: true\n    say: "This is completely normal."\n'
+    )
     root = write_knowledge(tmp_path / "knowledge", topic=_topic(rules))
     with pytest.raises(KnowledgeError, match="rule 'calm' can be shown beside a stricter referral but reassures"):
         load_knowledge(root)
 
 
 def test_a_rule_that_reassures_past_the_milestone_threshold_fails_the_build(tmp_path: Path) -> None:
-    rules = GOOD_RULES + '  - id: wait\n    when: {corrected_age_months: {lt: 18}, pulls_to_stand: "no"}\n    referral: none\n    say: "Wait."\n'
+    rules = (
+        GOOD_RULES
+        + '  - id: wait\n    when: {corrected_age_months: {lt: 18}, pulls_to_stand: "no"}\n    referral: none\n    say: "Wait."\n'
+    )
     root = write_knowledge(tmp_path / "knowledge", topic=_topic(rules), files={"safety_net.yml": NET})
     with pytest.raises(KnowledgeError, match="rule 'wait' \\(none\\) reassures past the threshold for 'pulls_to_stand: no'"):
         load_knowledge(root)
@@ -245,7 +273,7 @@ def test_a_rule_that_refers_later_than_the_milestone_threshold_fails_the_build(t
     "broken, message",
     [
         (NET.replace("slot: pulls_to_stand", "slot: shoe_size"), "'slot' must be a yes/no/unsure question"),
-        (NET.replace('crosses: "no"', "crosses: no"), "'crosses' is \"yes\" or \"no\" (quoted)"),
+        (NET.replace('crosses: "no"', "crosses: no"), '\'crosses\' is "yes" or "no" (quoted)'),
         (NET.replace("from_months: 12", "milestone: walks"), "unknown milestone 'walks'"),
         (NET.replace("    from_months: 12\n", ""), "needs exactly one of 'milestone'"),
         (NET.replace("    sources: [CDC-12m]\n", "    sources: [NOPE]\n"), "unknown source key(s) NOPE"),
@@ -261,17 +289,35 @@ def test_an_invalid_safety_net_fails_naming_the_line(tmp_path: Path, broken: str
 
 # What used to be a topic's own "not sure" rule at level none is now the safety net's "worth checking" (provider).
 UNSURE = [
-    ("crawling_backward", dict(age_months=12.5, weeks_early=0, alternating_crawl="unsure", uses_both_sides="yes"), "crawl_not_alternating_by_12_months"),
-    ("army_crawling", dict(age_months=12.5, weeks_early=0, uses_both_sides="yes", alternating_crawl="unsure"), "crawl_not_alternating_by_12_months"),
-    ("toe_walking", dict(age_months=20, weeks_early=0, toe_walking_one_side="unsure", hip_signs="no", uses_both_sides="yes"), "toe_walking_one_foot"),
-    ("hip_health", dict(hip_signs="unsure", breech="no", hip_family_history="no", hips_checked="yes", w_sitting="no"), "hip_signs_seen"),
+    (
+        "crawling_backward",
+        dict(age_months=12.5, weeks_early=0, alternating_crawl="unsure", uses_both_sides="yes"),
+        "crawl_not_alternating_by_12_months",
+    ),
+    (
+        "army_crawling",
+        dict(age_months=12.5, weeks_early=0, uses_both_sides="yes", alternating_crawl="unsure"),
+        "crawl_not_alternating_by_12_months",
+    ),
+    (
+        "toe_walking",
+        dict(age_months=20, weeks_early=0, toe_walking_one_side="unsure", hip_signs="no", uses_both_sides="yes"),
+        "toe_walking_one_foot",
+    ),
+    (
+        "hip_health",
+        dict(hip_signs="unsure", breech="no", hip_family_history="no", hips_checked="yes", w_sitting="no"),
+        "hip_signs_seen",
+    ),
     ("tummy_time", dict(age_months=5, weeks_early=0, lifts_head="unsure", rolls_over="yes"), "no_head_lift_by_4_months"),
     ("preterm_age", dict(age_months=12, weeks_early=8, uses_both_sides="yes", sits_alone="unsure"), "not_sitting_by_9_months"),
 ]
 
 
 @pytest.mark.parametrize("topic_id, given, check_id", UNSURE)
-def test_not_sure_past_a_threshold_is_worth_checking(kb: KnowledgeBase, topic_id: str, given: Dict[str, Any], check_id: str) -> None:
+def test_not_sure_past_a_threshold_is_worth_checking(
+    kb: KnowledgeBase, topic_id: str, given: Dict[str, Any], check_id: str
+) -> None:
     outcome = _advise(kb, topic_id, given)
     assert outcome.referral == "provider" and f"safety:{check_id}:unsure" in outcome.rule_ids
     assert ALL_CLEAR not in _for_your_child(outcome)
@@ -280,11 +326,20 @@ def test_not_sure_past_a_threshold_is_worth_checking(kb: KnowledgeBase, topic_id
 def test_what_the_topic_tells_still_counts_when_the_slot_is_empty(kb: KnowledgeBase) -> None:
     # a toe walker walks: with walks_alone unknown (None), the earlier milestones are not asked either
     subject = guard(kb.topics["toe_walking"], kb.topics, kb.safety_net)
-    answers = {"age_months": 19.0, "weeks_early": 0, "toe_walking_one_side": "no", "hip_signs": "no", "uses_both_sides": "yes", "walks_alone": None}
+    answers = {
+        "age_months": 19.0,
+        "weeks_early": 0,
+        "toe_walking_one_side": "no",
+        "hip_signs": "no",
+        "uses_both_sides": "yes",
+        "walks_alone": None,
+    }
     assert subject.more_question(answers, ()) is None
 
 
 def test_a_described_sign_that_calls_for_a_provider_stops_the_extra_question(kb: KnowledgeBase) -> None:
     answers = {"age_months": 10.0, "weeks_early": 0, "uses_both_sides": "yes", "alternating_crawl": "yes"}
     assert guard(kb.topics["army_crawling"], kb.topics, kb.safety_net).more_question(answers, ()) == "sits_alone"
-    assert guard(kb.topics["army_crawling"], kb.topics, kb.safety_net, signs_referral="provider").more_question(answers, ()) is None
+    assert (
+        guard(kb.topics["army_crawling"], kb.topics, kb.safety_net, signs_referral="provider").more_question(answers, ()) is None
+    )

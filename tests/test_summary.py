@@ -21,7 +21,11 @@ def answers(kb: KnowledgeBase, **given: Any) -> Dict[str, Any]:
 
 def test_summary_says_back_every_fact_and_the_described_signs(kb: KnowledgeBase) -> None:
     observed = [default_catalogue().observations[o] for o in ("hand_fisted",)]
-    line = summary_line(answers(kb, age_months=19, weeks_early=0, pulls_to_stand="yes", stands_alone_seconds=0, uses_both_sides="no"), kb.questions, observed)
+    line = summary_line(
+        answers(kb, age_months=19, weeks_early=0, pulls_to_stand="yes", stands_alone_seconds=0, uses_both_sides="no"),
+        kb.questions,
+        observed,
+    )
     assert line is not None
     assert line.startswith("From what you've told me: 19 months, born on time")
     assert "pulls up to stand" in line and "doesn't stand" in line
@@ -39,13 +43,17 @@ def test_changed_line_names_old_and_new(kb: KnowledgeBase) -> None:
 
 
 def test_a_correction_after_the_advice_gives_it_again(kb: KnowledgeBase) -> None:
-    reply = after_questions(understand("sorry, he's 17 months not 11"), answers(kb, age_months=11), kb.questions, [], [], advised=True)
+    reply = after_questions(
+        understand("sorry, he's 17 months not 11"), answers(kb, age_months=11), kb.questions, [], [], advised=True
+    )
     assert reply.advise_again and reply.updates == {"age_months": 17.0}
     assert "17 months (instead of 11 months)" in (reply.lead or "")
 
 
 def test_a_new_sign_after_the_advice_gives_it_again(kb: KnowledgeBase) -> None:
-    reply = after_questions(understand("oh and he keeps his right hand in a fist"), answers(kb, age_months=11), kb.questions, [], [], advised=True)
+    reply = after_questions(
+        understand("oh and he keeps his right hand in a fist"), answers(kb, age_months=11), kb.questions, [], [], advised=True
+    )
     assert reply.advise_again and "hand_fisted" in reply.observed
 
 
@@ -73,6 +81,10 @@ def test_a_sign_the_topic_rule_already_covers_is_not_said_twice(kb: KnowledgeBas
 
 def test_a_sign_raises_the_referral_in_any_topic(kb: KnowledgeBase) -> None:
     signs = signs_from(default_catalogue(), ["stiff_scissoring_legs"])
-    advice = compose_advice(kb.topic("crawling_backward"), answers(kb, age_months=8, weeks_early=0, alternating_crawl="yes", uses_both_sides="yes"), signs=signs)
+    advice = compose_advice(
+        kb.topic("crawling_backward"),
+        answers(kb, age_months=8, weeks_early=0, alternating_crawl="yes", uses_both_sides="yes"),
+        signs=signs,
+    )
     assert advice.referral == "provider"
     assert default_catalogue().observations["stiff_scissoring_legs"].say in "\n".join(m.text for m in advice.messages)

@@ -40,71 +40,210 @@ URGENT_MESSAGE = "she has a high fever and now won't put any weight on her leg"
 
 CONVERSATIONS = [
     # army crawling
-    Conversation("army_crawling", "none", "my baby army crawls everywhere on her belly, is that ok?",
-                 (("age_months", "8 months"), ("weeks_early", "No, born on time"), ("uses_both_sides", "Yes"), ("alternating_crawl", "Yes"))),
-    Conversation("army_crawling", "provider", "my 13 month old still only commando crawls, dragging himself on his tummy",
-                 (("weeks_early", "no"), ("uses_both_sides", "yes"), ("alternating_crawl", "no")), ("12 months",)),
-    Conversation("army_crawling", "urgent", "she only belly crawls, pulling herself with her arms",
-                 (("age_months", URGENT_MESSAGE),)),
+    Conversation(
+        "army_crawling",
+        "none",
+        "my baby army crawls everywhere on her belly, is that ok?",
+        (
+            ("age_months", "8 months"),
+            ("weeks_early", "No, born on time"),
+            ("uses_both_sides", "Yes"),
+            ("alternating_crawl", "Yes"),
+        ),
+    ),
+    Conversation(
+        "army_crawling",
+        "provider",
+        "my 13 month old still only commando crawls, dragging himself on his tummy",
+        (("weeks_early", "no"), ("uses_both_sides", "yes"), ("alternating_crawl", "no")),
+        ("12 months",),
+    ),
+    Conversation(
+        "army_crawling", "urgent", "she only belly crawls, pulling herself with her arms", (("age_months", URGENT_MESSAGE),)
+    ),
     # not crawling
-    Conversation("not_crawling", "none", "my 7 month old isn't crawling yet",
-                 (("weeks_early", "no"), ("sits_alone", "yes"), ("gets_around", "yes, she rolls everywhere"),
-                  ("uses_both_sides", "yes"), ("pulls_to_stand", "no"))),
-    Conversation("not_crawling", "provider", "my 10 month old doesn't crawl at all, he just sits there",
-                 (("weeks_early", "No, born on time"), ("sits_alone", "Yes"),  # "just sits there": no way of getting around, not asked
-                  ("uses_both_sides", "Yes"), ("pulls_to_stand", "No"))),
-    Conversation("not_crawling", "urgent", "my baby skipped crawling completely",
-                 (("age_months", "he used to sit up by himself and now he can't anymore"),)),
+    Conversation(
+        "not_crawling",
+        "none",
+        "my 7 month old isn't crawling yet",
+        (
+            ("weeks_early", "no"),
+            ("sits_alone", "yes"),
+            ("gets_around", "yes, she rolls everywhere"),
+            ("uses_both_sides", "yes"),
+            ("pulls_to_stand", "no"),
+        ),
+    ),
+    Conversation(
+        "not_crawling",
+        "provider",
+        "my 10 month old doesn't crawl at all, he just sits there",
+        (
+            ("weeks_early", "No, born on time"),
+            ("sits_alone", "Yes"),  # "just sits there": no way of getting around, not asked
+            ("uses_both_sides", "Yes"),
+            ("pulls_to_stand", "No"),
+        ),
+    ),
+    Conversation(
+        "not_crawling",
+        "urgent",
+        "my baby skipped crawling completely",
+        (("age_months", "he used to sit up by himself and now he can't anymore"),),
+    ),
     # standing alone
-    Conversation("standing_alone", "none", "how long should my baby be able to stand without holding on?",
-                 (("age_months", "10 months"), ("weeks_early", "no"), ("pulls_to_stand", "yes"),
-                  ("stands_alone_seconds", "a couple of seconds"), ("standing_time_growing", "yes"), ("uses_both_sides", "yes"),
-                  ("breech", "no"), ("hip_family_history", "no"))),
-    Conversation("standing_alone", "provider", "my 18 month old still can't stand on her own without holding on",
-                 (("weeks_early", "no"), ("pulls_to_stand", "yes"),  # "can't stand on her own": 0 s, not asked
-                  ("standing_time_growing", "no"), ("uses_both_sides", "yes"), ("breech", "no"), ("hip_family_history", "no"))),
-    Conversation("standing_alone", "urgent", "she won't let go of the sofa to stand by herself",
-                 (("age_months", "14 months"), ("weeks_early", URGENT_MESSAGE))),
+    Conversation(
+        "standing_alone",
+        "none",
+        "how long should my baby be able to stand without holding on?",
+        (
+            ("age_months", "10 months"),
+            ("weeks_early", "no"),
+            ("pulls_to_stand", "yes"),
+            ("stands_alone_seconds", "a couple of seconds"),
+            ("standing_time_growing", "yes"),
+            ("uses_both_sides", "yes"),
+            ("breech", "no"),
+            ("hip_family_history", "no"),
+        ),
+    ),
+    Conversation(
+        "standing_alone",
+        "provider",
+        "my 18 month old still can't stand on her own without holding on",
+        (
+            ("weeks_early", "no"),
+            ("pulls_to_stand", "yes"),  # "can't stand on her own": 0 s, not asked
+            ("standing_time_growing", "no"),
+            ("uses_both_sides", "yes"),
+            ("breech", "no"),
+            ("hip_family_history", "no"),
+        ),
+    ),
+    Conversation(
+        "standing_alone",
+        "urgent",
+        "she won't let go of the sofa to stand by herself",
+        (("age_months", "14 months"), ("weeks_early", URGENT_MESSAGE)),
+    ),
     # tummy time
-    Conversation("tummy_time", "none", "my baby hates tummy time and cries every time",
-                 (("age_months", "2 months"), ("weeks_early", "no"), ("lifts_head", "yes"), ("rolls_over", "no")),
-                 ("Where sources differ",)),
-    Conversation("tummy_time", "provider", "my 5 month old screams during tummy time",
-                 (("weeks_early", "no"), ("lifts_head", "no"), ("rolls_over", "no"))),
-    Conversation("tummy_time", "urgent", "how much tummy time does a baby need",
-                 (("age_months", "he had a seizure just now"),)),
+    Conversation(
+        "tummy_time",
+        "none",
+        "my baby hates tummy time and cries every time",
+        (("age_months", "2 months"), ("weeks_early", "no"), ("lifts_head", "yes"), ("rolls_over", "no")),
+        ("Where sources differ",),
+    ),
+    Conversation(
+        "tummy_time",
+        "provider",
+        "my 5 month old screams during tummy time",
+        (("weeks_early", "no"), ("lifts_head", "no"), ("rolls_over", "no")),
+    ),
+    Conversation("tummy_time", "urgent", "how much tummy time does a baby need", (("age_months", "he had a seizure just now"),)),
     # hip health
-    Conversation("hip_health", "none", "is W sitting bad for her hips?",
-                 (("hip_signs", "no problems"), ("breech", "no"), ("hip_family_history", "no"), ("hips_checked", "yes"),
-                  ("w_sitting", "yes")), ("W-sitting",)),
-    Conversation("hip_health", "provider", "my baby was breech, should her hips be checked?",
-                 (("hip_signs", "No, none"), ("hip_family_history", "Not sure"), ("hips_checked", "No"),  # breech: told
-                  ("w_sitting", "No"))),
-    Conversation("hip_health", "urgent", "one of her thigh creases looks different, is that hip dysplasia?",
-                 (("breech", "she's had a fever since last night and is limping and won't stand"),)),  # the creases: told
+    Conversation(
+        "hip_health",
+        "none",
+        "is W sitting bad for her hips?",
+        (
+            ("hip_signs", "no problems"),
+            ("breech", "no"),
+            ("hip_family_history", "no"),
+            ("hips_checked", "yes"),
+            ("w_sitting", "yes"),
+        ),
+        ("W-sitting",),
+    ),
+    Conversation(
+        "hip_health",
+        "provider",
+        "my baby was breech, should her hips be checked?",
+        (
+            ("hip_signs", "No, none"),
+            ("hip_family_history", "Not sure"),
+            ("hips_checked", "No"),  # breech: told
+            ("w_sitting", "No"),
+        ),
+    ),
+    Conversation(
+        "hip_health",
+        "urgent",
+        "one of her thigh creases looks different, is that hip dysplasia?",
+        (("breech", "she's had a fever since last night and is limping and won't stand"),),
+    ),  # the creases: told
     # corrected age
-    Conversation("preterm_age", "none", "how do I work out corrected age? she was born at 32 weeks",
-                 (("age_months", "9 months"), ("uses_both_sides", "yes"), ("sits_alone", "yes")), ("corrected age",)),
-    Conversation("preterm_age", "provider", "he was born 2 weeks early, should I use his adjusted age? he's 10 months",
-                 (("uses_both_sides", "yes"), ("sits_alone", "no"))),
-    Conversation("preterm_age", "urgent", "my premature baby, how do I adjust her age for milestones",
-                 (("age_months", "she stopped breathing for a moment and went blue"),)),
+    Conversation(
+        "preterm_age",
+        "none",
+        "how do I work out corrected age? she was born at 32 weeks",
+        (("age_months", "9 months"), ("uses_both_sides", "yes"), ("sits_alone", "yes")),
+        ("corrected age",),
+    ),
+    Conversation(
+        "preterm_age",
+        "provider",
+        "he was born 2 weeks early, should I use his adjusted age? he's 10 months",
+        (("uses_both_sides", "yes"), ("sits_alone", "no")),
+    ),
+    Conversation(
+        "preterm_age",
+        "urgent",
+        "my premature baby, how do I adjust her age for milestones",
+        (("age_months", "she stopped breathing for a moment and went blue"),),
+    ),
     # toe walking
-    Conversation("toe_walking", "none", "my 15 month old walks on his tiptoes",
-                 (("weeks_early", "no"), ("toe_walking_one_side", "No, both feet"), ("hip_signs", "no"), ("uses_both_sides", "yes"))),
-    Conversation("toe_walking", "provider", "my 2 and a half year old still walks on her toes all the time",
-                 (("toe_walking_one_side", "no"), ("hip_signs", "no"), ("uses_both_sides", "yes"))),
-    Conversation("toe_walking", "urgent", "my son walks on his toes",
-                 (("age_months", "20 months"), ("weeks_early", "no"), ("toe_walking_one_side", URGENT_MESSAGE))),
+    Conversation(
+        "toe_walking",
+        "none",
+        "my 15 month old walks on his tiptoes",
+        (("weeks_early", "no"), ("toe_walking_one_side", "No, both feet"), ("hip_signs", "no"), ("uses_both_sides", "yes")),
+    ),
+    Conversation(
+        "toe_walking",
+        "provider",
+        "my 2 and a half year old still walks on her toes all the time",
+        (("toe_walking_one_side", "no"), ("hip_signs", "no"), ("uses_both_sides", "yes")),
+    ),
+    Conversation(
+        "toe_walking",
+        "urgent",
+        "my son walks on his toes",
+        (("age_months", "20 months"), ("weeks_early", "no"), ("toe_walking_one_side", URGENT_MESSAGE)),
+    ),
     # milestones: in general (no referral), then tailored by (corrected) age
-    Conversation("late_walking", None, "when do babies usually walk?",
-                 (("age_months", "Just in general"),), ("8.2 and 17.6 months", "Where sources differ"), milestone=True),
-    Conversation("standing_alone", "none", "is it normal that my 10 month old doesn't pull up yet?",
-                 (("weeks_early", "no"), ("sits_alone", "yes")), ("within the usual range",), milestone=True),
-    Conversation("not_crawling", "provider", "my 10 month old can't sit on her own yet, is that normal?",
-                 (("weeks_early", "No, born on time"),), ("please ask a provider",), milestone=True),
-    Conversation("not_crawling", "none", "my 10 month old can't sit on her own yet, is that normal?",
-                 (("weeks_early", "8 weeks early"), ("rolls_over", "yes")), ("corrected age of **8 months**",), milestone=True),
+    Conversation(
+        "late_walking",
+        None,
+        "when do babies usually walk?",
+        (("age_months", "Just in general"),),
+        ("8.2 and 17.6 months", "Where sources differ"),
+        milestone=True,
+    ),
+    Conversation(
+        "standing_alone",
+        "none",
+        "is it normal that my 10 month old doesn't pull up yet?",
+        (("weeks_early", "no"), ("sits_alone", "yes")),
+        ("within the usual range",),
+        milestone=True,
+    ),
+    Conversation(
+        "not_crawling",
+        "provider",
+        "my 10 month old can't sit on her own yet, is that normal?",
+        (("weeks_early", "No, born on time"),),
+        ("please ask a provider",),
+        milestone=True,
+    ),
+    Conversation(
+        "not_crawling",
+        "none",
+        "my 10 month old can't sit on her own yet, is that normal?",
+        (("weeks_early", "8 weeks early"), ("rolls_over", "yes")),
+        ("corrected age of **8 months**",),
+        milestone=True,
+    ),
 ]
 
 
@@ -145,7 +284,10 @@ def test_topic_buttons_lead_to_their_topic(services: Services, topic_id: str) ->
     """The fallback's and the milestone answer's buttons send "Tell me about <title>": it must reach that topic."""
     topic = TOPICS[topic_id]
     response = httpx.post(
-        f"{services.rasa_url}/model/parse", params={"token": TOKEN}, json={"text": f"Tell me about {topic.title.lower()}"}, timeout=30
+        f"{services.rasa_url}/model/parse",
+        params={"token": TOKEN},
+        json={"text": f"Tell me about {topic.title.lower()}"},
+        timeout=30,
     )
     response.raise_for_status()
     assert response.json()["intent"]["name"] == topic.intent

@@ -115,10 +115,20 @@ def test_parse_data_holds_no_parent_words() -> None:
 @pytest.mark.parametrize(
     "text, intent, ranking, expected",
     [
-        ("one of her legs looks shorter when I change her", "nlu_fallback", ["nlu_fallback", "ask_late_walking"], "ask_hip_health"),
+        (
+            "one of her legs looks shorter when I change her",
+            "nlu_fallback",
+            ["nlu_fallback", "ask_late_walking"],
+            "ask_hip_health",
+        ),
         ("sorry, he's 17 months not 11", "ask_late_walking", ["ask_late_walking"], "inform"),
         ("can you say that again?", "nlu_fallback", ["nlu_fallback"], "inform"),
-        ("why does my baby crawl backwards", "ask_crawling_backward", ["ask_crawling_backward"], None),  # the classifier's topic stays
+        (
+            "why does my baby crawl backwards",
+            "ask_crawling_backward",
+            ["ask_crawling_backward"],
+            None,
+        ),  # the classifier's topic stays
         ("hello", "greet", ["greet"], None),  # nothing described: nothing to route
     ],
 )
@@ -161,7 +171,12 @@ def test_the_childs_own_possessive_is_the_child() -> None:
 
 def test_an_opening_made_only_of_facts_gets_the_best_ranked_topic() -> None:
     heard = understand("he's 14 months, pulls up on everything but won't stand without holding on")
-    assert routing_intent(heard, "inform", ["inform", "ask_standing_alone"], TOPIC_INTENTS | {"standing_alone": "ask_standing_alone"}) == "ask_standing_alone"
+    assert (
+        routing_intent(
+            heard, "inform", ["inform", "ask_standing_alone"], TOPIC_INTENTS | {"standing_alone": "ask_standing_alone"}
+        )
+        == "ask_standing_alone"
+    )
 
 
 def test_a_bottom_shuffler_who_does_not_walk_states_both_and_the_age() -> None:

@@ -60,9 +60,13 @@ def test_demo_pages_allow_only_their_own_scripts_styles_and_the_rasa_server(web_
 
 @pytest.mark.parametrize(
     "url, sources",
-    [("http://localhost:5005", ["http://localhost:5005", "ws://localhost:5005"]),
-     ("https://chat.example.org/rasa", ["https://chat.example.org", "wss://chat.example.org"]), ("", []), ("/rasa", [])],
-)  # fmt: skip
+    [
+        ("http://localhost:5005", ["http://localhost:5005", "ws://localhost:5005"]),
+        ("https://chat.example.org/rasa", ["https://chat.example.org", "wss://chat.example.org"]),
+        ("", []),
+        ("/rasa", []),
+    ],
+)
 def test_the_policy_lets_the_widget_reach_rasa_over_http_and_websocket(url: str, sources: List[str]) -> None:
     assert list(socket_sources(url)) == sources
 

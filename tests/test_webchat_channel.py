@@ -167,7 +167,9 @@ async def test_a_resent_message_is_processed_once(web_stack: Services) -> None:
     ack, replies = await chat.say("my 12 month old isn't walking", client_id="resend-0001")
     assert ack == {"ok": True, "duplicate": True} and replies == []
     assert user_texts(web_stack, state["session_id"]) == ["my 12 month old isn't walking"]
-    history = (await SocketChat(web_stack).start({"session_id": state["session_id"], "session_token": state["session_token"]}))["history"]
+    history = (await SocketChat(web_stack).start({"session_id": state["session_id"], "session_token": state["session_token"]}))[
+        "history"
+    ]
     assert history[0]["id"] == "resend-0001"  # the widget drops queued copies the server already has
     await chat.stop()
 

@@ -91,7 +91,9 @@ def test_origin_allowed(origin: object, allowed: tuple, expected: bool) -> None:
     assert origin_allowed(origin, allowed) is expected
 
 
-@pytest.mark.parametrize("value, expected", [("a1b2c3d4", "a1b2c3d4"), ("short", None), ("x" * 65, None), ("bad id!!", None), (42, None)])
+@pytest.mark.parametrize(
+    "value, expected", [("a1b2c3d4", "a1b2c3d4"), ("short", None), ("x" * 65, None), ("bad id!!", None), (42, None)]
+)
 def test_client_ids(value: object, expected: object) -> None:
     assert clean_client_id(value) == expected
 
@@ -138,13 +140,21 @@ def test_history_mirrors_what_the_channel_sent() -> None:
 
 @pytest.mark.parametrize(
     "text, shown, expected",
-    [("No, born on time", "No, on time", {"shown_as": "No, on time"}), ("Yes", "Yes", {}), ("Yes", None, {}), ("Yes", "x" * 201, {}), ("Yes", 5, {})],
+    [
+        ("No, born on time", "No, on time", {"shown_as": "No, on time"}),
+        ("Yes", "Yes", {}),
+        ("Yes", None, {}),
+        ("Yes", "x" * 201, {}),
+        ("Yes", 5, {}),
+    ],
 )
 def test_shown_as_metadata(text: str, shown: object, expected: dict) -> None:
     assert shown_as_metadata(text, shown) == expected
 
 
-def test_the_messaging_secret_starts_as_the_web_chat_secret_and_then_rotates_on_its_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_messaging_secret_starts_as_the_web_chat_secret_and_then_rotates_on_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Conversation ids of Telegram/WhatsApp users survive the new secret, and a later WEBCHAT_SECRET change."""
     from bot.runtime_secrets import messaging_secret
     from bot.settings import get_settings

@@ -75,7 +75,9 @@ def test_reload_and_another_page_continue_the_same_conversation(widget: WidgetPa
 
     widget.page.reload()
     widget.open()
-    widget.page.wait_for_function("() => !document.querySelector('#caregiver-chat').shadowRoot.querySelector('.banner:not([hidden])')")
+    widget.page.wait_for_function(
+        "() => !document.querySelector('#caregiver-chat').shadowRoot.querySelector('.banner:not([hidden])')"
+    )
     assert "my baby only crawls backwards" in widget.log_text() and "10 months" in widget.log_text()
     widget.say("no, on time")  # the form goes on where it was: next comes the crawling pattern
 
@@ -96,7 +98,9 @@ def test_start_over_begins_a_fresh_conversation(widget: WidgetPage) -> None:
     widget.say("she scoots on her bottom")
     first = widget.session_id()
     widget.page.click("#caregiver-chat .restart")
-    widget.page.wait_for_function(f"() => {{ const s = Object.values(localStorage).map(JSON.parse)[0].session; return s && s.id !== '{first}'; }}")
+    widget.page.wait_for_function(
+        f"() => {{ const s = Object.values(localStorage).map(JSON.parse)[0].session; return s && s.id !== '{first}'; }}"
+    )
     assert widget.page.locator("#caregiver-chat .msg.user").count() == 0
     assert "New conversation started" in widget.log_text()
     assert "born early" in widget.say("my 14 month old isn't walking yet")  # a new conversation: new topic, fresh answers

@@ -31,8 +31,14 @@ RENDER = """(text) => { const div = document.createElement('div');
         ("line one\nline two\n\nnext", "<p>line one<br>line two</p><p>next</p>"),
         ("- one\n- two", "<ul><li>one</li><li>two</li></ul>"),
         ("1. first\n2. second", "<ol><li>first</li><li>second</li></ol>"),
-        ("[CDC](https://www.cdc.gov/x)", '<p><a href="https://www.cdc.gov/x" target="_blank" rel="noopener noreferrer">CDC</a></p>'),
-        ("see https://who.int/growth.", '<p>see <a href="https://who.int/growth" target="_blank" rel="noopener noreferrer">https://who.int/growth</a>.</p>'),
+        (
+            "[CDC](https://www.cdc.gov/x)",
+            '<p><a href="https://www.cdc.gov/x" target="_blank" rel="noopener noreferrer">CDC</a></p>',
+        ),
+        (
+            "see https://who.int/growth.",
+            '<p>see <a href="https://who.int/growth" target="_blank" rel="noopener noreferrer">https://who.int/growth</a>.</p>',
+        ),
         ("snake_case_word stays", "<p>snake_case_word stays</p>"),
         ("use `code`", "<p>use <code>code</code></p>"),
     ],
@@ -104,7 +110,10 @@ def test_config_layers(page: Any) -> None:
     )
     assert merged["title"] == "Page" and merged["lang"] == "fr" and merged["colors"]["primary"] == "#000"
     assert merged["serverUrl"] == "https://assets.example.org:5005"  # default: Rasa's port on the script's host
-    assert page.evaluate("() => CaregiverChat.lib.mergeConfig({serverUrl: 'http://x:5005///'}, {}, null).serverUrl") == "http://x:5005"
+    assert (
+        page.evaluate("() => CaregiverChat.lib.mergeConfig({serverUrl: 'http://x:5005///'}, {}, null).serverUrl")
+        == "http://x:5005"
+    )
     assert page.evaluate("() => CaregiverChat.lib.mergeConfig({unknown: 1}, {}, null).unknown") is None
 
 

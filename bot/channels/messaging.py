@@ -77,7 +77,12 @@ def match_option(reply: str, buttons: Sequence[Dict[str, Any]]) -> Optional[str]
 
 def telegram_keyboard(buttons: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
     """An inline keyboard, one button per row; a tap sends the payload back as callback data."""
-    return {"inline_keyboard": [[{"text": str(b["title"])[:64], "callback_data": str(b["payload"]).encode()[:64].decode(errors="ignore")}] for b in buttons]}
+    return {
+        "inline_keyboard": [
+            [{"text": str(b["title"])[:64], "callback_data": str(b["payload"]).encode()[:64].decode(errors="ignore")}]
+            for b in buttons
+        ]
+    }
 
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
@@ -100,10 +105,22 @@ async def post_with_retries(
                     logger.error("Platform API refused a message: HTTP %s %s", response.status_code, response.text[:200])
                 return response
             wait = _retry_after(response) or delay
-            logger.warning("Platform API answered HTTP %s (attempt %s of %s); retrying in %.1f s", response.status_code, attempt, attempts, wait)
+            logger.warning(
+                "Platform API answered HTTP %s (attempt %s of %s); retrying in %.1f s",
+                response.status_code,
+                attempt,
+                attempts,
+                wait,
+            )
         except httpx.HTTPError as error:
             wait = delay
-            logger.warning("Platform API unreachable (%s; attempt %s of %s); retrying in %.1f s", type(error).__name__, attempt, attempts, wait)
+            logger.warning(
+                "Platform API unreachable (%s; attempt %s of %s); retrying in %.1f s",
+                type(error).__name__,
+                attempt,
+                attempts,
+                wait,
+            )
         if attempt == attempts:
             logger.error("Giving up on a platform message after %s attempts", attempts)
             return response

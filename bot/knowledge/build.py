@@ -49,7 +49,16 @@ def fingerprint(root: Path) -> str:
     for path in input_files(root):
         digest.update(str(path.relative_to(root)).encode())
         digest.update(path.read_bytes())
-    for module in ("documents.py", "validate.py", "milestones.py", "models.py", "build.py", "export.py", "safety_net.py", "consistency.py"):
+    for module in (
+        "documents.py",
+        "validate.py",
+        "milestones.py",
+        "models.py",
+        "build.py",
+        "export.py",
+        "safety_net.py",
+        "consistency.py",
+    ):
         digest.update((Path(__file__).parent / module).read_bytes())
     return digest.hexdigest()
 
@@ -126,7 +135,9 @@ def write_database(knowledge: Knowledge, db_path: Path, stamp: str) -> None:
                 )
                 for position, section in enumerate(topic.sections):
                     session.add(
-                        SectionRow(topic_id=topic.id, position=position, key=section.key, heading=section.heading, body=section.body)
+                        SectionRow(
+                            topic_id=topic.id, position=position, key=section.key, heading=section.heading, body=section.body
+                        )
                     )
                     session.execute(
                         text(f"INSERT INTO {FTS_TABLE} (topic_id, section, title, body) VALUES (:t, :s, :title, :body)"),
@@ -174,7 +185,9 @@ def main(argv: List[str] | None = None) -> int:
     try:
         if args.check:
             knowledge = load_knowledge(get_settings().knowledge_dir)
-            print(f"knowledge OK: {len(knowledge.topics)} topics, {len(knowledge.questions)} questions, {len(knowledge.red_flags)} red flags")
+            print(
+                f"knowledge OK: {len(knowledge.topics)} topics, {len(knowledge.questions)} questions, {len(knowledge.red_flags)} red flags"
+            )
             return 0
         changed = build(force=args.force)
     except KnowledgeError as error:

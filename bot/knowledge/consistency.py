@@ -85,7 +85,9 @@ def check_thresholds(topic: Topic, net: Optional[SafetyNet]) -> None:
                 continue  # only while the age is unknown, when no check can apply
             if rule.referral == "none":
                 upper = [float(c.value) for c in ages if c.op in ("lt", "lte")]
-                wrong = not upper or min(upper) > check.months or any(c.op == "lte" and float(c.value) == check.months for c in ages)
+                wrong = (
+                    not upper or min(upper) > check.months or any(c.op == "lte" and float(c.value) == check.months for c in ages)
+                )
                 problem = "reassures past" if wrong else ""
             else:
                 lower = [float(c.value) for c in ages if c.op in ("gt", "gte")]

@@ -56,9 +56,7 @@ class _LineLoader(_FAST_SAFE_LOADER):  # type: ignore[misc, valid-type]
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> LineDict:  # type: ignore[override]
         mapping = LineDict(super().construct_mapping(node, deep=True))
         mapping.line = node.start_mark.line + 1 + self.offset
-        mapping.key_lines = {
-            str(key_node.value): key_node.start_mark.line + 1 + self.offset for key_node, _ in node.value
-        }
+        mapping.key_lines = {str(key_node.value): key_node.start_mark.line + 1 + self.offset for key_node, _ in node.value}
         return mapping
 
 
@@ -232,12 +230,20 @@ def parse_questions(path: Path) -> Dict[str, Question]:
         buttons = tuple({"title": str(b["title"]), "payload": str(b["payload"])} for b in spec.get("buttons") or [])
         all_clear = str(spec.get("all_clear", "yes"))
         if all_clear not in ("yes", "no") or (all_clear == "no" and qtype != "yes_no_unsure"):
-            raise KnowledgeError(path, spec.line_of("all_clear"), f"question '{slot}': all_clear is yes or no, for yes_no_unsure questions only")
+            raise KnowledgeError(
+                path, spec.line_of("all_clear"), f"question '{slot}': all_clear is yes or no, for yes_no_unsure questions only"
+            )
         say_back = spec.get("say_back") or {}
-        if not isinstance(say_back, dict) or not all(k in YES_NO_VALUES and isinstance(v, str) and v.strip() for k, v in say_back.items()):
-            raise KnowledgeError(path, spec.line_of("say_back"), f"question '{slot}': say_back maps yes / no / unsure to a phrase")
+        if not isinstance(say_back, dict) or not all(
+            k in YES_NO_VALUES and isinstance(v, str) and v.strip() for k, v in say_back.items()
+        ):
+            raise KnowledgeError(
+                path, spec.line_of("say_back"), f"question '{slot}': say_back maps yes / no / unsure to a phrase"
+            )
         if say_back and qtype != "yes_no_unsure":
-            raise KnowledgeError(path, spec.line_of("say_back"), f"question '{slot}': say_back is for yes_no_unsure questions only")
+            raise KnowledgeError(
+                path, spec.line_of("say_back"), f"question '{slot}': say_back is for yes_no_unsure questions only"
+            )
         clarify = _parse_clarify(spec.get("clarify"), path, spec.line_of("clarify"), slot)
         reads = _parse_reads(spec.get("reads"), path, spec.line_of("reads"), slot, qtype)
         questions[slot] = Question(
@@ -264,12 +270,16 @@ def _parse_reads(raw: Any, path: Path, line: int, slot: str, qtype: str) -> Dict
     if raw is None:
         return {}
     if qtype != "yes_no_unsure" or not isinstance(raw, dict):
-        raise KnowledgeError(path, line, f"question '{slot}': reads maps yes / no / unsure to phrases, for yes_no_unsure questions only")
+        raise KnowledgeError(
+            path, line, f"question '{slot}': reads maps yes / no / unsure to phrases, for yes_no_unsure questions only"
+        )
     reads: Dict[str, Tuple[str, ...]] = {}
     for value, patterns in raw.items():
         where = raw.line_of(value) if isinstance(raw, LineDict) else line
         if value not in YES_NO_VALUES or not isinstance(patterns, list) or not patterns:
-            raise KnowledgeError(path, where, f"question '{slot}': reads.{value} must be yes, no or unsure with a list of phrases")
+            raise KnowledgeError(
+                path, where, f"question '{slot}': reads.{value} must be yes, no or unsure with a list of phrases"
+            )
         reads[str(value)] = regex_list(patterns, path, where, f"question '{slot}': reads.{value}")
     return reads
 
@@ -280,7 +290,9 @@ def regex_list(raw: Any, path: Path, line: int, what: str) -> Tuple[str, ...]:
         try:
             re.compile(str(pattern))
         except re.error as error:
-            raise KnowledgeError(path, line, f"{what}: pattern {pattern!r} is not a valid regular expression ({error})") from error
+            raise KnowledgeError(
+                path, line, f"{what}: pattern {pattern!r} is not a valid regular expression ({error})"
+            ) from error
     return tuple(str(p) for p in raw)
 
 
@@ -355,7 +367,9 @@ def parse_topic(path: Path) -> Topic:
         referral = _require(raw_rule, "referral", path, f"{what}: rule '{rule_id}'")
         if referral not in REFERRAL_LEVELS:
             raise KnowledgeError(
-                path, raw_rule.line_of("referral"), f"rule '{rule_id}': referral '{referral}' is not one of {', '.join(REFERRAL_LEVELS)}"
+                path,
+                raw_rule.line_of("referral"),
+                f"rule '{rule_id}': referral '{referral}' is not one of {', '.join(REFERRAL_LEVELS)}",
             )
         rules.append(
             Rule(
@@ -421,7 +435,9 @@ def parse_red_flags(path: Path) -> Tuple[Dict[str, RedFlag], str]:
         what = f"red flag '{flag_id}'"
         referral = _require(item, "referral", path, what)
         if referral not in REFERRAL_LEVELS:
-            raise KnowledgeError(path, item.line_of("referral"), f"{what}: referral '{referral}' is not one of {', '.join(REFERRAL_LEVELS)}")
+            raise KnowledgeError(
+                path, item.line_of("referral"), f"{what}: referral '{referral}' is not one of {', '.join(REFERRAL_LEVELS)}"
+            )
         flags[flag_id] = RedFlag(
             id=flag_id,
             label=str(_require(item, "label", path, what)).strip(),
@@ -433,4 +449,3 @@ def parse_red_flags(path: Path) -> Tuple[Dict[str, RedFlag], str]:
             signpost=" ".join(str(_require(item, "signpost", path, what)).split()),
         )
     return flags, default_message
-

@@ -169,7 +169,9 @@ def parse_milestones(path: Path, topic_ids: Iterable[str]) -> MilestoneTable:
     overview = data.get("overview_sources") or []
     unknown = [key for key in overview if key not in keys]
     if not overview or unknown:
-        raise KnowledgeError(path, data.line_of("overview_sources"), f"overview_sources must list known source keys (unknown: {unknown})")
+        raise KnowledgeError(
+            path, data.line_of("overview_sources"), f"overview_sources must list known source keys (unknown: {unknown})"
+        )
     used = set(overview) | {s.key for m in milestones for s in m.sources}
     unused = [key for key in keys if key not in used]
     if unused:
@@ -204,7 +206,11 @@ def find_milestone(table: MilestoneTable, text: str) -> Optional[Milestone]:
     if not found:
         return None
     negations = [m.end() for m in _NEGATION.finditer(lowered)]
-    after_negation = [(start - max(n for n in negations if n <= start), order, m) for order, start, m in found if any(n <= start for n in negations)]
+    after_negation = [
+        (start - max(n for n in negations if n <= start), order, m)
+        for order, start, m in found
+        if any(n <= start for n in negations)
+    ]
     if after_negation:
         return min(after_negation, key=lambda item: (item[0], item[1]))[2]
     return min(found, key=lambda item: item[0])[2]

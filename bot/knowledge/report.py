@@ -214,8 +214,8 @@ def _questions(knowledge: Knowledge) -> List[str]:
     lines = [
         "## Follow-up questions",
         "",
-        "Defined once in `knowledge/questions.yml` and shared by every topic. \"Asked by\" lists the topics that ask "
-        "it; \"Safety net\" lists the checks that read it (a check may also ask it, see [Safety net](#safety-net)).",
+        'Defined once in `knowledge/questions.yml` and shared by every topic. "Asked by" lists the topics that ask '
+        'it; "Safety net" lists the checks that read it (a check may also ask it, see [Safety net](#safety-net)).',
         "",
         "| Slot | Question | Answer | Asked by topics | Safety net |",
         "|---|---|---|---|---|",
@@ -283,7 +283,7 @@ def _topics(knowledge: Knowledge) -> List[str]:
     lines = [
         "## Topics",
         "",
-        "Each topic document (`knowledge/topics/*.md`) lists its questions and its rules. Referral \"none\" rules "
+        'Each topic document (`knowledge/topics/*.md`) lists its questions and its rules. Referral "none" rules '
         "are reassurance or tips; they are hidden once anything calls for a provider unless marked always shown.",
         "",
     ]
@@ -301,10 +301,10 @@ def _safety_net(knowledge: Knowledge) -> List[str]:
     lines += [
         "`knowledge/safety_net.yml`: checks evaluated on every known fact about the child, in every topic and in "
         "milestone answers. A check's threshold is corrected age; a milestone's threshold is that milestone's "
-        "check-by age in the [milestone table](#milestone-thresholds). \"Not sure\" at or past the threshold calls "
-        "for **provider** with the \"if not sure\" sentence. \"Asked\" checks are asked after a topic's own "
+        'check-by age in the [milestone table](#milestone-thresholds). "Not sure" at or past the threshold calls '
+        'for **provider** with the "if not sure" sentence. "Asked" checks are asked after a topic\'s own '
         "questions when the fact is unknown and the child is old enough (only while nothing else calls for a "
-        "provider, and only the most advanced one); \"implies\" is for what to ask only, never a fact.",
+        'provider, and only the most advanced one); "implies" is for what to ask only, never a fact.',
         "",
     ]
     for check in net.checks:
@@ -360,7 +360,7 @@ def _milestones(knowledge: Knowledge) -> List[str]:
     lines += [
         "`knowledge/milestones.yml`, in months (corrected age for babies born early). **Check by**: the age by which a "
         "child who isn't doing it should see a provider (one threshold per milestone, used by milestone answers and "
-        "the safety net alike); \"no fixed age\" when no source gives one. **WHO**: the WHO Motor Development Study "
+        'the safety net alike); "no fixed age" when no source gives one. **WHO**: the WHO Motor Development Study '
         "window (1st–99th percentile of healthy children). **Usual**: another published range where WHO has none. "
         "**CDC 2022**: the age by which 3 in 4 children do it on the CDC's 2022 checklists.",
         "",

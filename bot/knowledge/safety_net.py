@@ -13,8 +13,8 @@ from bot.knowledge.documents import (
     LineDict,
     Question,
     Source,
-    parse_conditions,
     load_yaml,
+    parse_conditions,
     parse_sources,
 )
 from bot.knowledge.milestones import MilestoneTable
@@ -111,7 +111,7 @@ def _check(
         raise KnowledgeError(path, raw.line_of("slot"), f"{what}: 'slot' must be a yes/no/unsure question, not {slot!r}")
     crosses = raw.get("crosses")
     if crosses not in CHECK_ANSWERS:
-        raise KnowledgeError(path, raw.line_of("crosses"), f"{what}: 'crosses' is \"yes\" or \"no\" (quoted), not {crosses!r}")
+        raise KnowledgeError(path, raw.line_of("crosses"), f'{what}: \'crosses\' is "yes" or "no" (quoted), not {crosses!r}')
     referral = raw.get("referral")
     if referral not in REFERRAL_LEVELS[1:]:
         raise KnowledgeError(path, raw.line_of("referral"), f"{what}: referral must be provider or urgent, not {referral!r}")
@@ -121,7 +121,9 @@ def _check(
         if condition.slot not in questions or condition.op != "eq" or questions[condition.slot].type != "yes_no_unsure":
             raise KnowledgeError(path, raw.line_of("when"), f"{what}: 'when' takes yes/no/unsure answers ({condition.slot!r})")
         if condition.value not in ("yes", "no", "unsure"):
-            raise KnowledgeError(path, raw.line_of("when"), f"{what}: '{condition.slot}' can be yes, no or unsure, not {condition.value!r}")
+            raise KnowledgeError(
+                path, raw.line_of("when"), f"{what}: '{condition.slot}' can be yes, no or unsure, not {condition.value!r}"
+            )
     implies = tuple(str(s) for s in raw.get("implies") or ())
     bad = [s for s in implies if s not in questions or questions[s].type != "yes_no_unsure"]
     if bad:
@@ -163,10 +165,14 @@ def _threshold(raw: LineDict, path: Path, what: str, milestones: Optional[Milest
         return float(value)
     milestone = milestones.get(str(raw["milestone"])) if milestones else None
     if milestone is None:
-        raise KnowledgeError(path, raw.line_of("milestone"), f"{what}: unknown milestone {raw['milestone']!r} (knowledge/milestones.yml)")
+        raise KnowledgeError(
+            path, raw.line_of("milestone"), f"{what}: unknown milestone {raw['milestone']!r} (knowledge/milestones.yml)"
+        )
     if milestone.check_by is None:
         raise KnowledgeError(
-            path, raw.line_of("milestone"), f"{what}: milestone '{milestone.id}' has no check_by age in milestones.yml to use as the threshold"
+            path,
+            raw.line_of("milestone"),
+            f"{what}: milestone '{milestone.id}' has no check_by age in milestones.yml to use as the threshold",
         )
     return float(milestone.check_by)
 
@@ -185,6 +191,8 @@ def _topics_tell(
             raise KnowledgeError(path, where, f"topics_tell: '{topic_id}' maps questions to answers")
         for slot, value in facts.items():
             if slot not in questions or questions[slot].type != "yes_no_unsure" or value not in ("yes", "no"):
-                raise KnowledgeError(path, where, f"topics_tell: '{topic_id}': {slot!r}: {value!r} is not a yes/no answer to a question")
+                raise KnowledgeError(
+                    path, where, f"topics_tell: '{topic_id}': {slot!r}: {value!r} is not a yes/no answer to a question"
+                )
         tell[str(topic_id)] = {str(k): str(v) for k, v in facts.items()}
     return tell

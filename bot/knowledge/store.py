@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from bot.knowledge.documents import Clarify, Condition, Question, Rule, Section, Source, Topic
 from bot.knowledge.milestones import Milestone, MilestoneTable, Window
-from bot.knowledge.safety_net import SafetyNet, parse_safety_net
 from bot.knowledge.models import FTS_TABLE, BuildInfo, MilestoneRow, QuestionRow, SectionRow, SourceRow, TopicRow
+from bot.knowledge.safety_net import SafetyNet, parse_safety_net
 from bot.settings import get_settings
 
 
@@ -52,7 +52,9 @@ class KnowledgeBase:
                     all_clear=row.all_clear,
                     say_back=dict(row.say_back or {}),
                     clarify=Clarify(
-                        text=row.clarify["text"], buttons=tuple(row.clarify["buttons"]), on_unsure=bool(row.clarify.get("on_unsure"))
+                        text=row.clarify["text"],
+                        buttons=tuple(row.clarify["buttons"]),
+                        on_unsure=bool(row.clarify.get("on_unsure")),
                     )
                     if row.clarify
                     else None,

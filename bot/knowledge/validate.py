@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Tuple
 
+from bot.knowledge.consistency import check_coverage, check_reassurance, check_thresholds
 from bot.knowledge.documents import (
     SECTION_KEYS,
     Condition,
@@ -20,7 +21,6 @@ from bot.knowledge.documents import (
     parse_red_flags,
     parse_topic,
 )
-from bot.knowledge.consistency import check_coverage, check_reassurance, check_thresholds
 from bot.knowledge.milestones import MilestoneTable, parse_milestones
 from bot.knowledge.safety_net import SafetyNet, parse_safety_net
 from bot.nlu.observations import ObservationCatalogue, ObservationFile, compile_detector, parse_observations
@@ -56,9 +56,13 @@ def load_knowledge(root: Path) -> Knowledge:
         topic = parse_topic(path)
         check_topic(topic, questions)
         if topic.id in topics:
-            raise KnowledgeError(path, topic.lines["id"], f"topic id '{topic.id}' is already used by {topics[topic.id].path.name}")
+            raise KnowledgeError(
+                path, topic.lines["id"], f"topic id '{topic.id}' is already used by {topics[topic.id].path.name}"
+            )
         if topic.intent in intents:
-            raise KnowledgeError(path, topic.lines["intent"], f"intent '{topic.intent}' is already used by topic '{intents[topic.intent]}'")
+            raise KnowledgeError(
+                path, topic.lines["intent"], f"intent '{topic.intent}' is already used by topic '{intents[topic.intent]}'"
+            )
         topics[topic.id], intents[topic.intent] = topic, topic.id
     red_flags, default_message = parse_red_flags(root / "red_flags.yml")
     topics = {topic_id: with_get_help_now(topic, red_flags) for topic_id, topic in topics.items()}
@@ -66,7 +70,11 @@ def load_knowledge(root: Path) -> Knowledge:
     if (root / "milestones.yml").exists():
         milestones = parse_milestones(root / "milestones.yml", topics)
         if milestones.intent in intents:
-            raise KnowledgeError(root / "milestones.yml", 1, f"intent '{milestones.intent}' is already used by topic '{intents[milestones.intent]}'")
+            raise KnowledgeError(
+                root / "milestones.yml",
+                1,
+                f"intent '{milestones.intent}' is already used by topic '{intents[milestones.intent]}'",
+            )
     observations = None
     if (root / "observations.yml").exists():
         observations = check_observations(parse_observations(root / "observations.yml"), questions, topics)
@@ -97,7 +105,9 @@ def with_get_help_now(topic: Topic, red_flags: Dict[str, RedFlag]) -> Topic:
         return topic
     unknown = [f for f in topic.get_help_now if f not in red_flags]
     if unknown:
-        raise KnowledgeError(topic.path, topic.lines.get("get_help_now", 1), f"get_help_now: unknown red flag(s) {', '.join(unknown)}")
+        raise KnowledgeError(
+            topic.path, topic.lines.get("get_help_now", 1), f"get_help_now: unknown red flag(s) {', '.join(unknown)}"
+        )
     when = topic.section("when")
     assert when is not None  # check_topic requires it
     listed = "\n".join(f"- {red_flags[f].signpost}" for f in topic.get_help_now)
@@ -126,7 +136,9 @@ def check_observations(parsed: ObservationFile, questions: Dict[str, Question], 
                 )
         for topic_id in observation.routes_to:
             if topic_id not in topics:
-                raise KnowledgeError(path, entry.lines["routes_to"], f"{what} routes to unknown topic '{topic_id}' (defined: {', '.join(topics)})")
+                raise KnowledgeError(
+                    path, entry.lines["routes_to"], f"{what} routes to unknown topic '{topic_id}' (defined: {', '.join(topics)})"
+                )
     definitions = [{"id": e.observation.id, "patterns": e.patterns} for e in parsed.entries]
     try:
         detector = compile_detector(definitions)
@@ -163,7 +175,9 @@ def check_topic(topic: Topic, questions: Dict[str, Question]) -> None:
             _check_condition(condition, rule, topic, questions)
         unknown = [key for key in rule.sources if key not in {s.key for s in topic.sources}]
         if unknown:
-            raise KnowledgeError(path, rule.line, f"rule '{rule.id}' cites source(s) the topic doesn't list: {', '.join(unknown)}")
+            raise KnowledgeError(
+                path, rule.line, f"rule '{rule.id}' cites source(s) the topic doesn't list: {', '.join(unknown)}"
+            )
         _check_satisfiable(rule, topic, questions)
         seen[rule.id] = rule
     _check_contradictions(topic)
@@ -180,16 +194,23 @@ def _check_condition(condition: Condition, rule: Rule, topic: Topic, questions: 
         raise KnowledgeError(path, rule.line, f"rule '{rule.id}' uses unknown slot '{slot}'")
     if base not in topic.questions:
         raise KnowledgeError(
-            path, rule.line, f"rule '{rule.id}' is unreachable: it needs '{base}', which this topic never asks (add it to questions)"
+            path,
+            rule.line,
+            f"rule '{rule.id}' is unreachable: it needs '{base}', which this topic never asks (add it to questions)",
         )
     qtype = _slot_type(slot, questions)
     values = condition.value if condition.op == "in" else [condition.value]
-    if slot == "age_months" and condition.op in ("lt", "lte", "gt", "gte", "eq") and _below(condition.value, CORRECT_UNTIL_MONTHS):
+    if (
+        slot == "age_months"
+        and condition.op in ("lt", "lte", "gt", "gte", "eq")
+        and _below(condition.value, CORRECT_UNTIL_MONTHS)
+    ):
         raise KnowledgeError(
-            path, rule.line,
+            path,
+            rule.line,
             f"rule '{rule.id}': judge ages under {CORRECT_UNTIL_MONTHS:g} months by corrected_age_months, not age_months "
             "(babies born more than 3 weeks early are compared by corrected age)",
-        )  # fmt: skip
+        )
     if condition.op == "in" and not isinstance(condition.value, list):
         raise KnowledgeError(path, rule.line, f"rule '{rule.id}': 'in' needs a list for '{slot}'")
     if condition.op == "known":

@@ -177,9 +177,10 @@ def parse_observations(path: Path) -> ObservationFile:
             if referral not in OBSERVATION_REFERRALS:
                 hint = " (urgent signs belong in red_flags.yml)" if referral == "urgent" else ""
                 raise KnowledgeError(
-                    path, item.line_of("referral"),
+                    path,
+                    item.line_of("referral"),
                     f"{what}: referral '{referral}' is not one of {', '.join(OBSERVATION_REFERRALS)}{hint}",
-                )  # fmt: skip
+                )
             if say is None:
                 raise KnowledgeError(path, item.line_of("referral"), f"{what}: referral '{referral}' needs 'say' (the advice)")
             if not obs_sources:
@@ -261,7 +262,7 @@ def load_observations(path: Optional[Path] = None) -> ObservationCatalogue:
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def default_catalogue() -> ObservationCatalogue:
     """The project's observation catalogue, loaded once."""
     return load_observations()

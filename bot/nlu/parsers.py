@@ -83,16 +83,42 @@ def _adjacent(toks: Sequence[_Tok], i: int) -> bool:
 # --------------------------------------------------------------------------- numbers
 
 _ONES = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
-    "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
-    "eighteen": 18, "nineteen": 19,
-    "ninteen": 19, "fourten": 14, "fiveteen": 15, "eightteen": 18,  # common slips
-}  # fmt: skip
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "ninteen": 19,
+    "fourten": 14,
+    "fiveteen": 15,
+    "eightteen": 18,  # common slips
+}
 _TENS = {
-    "twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50,
-    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
-}  # fmt: skip
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fourty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+}
 
 # Quantity kinds: how the amount was written; some rules only accept some kinds.
 _DIGIT, _WORD, _ARTICLE, _VAGUE, _HALF = "digit", "word", "article", "vague", "half"
@@ -213,17 +239,18 @@ _WEEKS_PER_UNIT = {_WEEK: 1.0, _MONTH: WEEKS_PER_MONTH, _DAY: 1 / 7}
 _UNIT_WORDS = {
     **dict.fromkeys(("year", "years", "yr", "yrs", "yers", "yeers", "yera"), _YEAR),
     **dict.fromkeys(
-        ("month", "months", "mo", "mos", "mth", "mths", "mnth", "mnths", "mont", "monts",
-         "mon", "mons", "moth"),
+        ("month", "months", "mo", "mos", "mth", "mths", "mnth", "mnths", "mont", "monts", "mon", "mons", "moth"),
         _MONTH,
     ),
     **dict.fromkeys(("week", "weeks", "wk", "wks", "weks", "wek"), _WEEK),
     **dict.fromkeys(("day", "days"), _DAY),
-    **dict.fromkeys(("second", "seconds", "sec", "secs", "secnds", "seconde", "sek", "seks", "sekunde", "sekunden", "segundos"), _SECOND),
+    **dict.fromkeys(
+        ("second", "seconds", "sec", "secs", "secnds", "seconde", "sek", "seks", "sekunde", "sekunden", "segundos"), _SECOND
+    ),
     **dict.fromkeys(("minute", "minutes", "min", "mins", "minits", "minuts"), _MINUTE),
     **dict.fromkeys(("hour", "hours", "hr", "hrs"), _HOUR),
     **dict.fromkeys(("moment", "moments"), _MOMENT),
-}  # fmt: skip
+}
 # Spellings near these forms (one slip, or two in long words) count as the unit.
 _FUZZY_FORMS = {
     _YEAR: ("year", "years"),

@@ -87,10 +87,37 @@ SOMEONE_WINDOW = 6  # tokens allowed between a `someone_else` match and the trig
 # Tokens between a `someone_else` match and the trigger that show the trigger is about someone new.
 SOMEONE_BREAKS = frozenset(
     {
-        ".", "!", "?", ";", ",", "but", "and", "so", "because", "cause", "cos", "while", "whilst", "whereas", "though",
-        "although", "now", "today", "then", "he", "she", "they", "i", "we", "you", "baby", "son", "daughter", "child",
+        ".",
+        "!",
+        "?",
+        ";",
+        ",",
+        "but",
+        "and",
+        "so",
+        "because",
+        "cause",
+        "cos",
+        "while",
+        "whilst",
+        "whereas",
+        "though",
+        "although",
+        "now",
+        "today",
+        "then",
+        "he",
+        "she",
+        "they",
+        "i",
+        "we",
+        "you",
+        "baby",
+        "son",
+        "daughter",
+        "child",
     }
-)  # fmt: skip
+)
 TEXT_ATTRS = ("NORM", "LOWER", "ORTH", "TEXT")
 
 NEGATION_CUES = frozenset({"no", "not", "never", "without", "nor", "neither", "nothing", "none"})
@@ -109,12 +136,49 @@ PSEUDO_NEGATION_NEXT = frozenset({"sure", "certain", "know", "idea", "clue", "do
 # Tokens that end the clause a negation can reach into (scanning backwards from a trigger).
 CLAUSE_BREAKS = frozenset(
     {
-        "but", "and", "so", "because", "cause", "cos", "coz", "though", "although", "however", "until",
-        "since", "after", "before", "when", "while", "whilst", "if", "whether", "then", "now", "except",
-        "which", "who", "&", "+", "i", "he", "she", "we", "they", "you", "baby", "son", "daughter",
-        "child", "toddler", "boy", "girl", "kid", "twins",
+        "but",
+        "and",
+        "so",
+        "because",
+        "cause",
+        "cos",
+        "coz",
+        "though",
+        "although",
+        "however",
+        "until",
+        "since",
+        "after",
+        "before",
+        "when",
+        "while",
+        "whilst",
+        "if",
+        "whether",
+        "then",
+        "now",
+        "except",
+        "which",
+        "who",
+        "&",
+        "+",
+        "i",
+        "he",
+        "she",
+        "we",
+        "they",
+        "you",
+        "baby",
+        "son",
+        "daughter",
+        "child",
+        "toddler",
+        "boy",
+        "girl",
+        "kid",
+        "twins",
     }
-)  # fmt: skip
+)
 NEGATION_WINDOW = 5  # tokens allowed between a negation cue and the trigger
 # A past that is over (only with drop_past): "used to" before a trigger, one of these after it.
 PAST_WINDOW = 12  # tokens searched on either side of a trigger, within its clause
@@ -370,9 +434,19 @@ class RedFlagDetector:
         for key, pattern in classes.patterns if classes else compiled:
             matcher.add(key, [pattern])
         return cls(
-            nlp, matcher, phrase_matcher, [f for f, _ in flags], groups, roles, classes, chains, word_segments,
-            drop_past, overrides, priorities,
-        )  # fmt: skip
+            nlp,
+            matcher,
+            phrase_matcher,
+            [f for f, _ in flags],
+            groups,
+            roles,
+            classes,
+            chains,
+            word_segments,
+            drop_past,
+            overrides,
+            priorities,
+        )
 
     def detect(self, text: str) -> List[RedFlagHit]:
         """Red flags in `text`: at most one hit per flag id, ordered by where they start."""
@@ -780,7 +854,7 @@ def _join_chains(
             continue
         for start, ends in starts(chain.segments[0]):
             frontier = set(ends)
-            for gap, key in zip(chain.gaps, chain.segments[1:]):
+            for gap, key in zip(chain.gaps, chain.segments[1:], strict=False):
                 following = set()
                 for end in frontier:
                     position = end
@@ -1075,7 +1149,7 @@ def load_context(path: Optional[Path] = None) -> Optional[Dict[str, Any]]:
     return context
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def default_detector() -> RedFlagDetector:
     """The detector for the project's knowledge/red_flags.yml (flags and shared context), built once."""
     return RedFlagDetector.from_definitions(load_definitions(), context=load_context())

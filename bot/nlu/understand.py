@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cache
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from bot.nlu.observations import ObservationCatalogue, default_catalogue
@@ -225,7 +225,7 @@ def _normalise(text: str) -> str:
     return " ".join(words)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _rx(patterns: Tuple[str, ...]) -> re.Pattern[str]:
     """Whole-word alternation, compiled once."""
     return re.compile(r"(?<![a-z0-9'])(?:" + "|".join(patterns) + r")(?![a-z0-9'])")
@@ -331,7 +331,9 @@ _OTHER_PERSON = re.compile(
     r"|\b(?:my|our) (?:first|eldest|oldest|firstborn|first born|other one|older one|first one|first child|eldest child))\b",
     re.IGNORECASE,
 )
-_CLAUSE_END = re.compile(r"[.;!?]|,(?! (?:who|which|that|whose) )|\b(?:but|though|although|whereas|whilst|while|and mine|mine)\b", re.IGNORECASE)
+_CLAUSE_END = re.compile(
+    r"[.;!?]|,(?! (?:who|which|that|whose) )|\b(?:but|though|although|whereas|whilst|while|and mine|mine)\b", re.IGNORECASE
+)
 # The child themself, even in the possessive ("my son's hips were checked").
 _THE_CHILD = re.compile(
     r"\b(?:this one|mine|(?:my|our) (?:lo|little one|baby|son|daughter|boy|girl|kid|child|toddler)\b|(?:my )?\d+ ?(?:month|mo|week|year)s? old)",

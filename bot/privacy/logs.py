@@ -41,10 +41,25 @@ SECRET = "[secret]"
 SCRUBBED = "_privacy_scrubbed"  # set on a record once rewritten: a record may pass several filters
 
 LOGGERS = (
-    "rasa", "rasa_sdk", "sanic.root", "sanic.error", "sanic.access", "sanic.server",
-    "httpx", "httpcore", "aiohttp", "aiohttp.access", "aiohttp.client", "aiohttp.server",
-    "urllib3", "socketio", "socketio.server", "engineio", "engineio.server", "py.warnings",
-)  # fmt: skip
+    "rasa",
+    "rasa_sdk",
+    "sanic.root",
+    "sanic.error",
+    "sanic.access",
+    "sanic.server",
+    "httpx",
+    "httpcore",
+    "aiohttp",
+    "aiohttp.access",
+    "aiohttp.client",
+    "aiohttp.server",
+    "urllib3",
+    "socketio",
+    "socketio.server",
+    "engineio",
+    "engineio.server",
+    "py.warnings",
+)
 
 # Keys whose values are a parent's words or carry them: rasa.utils.log_utils._anonymizer's list, plus
 # whole trackers, events, slots and request bodies.
@@ -137,7 +152,7 @@ def _redact_keeping_server_addresses(text: str) -> str:
     pieces = SERVER_ADDRESSES.split(text)
     addresses = SERVER_ADDRESSES.findall(text)
     out = [redact_text(pieces[0])]
-    for address, piece in zip(addresses, pieces[1:]):
+    for address, piece in zip(addresses, pieces[1:], strict=False):
         out += [address, redact_text(piece)]
     return "".join(out)
 

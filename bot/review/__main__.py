@@ -1,10 +1,10 @@
 """Dashboard administration from the command line.
 
-  python -m bot.review users add NAME --role admin|reviewer   (asks for the password; or --password-stdin)
-  python -m bot.review users list | set-password NAME | role NAME ROLE | disable NAME | enable NAME
-  python -m bot.review retention [--days N] [--dry-run]      delete conversations older than N days
-  python -m bot.review erase CONVERSATION_ID ...             delete conversations completely
-  python -m bot.review index                                  bring conversation summaries up to date
+python -m bot.review users add NAME --role admin|reviewer   (asks for the password; or --password-stdin)
+python -m bot.review users list | set-password NAME | role NAME ROLE | disable NAME | enable NAME
+python -m bot.review retention [--days N] [--dry-run]      delete conversations older than N days
+python -m bot.review erase CONVERSATION_ID ...             delete conversations completely
+python -m bot.review index                                  bring conversation summaries up to date
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import Any, List, Optional
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -63,7 +63,11 @@ def add_user(engine: Engine, username: str, password: str, role: str) -> User:
     with engine.begin() as connection:
         if connection.execute(sa.select(users.c.username).where(users.c.username == username)).first():
             raise AccountError(f"There is already a user called {username}.")
-        connection.execute(users.insert().values(username=username, password_hash=_hasher.hash(password), role=role, active=True, created_at=time.time()))
+        connection.execute(
+            users.insert().values(
+                username=username, password_hash=_hasher.hash(password), role=role, active=True, created_at=time.time()
+            )
+        )
     return User(username, role)
 
 
@@ -98,7 +102,9 @@ def _update(engine: Engine, username: str, **values: object) -> None:
 
 def list_users(engine: Engine) -> List[dict]:
     with engine.connect() as connection:
-        rows = connection.execute(sa.select(users.c.username, users.c.role, users.c.active, users.c.created_at).order_by(users.c.username))
+        rows = connection.execute(
+            sa.select(users.c.username, users.c.role, users.c.active, users.c.created_at).order_by(users.c.username)
+        )
         return [dict(r._mapping) for r in rows]
 
 
@@ -106,8 +112,15 @@ def throttled(engine: Engine, username: str, address: str, now: Optional[float] 
     """True when this account or address has failed too often recently."""
     since = (now or time.time()) - FAILURE_WINDOW
     with engine.connect() as connection:
-        count = lambda clause: connection.execute(sa.select(sa.func.count()).select_from(login_attempts).where(clause, login_attempts.c.at >= since)).scalar()  # noqa: E731
-        return count(login_attempts.c.username == username) >= MAX_FAILURES or count(login_attempts.c.address == address) >= 4 * MAX_FAILURES
+
+        def count(clause: Any) -> int:
+            query = sa.select(sa.func.count()).select_from(login_attempts).where(clause, login_attempts.c.at >= since)
+            return int(connection.execute(query).scalar() or 0)
+
+        return (
+            count(login_attempts.c.username == username) >= MAX_FAILURES
+            or count(login_attempts.c.address == address) >= 4 * MAX_FAILURES
+        )
 
 
 def sign_in(engine: Engine, username: str, password: str, address: str) -> str:
@@ -130,9 +143,15 @@ def sign_in(engine: Engine, username: str, password: str, address: str) -> str:
     now = time.time()
     with engine.begin() as connection:
         connection.execute(login_attempts.delete().where(login_attempts.c.username == username))
-        connection.execute(sessions.insert().values(
-            token_hash=_hash_token(token), username=username, csrf_token=secrets.token_urlsafe(32), created_at=now, last_seen=now,
-        ))  # fmt: skip
+        connection.execute(
+            sessions.insert().values(
+                token_hash=_hash_token(token),
+                username=username,
+                csrf_token=secrets.token_urlsafe(32),
+                created_at=now,
+                last_seen=now,
+            )
+        )
         if row and _hasher.check_needs_rehash(row.password_hash):
             connection.execute(users.update().where(users.c.username == username).values(password_hash=_hasher.hash(password)))
     return token
@@ -146,7 +165,9 @@ def session_for(engine: Engine, token: Optional[str], now: Optional[float] = Non
     key = _hash_token(token)
     with engine.begin() as connection:
         row = connection.execute(
-            sa.select(sessions, users.c.role, users.c.active).join(users, users.c.username == sessions.c.username).where(sessions.c.token_hash == key)
+            sa.select(sessions, users.c.role, users.c.active)
+            .join(users, users.c.username == sessions.c.username)
+            .where(sessions.c.token_hash == key)
         ).first()
         if row is None:
             return None

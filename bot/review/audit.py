@@ -37,10 +37,12 @@ def forget(connection: Connection, sender_id: str, alias: str) -> int:
     search = re.compile(r"(?<![\w%])" + re.escape(searched) + r"(?=&|$)")
     c = audit_log.c
     escaped = searched.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    query = sa.select(c.id, c.target, c.detail).where(sa.or_(
-        sa.and_(c.target == sender_id, c.action.in_(CONVERSATION_ACTIONS)),
-        sa.and_(c.action.like("export%"), c.detail.like(f"%{escaped}%", escape="\\")),
-    ))  # fmt: skip
+    query = sa.select(c.id, c.target, c.detail).where(
+        sa.or_(
+            sa.and_(c.target == sender_id, c.action.in_(CONVERSATION_ACTIONS)),
+            sa.and_(c.action.like("export%"), c.detail.like(f"%{escaped}%", escape="\\")),
+        )
+    )
     changed = 0
     for entry_id, target, detail in connection.execute(query).fetchall():
         values = {"target": alias} if target == sender_id else {}

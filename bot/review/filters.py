@@ -45,8 +45,16 @@ class Filters:
 
     def bounds(self) -> Dict[str, Optional[float]]:
         """date_from / date_to as UTC timestamps (date_to inclusive)."""
-        start = datetime(self.date_from.year, self.date_from.month, self.date_from.day, tzinfo=timezone.utc).timestamp() if self.date_from else None
-        end = datetime(self.date_to.year, self.date_to.month, self.date_to.day, tzinfo=timezone.utc).timestamp() + 86400 if self.date_to else None
+        start = (
+            datetime(self.date_from.year, self.date_from.month, self.date_from.day, tzinfo=timezone.utc).timestamp()
+            if self.date_from
+            else None
+        )
+        end = (
+            datetime(self.date_to.year, self.date_to.month, self.date_to.day, tzinfo=timezone.utc).timestamp() + 86400
+            if self.date_to
+            else None
+        )
         return {"start": start, "end": end}
 
 
@@ -63,7 +71,7 @@ def _date(args: Mapping[str, str], name: str, label: str) -> Optional[date]:
 def _choice(args: Mapping[str, str], name: str, allowed: tuple, label: str) -> str:
     value = (args.get(name) or "").strip()
     if value not in allowed:
-        raise FilterError(f"{label} must be one of {', '.join(a for a in allowed if a) }, not “{value[:40]}”.")
+        raise FilterError(f"{label} must be one of {', '.join(a for a in allowed if a)}, not “{value[:40]}”.")
     return value
 
 

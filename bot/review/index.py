@@ -42,7 +42,9 @@ def _watermark(connection: Connection) -> int:
     return state
 
 
-def _fold_row(changed: Dict[str, Dict[str, Any]], known: Dict[str, Dict[str, Any]], row: Dict[str, Any], topics: Optional[AbstractSet[str]]) -> None:
+def _fold_row(
+    changed: Dict[str, Dict[str, Any]], known: Dict[str, Dict[str, Any]], row: Dict[str, Any], topics: Optional[AbstractSet[str]]
+) -> None:
     """Fold one `events` row into its conversation's summary in changed; a row that cannot be read is logged."""
     sender_id = row["sender_id"]
     if not isinstance(sender_id, str) or not sender_id:
@@ -71,11 +73,21 @@ def sync(engine: Engine, topics: Optional[AbstractSet[str]] = None) -> int:
             with engine.begin() as connection:
                 state = _watermark(connection)
                 ids = connection.execute(
-                    sa.select(events.c.id, events.c.sender_id).where(events.c.id > max(0, state - RESCAN)).order_by(events.c.id).limit(BATCH)
+                    sa.select(events.c.id, events.c.sender_id)
+                    .where(events.c.id > max(0, state - RESCAN))
+                    .order_by(events.c.id)
+                    .limit(BATCH)
                 ).fetchall()
                 known = _load(connection, {sender for _, sender in ids})
                 needed = [i for i, sender in ids if i > (known.get(sender) or {}).get("last_event_id", 0)]
-                rows = [dict(r._mapping) for r in connection.execute(sa.select(events).where(events.c.id.in_(needed)).order_by(events.c.id))] if needed else []
+                rows = (
+                    [
+                        dict(r._mapping)
+                        for r in connection.execute(sa.select(events).where(events.c.id.in_(needed)).order_by(events.c.id))
+                    ]
+                    if needed
+                    else []
+                )
                 changed: Dict[str, Dict[str, Any]] = {}
                 for row in rows:
                     _fold_row(changed, known, row, topics)

@@ -34,14 +34,21 @@ def erase(engine: Engine, sender_ids: List[str], username: Optional[str], reason
         batch = sender_ids[start : start + 500]
         with engine.begin() as connection:
             if has_events:
-                erased += connection.execute(sa.select(sa.func.count(sa.distinct(events.c.sender_id))).where(events.c.sender_id.in_(batch))).scalar() or 0
+                erased += (
+                    connection.execute(
+                        sa.select(sa.func.count(sa.distinct(events.c.sender_id))).where(events.c.sender_id.in_(batch))
+                    ).scalar()
+                    or 0
+                )
                 connection.execute(events.delete().where(events.c.sender_id.in_(batch)))
             for table in OWN_TABLES:
                 connection.execute(table.delete().where(table.c.sender_id.in_(batch)))
             for sender_id in batch:
                 alias = f"erased-{secrets.token_hex(6)}"
                 audit.forget(connection, sender_id, alias)
-                audit.record(connection, username, "erase", alias, reason.replace(sender_id, alias) if len(sender_id) >= 6 else reason)
+                audit.record(
+                    connection, username, "erase", alias, reason.replace(sender_id, alias) if len(sender_id) >= 6 else reason
+                )
     return erased
 
 

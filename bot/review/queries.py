@@ -87,7 +87,11 @@ def choices(engine: Engine) -> Dict[str, List[str]]:
     """Values seen so far, for the filter menus: topics, channels, tags."""
     with engine.connect() as connection:
         distinct = lambda col: [v for (v,) in connection.execute(sa.select(col).where(col.isnot(None)).distinct().order_by(col))]  # noqa: E731
-        return {"topics": distinct(conversations.c.topic), "channels": distinct(conversations.c.channel), "tags": distinct(tags.c.tag)}
+        return {
+            "topics": distinct(conversations.c.topic),
+            "channels": distinct(conversations.c.channel),
+            "tags": distinct(tags.c.tag),
+        }
 
 
 def overview(engine: Engine, days: int, now: Optional[float] = None) -> Dict[str, Any]:
@@ -97,7 +101,9 @@ def overview(engine: Engine, days: int, now: Optional[float] = None) -> Dict[str
     first = today - timedelta(days=days - 1)
     start = datetime(first.year, first.month, first.day, tzinfo=timezone.utc).timestamp()
     c = conversations.c
-    query = sa.select(c.started_at, c.referral, c.had_fallback, c.low_confidence, c.topic, c.asked_person).where(c.started_at >= start)
+    query = sa.select(c.started_at, c.referral, c.had_fallback, c.low_confidence, c.topic, c.asked_person).where(
+        c.started_at >= start
+    )
     per_day: Counter = Counter()
     referrals: Counter = Counter()
     topics: Counter = Counter()
@@ -141,8 +147,13 @@ def conversation(engine: Engine, sender_id: str) -> Optional[Dict[str, Any]]:
         if row is None:
             return None
         result = dict(row._mapping)
-        result["tags"] = [t for (t,) in connection.execute(sa.select(tags.c.tag).where(tags.c.sender_id == sender_id).order_by(tags.c.tag))]
-        result["notes"] = [dict(n._mapping) for n in connection.execute(sa.select(notes).where(notes.c.sender_id == sender_id).order_by(notes.c.id))]
+        result["tags"] = [
+            t for (t,) in connection.execute(sa.select(tags.c.tag).where(tags.c.sender_id == sender_id).order_by(tags.c.tag))
+        ]
+        result["notes"] = [
+            dict(n._mapping)
+            for n in connection.execute(sa.select(notes).where(notes.c.sender_id == sender_id).order_by(notes.c.id))
+        ]
         result["corrections"] = {
             r.event_id: r.intent for r in connection.execute(sa.select(corrections).where(corrections.c.sender_id == sender_id))
         }
@@ -154,7 +165,9 @@ def event_rows(engine: Engine, sender_id: str, topics: Optional[AbstractSet[str]
     if not possible_id(sender_id) or not events_table_exists(engine):
         return []
     with engine.connect() as connection:
-        query = sa.select(events.c.id, events.c.type_name, events.c.timestamp, events.c.data).where(events.c.sender_id == sender_id)
+        query = sa.select(events.c.id, events.c.type_name, events.c.timestamp, events.c.data).where(
+            events.c.sender_id == sender_id
+        )
         result = []
         for event_id, type_name, timestamp, data in connection.execute(query.order_by(events.c.id)):
             event = read_row({"type_name": type_name, "data": data}, topics)

@@ -132,10 +132,15 @@ def _user(data: Dict[str, Any], problems: List[str], topics: Optional[AbstractSe
     if intent.get("confidence") is not None and confidence is None:
         problems.append("intent confidence")
     return {
-        "event": "user", "text": text, "input_channel": channel,
-        "parse_data": {"intent": {"name": name, "confidence": confidence}, "entities": _entities(parse.get("entities"), problems),
-                       "understanding": _understanding(parse.get("understanding"), problems, topics)},
-    }  # fmt: skip
+        "event": "user",
+        "text": text,
+        "input_channel": channel,
+        "parse_data": {
+            "intent": {"name": name, "confidence": confidence},
+            "entities": _entities(parse.get("entities"), problems),
+            "understanding": _understanding(parse.get("understanding"), problems, topics),
+        },
+    }
 
 
 def _entities(value: Any, problems: List[str]) -> List[Dict[str, Any]]:

@@ -23,10 +23,21 @@ def new_summary(sender_id: str, timestamp: Optional[float]) -> Dict[str, Any]:
     """An empty summary for a conversation first seen at timestamp (None: not known yet)."""
     timestamp = clean_timestamp(timestamp)
     return {
-        "sender_id": sender_id, "started_at": timestamp, "last_at": timestamp, "channel": None, "topic": None,
-        "referral": None, "red_flag": None, "had_fallback": False, "low_confidence": False, "asked_person": False,
-        "user_messages": 0, "first_message": None, "search_text": "", "last_event_id": 0,
-    }  # fmt: skip
+        "sender_id": sender_id,
+        "started_at": timestamp,
+        "last_at": timestamp,
+        "channel": None,
+        "topic": None,
+        "referral": None,
+        "red_flag": None,
+        "had_fallback": False,
+        "low_confidence": False,
+        "asked_person": False,
+        "user_messages": 0,
+        "first_message": None,
+        "search_text": "",
+        "last_event_id": 0,
+    }
 
 
 def storable(summary: Dict[str, Any]) -> Dict[str, Any]:

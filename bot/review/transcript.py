@@ -57,14 +57,20 @@ def build_turns(events: List[Dict[str, Any]]) -> List[Turn]:
         if kind == "user":
             parse = event["parse_data"]
             heard = parse["understanding"]
-            turns.append(Turn(
-                event_id=event.get("event_id"), at=event["timestamp"], text=event["text"] or "",
-                channel=event["input_channel"], intent=parse["intent"]["name"], confidence=parse["intent"]["confidence"],
-                entities=[{"entity": e["entity"], "value": e["value"], "role": e["role"]} for e in parse["entities"]],
-                observations=[o["id"] for o in heard.get("observations", [])],
-                facts=[(f["slot"], f["value"]) for f in heard.get("facts", [])],
-                correction=bool(heard.get("correction")),
-            ))  # fmt: skip
+            turns.append(
+                Turn(
+                    event_id=event.get("event_id"),
+                    at=event["timestamp"],
+                    text=event["text"] or "",
+                    channel=event["input_channel"],
+                    intent=parse["intent"]["name"],
+                    confidence=parse["intent"]["confidence"],
+                    entities=[{"entity": e["entity"], "value": e["value"], "role": e["role"]} for e in parse["entities"]],
+                    observations=[o["id"] for o in heard.get("observations", [])],
+                    facts=[(f["slot"], f["value"]) for f in heard.get("facts", [])],
+                    correction=bool(heard.get("correction")),
+                )
+            )
         note = unreadable_note(event)
         if note:
             turns[-1].notes.append(note)
@@ -94,10 +100,15 @@ def decisions(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
             continue
         slots[event.get("name")] = event.get("value")
         if event.get("name") == "referral" and event.get("value"):
-            found.append({
-                "referral": event["value"], "topic": slots.get("topic"), "rules": list(slots.get("advice_rules") or []),
-                "red_flag": slots.get("red_flag"), "at": event.get("timestamp"),
-            })  # fmt: skip
+            found.append(
+                {
+                    "referral": event["value"],
+                    "topic": slots.get("topic"),
+                    "rules": list(slots.get("advice_rules") or []),
+                    "red_flag": slots.get("red_flag"),
+                    "at": event.get("timestamp"),
+                }
+            )
         elif event.get("name") == "advice_rules" and found and not found[-1]["rules"]:
             found[-1]["rules"] = list(event.get("value") or [])
     return found

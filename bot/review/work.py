@@ -61,16 +61,25 @@ def correct_intent(engine: Engine, sender_id: str, event_id: int, intent: str, k
         raise WorkError(f"“{intent[:60]}” is not an intent of this assistant.")
     with engine.begin() as connection:
         row = connection.execute(
-            sa.select(events.c.data, events.c.intent_name).where(events.c.id == event_id, events.c.sender_id == sender_id, events.c.type_name == "user")
+            sa.select(events.c.data, events.c.intent_name).where(
+                events.c.id == event_id, events.c.sender_id == sender_id, events.c.type_name == "user"
+            )
         ).first()
         if row is None:
             raise WorkError("That message is not part of this conversation.")
         text = json.loads(row.data or "{}").get("text") or ""
         connection.execute(corrections.delete().where(corrections.c.event_id == event_id))
-        connection.execute(corrections.insert().values(
-            event_id=event_id, sender_id=sender_id, text=text, predicted_intent=row.intent_name, intent=intent,
-            corrected_by=username, corrected_at=time.time(),
-        ))  # fmt: skip
+        connection.execute(
+            corrections.insert().values(
+                event_id=event_id,
+                sender_id=sender_id,
+                text=text,
+                predicted_intent=row.intent_name,
+                intent=intent,
+                corrected_by=username,
+                corrected_at=time.time(),
+            )
+        )
 
 
 class _Block(str):
@@ -88,7 +97,9 @@ def corrections_yaml(engine: Engine) -> str:
     """All corrections as Rasa NLU training data (YAML, format 3.1), grouped by intent."""
     by_intent: Dict[str, List[str]] = {}
     with engine.connect() as connection:
-        for intent, text in connection.execute(sa.select(corrections.c.intent, corrections.c.text).order_by(corrections.c.intent, corrections.c.event_id)):
+        for intent, text in connection.execute(
+            sa.select(corrections.c.intent, corrections.c.text).order_by(corrections.c.intent, corrections.c.event_id)
+        ):
             text = " ".join(text.split())
             if text and text not in by_intent.setdefault(intent, []):
                 by_intent[intent].append(text)

@@ -92,12 +92,12 @@ class Signs:
     sources: Tuple[Source, ...]
     slots: Tuple[Tuple[str, ...], ...] = ()  # per line: the question slots the sign answers
 
-    def plus(self, other: "Signs") -> "Signs":
+    def plus(self, other: Signs) -> Signs:
         """Both sets of signs: the higher referral, every rule id, each sentence once. A sentence of `other` about
         questions a sentence here already speaks to is left out (the description says it in its own words)."""
         lines, slots = list(self.lines), list(self.slots or ((),) * len(self.lines))
         spoken = {slot for line_slots in slots for slot in line_slots}
-        for line, line_slots in zip(other.lines, other.slots or ((),) * len(other.lines)):
+        for line, line_slots in zip(other.lines, other.slots or ((),) * len(other.lines), strict=False):
             if line not in lines and not (line_slots and set(line_slots) <= spoken):
                 lines.append(line)
                 slots.append(line_slots)
@@ -113,7 +113,9 @@ class Signs:
         """The lines a topic's own rules don't already say: a sign whose answer a matched rule used is covered."""
         if not self.slots:
             return self.lines
-        return tuple(line for line, slots in zip(self.lines, self.slots) if not (slots and set(slots) <= set(covered)))
+        return tuple(
+            line for line, slots in zip(self.lines, self.slots, strict=False) if not (slots and set(slots) <= set(covered))
+        )
 
 
 OBSERVATION_RULE_PREFIX = "observation:"

@@ -4,7 +4,7 @@ import math
 import re
 from dataclasses import dataclass
 from enum import Enum
-from functools import lru_cache
+from functools import cache
 from typing import Mapping, Optional, Sequence, Tuple, Union
 
 from bot.nlu.parsers import (
@@ -47,11 +47,24 @@ class Answer:
 # --------------------------------------------------------------------------- yes / no / unsure
 
 _CONTRACTIONS = {
-    "dont": "don't", "doesnt": "doesn't", "didnt": "didn't", "cant": "can't", "wont": "won't",
-    "isnt": "isn't", "wasnt": "wasn't", "arent": "aren't", "werent": "weren't",
-    "havent": "haven't", "hasnt": "hasn't", "hadnt": "hadn't", "couldnt": "couldn't",
-    "wouldnt": "wouldn't", "shouldnt": "shouldn't", "im": "i'm", "ive": "i've",
-}  # fmt: skip
+    "dont": "don't",
+    "doesnt": "doesn't",
+    "didnt": "didn't",
+    "cant": "can't",
+    "wont": "won't",
+    "isnt": "isn't",
+    "wasnt": "wasn't",
+    "arent": "aren't",
+    "werent": "weren't",
+    "havent": "haven't",
+    "hasnt": "hasn't",
+    "hadnt": "hadn't",
+    "couldnt": "couldn't",
+    "wouldnt": "wouldn't",
+    "shouldnt": "shouldn't",
+    "im": "i'm",
+    "ive": "i've",
+}
 
 
 def _normalize(text: str, clauses: bool = False) -> str:
@@ -62,7 +75,7 @@ def _normalize(text: str, clauses: bool = False) -> str:
     return " " + " ".join(words).replace("can not", "cannot") + " "
 
 
-@lru_cache(maxsize=None)
+@cache
 def _rx(patterns: Tuple[str, ...]) -> "re.Pattern[str]":
     """One regex (compiled on first use, then cached) matching any of the phrases as whole words."""
     return re.compile(r"(?<![a-z0-9'])(?:" + "|".join(patterns) + r")(?![a-z0-9'])")
@@ -206,8 +219,29 @@ _WEAK_YES = (
 _ALL_WELL = (r"fine", r"normal", r"all good")
 
 
-_LEAD_SKIP = frozenset({"oh", "ok", "okay", "um", "erm", "hmm", "well", "so", "sorry", "actually", "wait", "oops", "mostly", "usually", "generally", "mainly"})
-_LEAD_YES = frozenset({"yes", "yeah", "yep", "yup", "ya", "yah", "yh", "yea", "yess", "sure", "definitely", "absolutely", "correct"})
+_LEAD_SKIP = frozenset(
+    {
+        "oh",
+        "ok",
+        "okay",
+        "um",
+        "erm",
+        "hmm",
+        "well",
+        "so",
+        "sorry",
+        "actually",
+        "wait",
+        "oops",
+        "mostly",
+        "usually",
+        "generally",
+        "mainly",
+    }
+)
+_LEAD_YES = frozenset(
+    {"yes", "yeah", "yep", "yup", "ya", "yah", "yh", "yea", "yess", "sure", "definitely", "absolutely", "correct"}
+)
 _LEAD_NO = frozenset({"no", "nope", "nah", "naw", "never"})
 
 
@@ -498,7 +532,9 @@ def _negated_before(normalized: str, start: int, window: int = 3) -> bool:
     return any(word in _NEGATION_WORDS for word in before)
 
 
-def interpret_answer(answer_type: str, text: str, all_clear: str = "yes", reads: Optional[Mapping[str, Sequence[str]]] = None) -> Answer:
+def interpret_answer(
+    answer_type: str, text: str, all_clear: str = "yes", reads: Optional[Mapping[str, Sequence[str]]] = None
+) -> Answer:
     """Interpret a reply to a follow-up question of the given answer type (all_clear: see parse_yes_no)."""
     try:
         interpreter = _INTERPRETERS[answer_type]

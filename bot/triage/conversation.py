@@ -19,7 +19,7 @@ ASK_TOPIC = "What would you like to know about how your child moves?"
 NOTHING_TO_REPEAT = "There's nothing to repeat yet. " + ASK_TOPIC
 CLARIFY_TEXT = (
     "I answer questions about how babies and toddlers move, such as crawling, bottom scooting, standing and "
-    "walking. Tell me what you've noticed, for example \"my 10 month old crawls backwards\"."
+    'walking. Tell me what you\'ve noticed, for example "my 10 month old crawls backwards".'
 )
 
 

@@ -285,7 +285,13 @@ def handle_reply(
             "now, call your doctor or health visitor — or your local emergency number in an emergency. "
             "Meanwhile, I can keep helping:"
         )
-        return Turn(messages=(Message(note), ask(question, subject=topic)), answers=updates, state=state, next_slot=slot, human_requested=True)
+        return Turn(
+            messages=(Message(note), ask(question, subject=topic)),
+            answers=updates,
+            state=state,
+            next_slot=slot,
+            human_requested=True,
+        )
     if intent == GOODBYE and says_goodbye(text):  # "ya" or "seems even to me" taken for a goodbye is an answer
         return Turn(
             messages=(Message("OK, we'll stop here. Come back any time — just ask your question again."),),
@@ -321,13 +327,17 @@ def handle_reply(
         if not changes:
             messages.append(Message("Thanks, I've noted that."))
         state = state.with_failure(slot)
-        return Turn(messages=(*messages, ask(question, subject=topic)), answers=updates, state=state, next_slot=slot, changes=changes)
+        return Turn(
+            messages=(*messages, ask(question, subject=topic)), answers=updates, state=state, next_slot=slot, changes=changes
+        )
     elif answer.status is AnswerStatus.NEEDS_DETAIL and state.failures_for(slot) < max_reasks:
         state = state.with_failure(slot)
         return Turn(messages=(detail_prompt(question, answer),), answers=updates, state=state, next_slot=slot)
     elif intent in ASIDES and state.failures_for(slot) < max_reasks:  # chit-chat or a question we can't handle
         state = state.with_failure(slot)
-        aside = Message(f"{ASIDES[intent]} So: {question.ask} For example: {question.example}.", ask(question, subject=topic).buttons)
+        aside = Message(
+            f"{ASIDES[intent]} So: {question.ask} For example: {question.example}.", ask(question, subject=topic).buttons
+        )
         return Turn(messages=(aside,), answers=updates, state=state, next_slot=slot)
     elif state.failures_for(slot) < max_reasks:
         state = state.with_failure(slot)
@@ -343,10 +353,15 @@ def detail_prompt(question: Question, answer: Answer) -> Message:
     if question.type == "months" and isinstance(answer.value, float):
         n = f"{answer.value:g}"
         months, years = f"{n} month{'s' if n != '1' else ''}", f"{n} year{'s' if n != '1' else ''}"
-        return Message(f"Just to be sure: do you mean {months} or {years}?", ({"title": months, "payload": months}, {"title": years, "payload": years}))
+        return Message(
+            f"Just to be sure: do you mean {months} or {years}?",
+            ({"title": months, "payload": months}, {"title": years, "payload": years}),
+        )
     if question.type == "months":
         return Message(f"Thanks. And how old is your child now? For example: {question.example}.")
-    return Message(f"Thanks. {DETAIL_PROMPTS.get(question.type, 'Could you be a bit more specific?')} For example: {question.example}.")
+    return Message(
+        f"Thanks. {DETAIL_PROMPTS.get(question.type, 'Could you be a bit more specific?')} For example: {question.example}."
+    )
 
 
 NUMBER_SOURCES = frozenset({"age", "weeks_early", "duration"})
@@ -380,7 +395,9 @@ def reask(question: Question, hint: str = "") -> Message:
     clarify = question.clarify
     if clarify:
         return Message(f"{hint}Sorry, I'm not sure I understood. {clarify.text}", tuple(clarify.buttons))
-    return Message(f"{hint}Sorry, I couldn't use that answer. {question.ask} For example: {question.example}.", tuple(question.buttons))
+    return Message(
+        f"{hint}Sorry, I couldn't use that answer. {question.ask} For example: {question.example}.", tuple(question.buttons)
+    )
 
 
 def _finish(

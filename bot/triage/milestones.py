@@ -214,7 +214,7 @@ def compose_milestone_answer(
         if signs and signs.lines:  # what the parent told us about the child counts here too
             referral, closing = carried_referral(signs.referral, previous_referral)
             messages.append(Message("\n".join(["**For your child**", *signs.lines, closing])))
-        messages.append(Message("Ask me about any of them, for example \"when do babies usually pull up?\", for more detail."))
+        messages.append(Message('Ask me about any of them, for example "when do babies usually pull up?", for more detail.'))
         sources = table.sources
     else:
         body = ["**What's usual**", *(f"- {line}" for line in usual_lines(milestone))]
@@ -236,8 +236,7 @@ def compose_milestone_answer(
         else:
             messages.append(
                 Message(
-                    "If you'd like me to compare with your child, ask again with their age, for example "
-                    f"\"{milestone.example}\"."
+                    f'If you\'d like me to compare with your child, ask again with their age, for example "{milestone.example}".'
                 )
             )
         sources = milestone.sources

@@ -27,7 +27,10 @@ def answers_question(question: Question, text: str, understanding: Optional[Unde
     if understanding is not None and (understanding.value_for(question.slot) is not None or understanding.repair):
         return True
     own = understanding.own_text(text) if understanding is not None else text
-    return interpret_answer(question.type, own, question.all_clear, question.reads).status in (AnswerStatus.VALUE, AnswerStatus.UNKNOWN)
+    return interpret_answer(question.type, own, question.all_clear, question.reads).status in (
+        AnswerStatus.VALUE,
+        AnswerStatus.UNKNOWN,
+    )
 
 
 def milestone_subject(table: MilestoneTable, subject_id: str) -> Subject:

@@ -13,8 +13,17 @@ from pathlib import Path
 STATIC = Path(__file__).resolve().parent / "static"
 VENDOR = STATIC / "vendor" / "socket.io.min.js"
 MODULES = ("strings.js", "colors.js", "markdown.js", "state.js", "widget.js")  # dependency order
-LIBRARY = ("renderMarkdown", "safeUrl", "contrastRatio", "readableTextColor", "mergeConfig", "ChatState",
-           "memoryStorage", "uiStrings", "format")  # exposed as CaregiverChat.lib for tests and hosts
+LIBRARY = (
+    "renderMarkdown",
+    "safeUrl",
+    "contrastRatio",
+    "readableTextColor",
+    "mergeConfig",
+    "ChatState",
+    "memoryStorage",
+    "uiStrings",
+    "format",
+)  # exposed as CaregiverChat.lib for tests and hosts
 
 
 def build_widget(static: Path = STATIC) -> str:
@@ -32,7 +41,7 @@ def build_widget(static: Path = STATIC) -> str:
         "var module = { exports: {} }; var exports = module.exports; var define;\n"
         f"{vendor}\n"
         "var socketIo = module.exports;\n"
-        "(function () {\n\"use strict\";\n"
+        '(function () {\n"use strict";\n'
         f"var WIDGET_CSS = {json.dumps(css)};\n"
         f"{modules}\n"
         "var widget = boot(window, document.currentScript);\n"

@@ -63,7 +63,11 @@ def observation_rules(rule_ids: List[str]) -> Dict[str, Any]:
         if isinstance(rule_id, str) and rule_id.startswith(OBSERVATION_RULE_PREFIX):
             observation = default_catalogue().observations.get(rule_id[len(OBSERVATION_RULE_PREFIX) :])
             if observation is not None:
-                found[rule_id] = {"id": rule_id, "referral": observation.referral, "say": f"{observation.label}. {observation.say}"}
+                found[rule_id] = {
+                    "id": rule_id,
+                    "referral": observation.referral,
+                    "say": f"{observation.label}. {observation.say}",
+                }
     return found
 
 
@@ -81,7 +85,11 @@ def safety_rules(kb: Optional[KnowledgeBase], rule_ids: List[str]) -> Dict[str, 
         check = checks.get(rule_id[len(RULE_PREFIX) : len(rule_id) - (len(UNSURE_SUFFIX) if unsure else 0)])
         if check is not None:
             label = f"Safety net: {check.slot.replace('_', ' ')} {'not sure' if unsure else check.crosses}"
-            found[rule_id] = {"id": rule_id, "referral": UNSURE_REFERRAL if unsure else check.referral, "say": f"{label}. {check.unsure if unsure else check.say}"}
+            found[rule_id] = {
+                "id": rule_id,
+                "referral": UNSURE_REFERRAL if unsure else check.referral,
+                "say": f"{label}. {check.unsure if unsure else check.say}",
+            }
     return found
 
 
@@ -108,7 +116,9 @@ def not_found_page(templates: Environment) -> HTTPResponse:
     return response.html(html, status=404, headers={"Cache-Control": "no-store"})
 
 
-def blueprint(settings: Settings, templates: Environment, engine_of: Callable[[], Any], knowledge_of: Callable[[], Any]) -> Blueprint:
+def blueprint(
+    settings: Settings, templates: Environment, engine_of: Callable[[], Any], knowledge_of: Callable[[], Any]
+) -> Blueprint:
     """The dashboard's routes; engine_of/knowledge_of give the database and knowledge base lazily."""
     bp = Blueprint("review", url_prefix="/review")
 
@@ -148,7 +158,11 @@ def blueprint(settings: Settings, templates: Environment, engine_of: Callable[[]
                     return response.redirect(f"/review/login?reason={reason}&next={target}")
                 request.ctx.session = session
                 if request.method == "POST" and not accounts.csrf_ok(session.csrf_token, request.form.get("csrf")):
-                    raise Refused(403, "This form has expired", "The page was open too long or came from elsewhere. Go back, reload it and try again.")
+                    raise Refused(
+                        403,
+                        "This form has expired",
+                        "The page was open too long or came from elsewhere. Go back, reload it and try again.",
+                    )
                 if role and session.user.role != role:
                     raise Refused(403, "Not allowed", "This needs an administrator account.")
                 return await handler(request, *args, **kwargs)
@@ -184,7 +198,11 @@ def blueprint(settings: Settings, templates: Environment, engine_of: Callable[[]
             return response.redirect("/review/")
         token = secrets.token_urlsafe(32)
         reason = request.args.get("reason")
-        notice = {"expired": "Your session has ended. Please sign in again.", "required": "Please sign in to continue.", "out": "You are signed out."}.get(reason or "")
+        notice = {
+            "expired": "Your session has ended. Please sign in again.",
+            "required": "Please sign in to continue.",
+            "out": "You are signed out.",
+        }.get(reason or "")
         page = render(request, "login.html", notice=notice, login_csrf=token, next=request.args.get("next", ""))
         set_cookie(page, LOGIN_CSRF, token, max_age=3600)
         return page
@@ -195,11 +213,15 @@ def blueprint(settings: Settings, templates: Environment, engine_of: Callable[[]
         if not accounts.csrf_ok(token, request.form.get("csrf")):
             raise Refused(403, "This form has expired", "Reload the sign-in page and try again.")
         try:
-            session_token = accounts.sign_in(engine_of(), request.form.get("username", ""), request.form.get("password", ""), request.ip or "unknown")
+            session_token = accounts.sign_in(
+                engine_of(), request.form.get("username", ""), request.form.get("password", ""), request.ip or "unknown"
+            )
         except accounts.AccountError as error:
             status = 429 if "Too many" in str(error) else 401
             fresh = secrets.token_urlsafe(32)
-            page = render(request, "login.html", status=status, error=str(error), login_csrf=fresh, next=request.form.get("next", ""))
+            page = render(
+                request, "login.html", status=status, error=str(error), login_csrf=fresh, next=request.form.get("next", "")
+            )
             set_cookie(page, LOGIN_CSRF, fresh, max_age=3600)
             return page
         audit.record(engine_of(), request.form.get("username", "").strip().lower(), "sign_in")
@@ -226,7 +248,14 @@ def blueprint(settings: Settings, templates: Environment, engine_of: Callable[[]
             raise Refused(400, "That period doesn't work", f"Choose one of {', '.join(map(str, PERIODS))} days.")
         sync()
         stats = queries.overview(engine_of(), int(days_text))
-        return render(request, "overview.html", stats=stats, days=int(days_text), periods=PERIODS, peak=max([n for _, n in stats["days"]] + [1]))
+        return render(
+            request,
+            "overview.html",
+            stats=stats,
+            days=int(days_text),
+            periods=PERIODS,
+            peak=max([n for _, n in stats["days"]] + [1]),
+        )
 
     @bp.get("/conversations")
     @signed_in()
@@ -234,7 +263,15 @@ def blueprint(settings: Settings, templates: Environment, engine_of: Callable[[]
         filters = filters_of(request)
         sync()
         page = queries.list_conversations(engine_of(), filters)
-        return render(request, "list.html", page=page, filters=filters, choices=queries.choices(engine_of()), referrals=REFERRALS, sorts=SORTS)
+        return render(
+            request,
+            "list.html",
+            page=page,
+            filters=filters,
+            choices=queries.choices(engine_of()),
+            referrals=REFERRALS,
+            sorts=SORTS,
+        )
 
     @bp.get("/conversations/<sender_id:str>", unquote=True)
     @signed_in()
@@ -254,17 +291,26 @@ def blueprint(settings: Settings, templates: Environment, engine_of: Callable[[]
                 decision["sources"] = list(milestone.sources)
                 check = f"check by {milestone.check_by:g} months" if milestone.check_by is not None else "no fixed age to check"
                 decision["rules"] = [f"milestone question: {milestone.name.lower()} ({check})"]
-            decision["rules"] = [rules.get(rule_id) or rule_id for rule_id in decision["rules"] if rule_id not in signs] + list(signs.values())
+            decision["rules"] = [rules.get(rule_id) or rule_id for rule_id in decision["rules"] if rule_id not in signs] + list(
+                signs.values()
+            )
             found_decisions.append(decision)
         audit.record(engine_of(), user_of(request), "view", sender_id)
         return render(
-            request, "conversation.html", conversation=found, turns=build_turns(events), decisions=found_decisions,
-            intents=known_intents(), back=request.args.get("back", ""),
-        )  # fmt: skip
+            request,
+            "conversation.html",
+            conversation=found,
+            turns=build_turns(events),
+            decisions=found_decisions,
+            intents=known_intents(),
+            back=request.args.get("back", ""),
+        )
 
     def back_to(sender_id: str, request: Request) -> HTTPResponse:
         back = request.form.get("back", "")
-        return response.redirect(f"/review/conversations/{quote(sender_id, safe='')}" + (f"?back={quote(back, safe='')}" if back else ""))
+        return response.redirect(
+            f"/review/conversations/{quote(sender_id, safe='')}" + (f"?back={quote(back, safe='')}" if back else "")
+        )
 
     def review_action(path: str, action: Callable[[Request, str], None], role: Optional[str] = None) -> None:
         @bp.post(f"/conversations/<sender_id:str>/{path}", unquote=True, name=f"review_{path.replace('-', '_')}")
@@ -298,10 +344,18 @@ def blueprint(settings: Settings, templates: Environment, engine_of: Callable[[]
         event_id = request.form.get("event_id", "")
         if not event_id.isdigit():
             raise work.WorkError("Choose a message to correct.")
-        work.correct_intent(engine_of(), sender_id, int(event_id), request.form.get("intent", ""), known_intents(), user_of(request))
+        work.correct_intent(
+            engine_of(), sender_id, int(event_id), request.form.get("intent", ""), known_intents(), user_of(request)
+        )
         audit.record(engine_of(), user_of(request), "correct", sender_id, f"{event_id} -> {request.form.get('intent')}")
 
-    for path, action in (("tags", do_tag), ("untag", do_untag), ("notes", do_note), ("review", do_review), ("correct", do_correct)):
+    for path, action in (
+        ("tags", do_tag),
+        ("untag", do_untag),
+        ("notes", do_note),
+        ("review", do_review),
+        ("correct", do_correct),
+    ):
         review_action(path, action)
 
     @bp.post("/conversations/<sender_id:str>/erase", unquote=True)
@@ -311,7 +365,12 @@ def blueprint(settings: Settings, templates: Environment, engine_of: Callable[[]
         if request.form.get("confirm") != sender_id:
             raise Refused(400, "Not erased", "Type the conversation id in the box to confirm the erasure.")
         privacy.erase(engine_of(), [sender_id], user_of(request), request.form.get("reason", "")[:500] or "erased on request")
-        return render(request, "message.html", title="Conversation erased", message=f"Conversation {sender_id} and everything the team recorded about it have been deleted.")
+        return render(
+            request,
+            "message.html",
+            title="Conversation erased",
+            message=f"Conversation {sender_id} and everything the team recorded about it have been deleted.",
+        )
 
     def export_filename(kind: str) -> str:
         return f"conversations.{kind}"
@@ -322,8 +381,23 @@ def blueprint(settings: Settings, templates: Environment, engine_of: Callable[[]
         filters = filters_of(request)
         sync()
         out = io.StringIO()
-        columns = ["sender_id", "started_at", "last_at", "channel", "topic", "referral", "red_flag", "had_fallback", "low_confidence",
-                   "asked_person", "user_messages", "first_message", "tags", "reviewed_by", "reviewed_at"]  # fmt: skip
+        columns = [
+            "sender_id",
+            "started_at",
+            "last_at",
+            "channel",
+            "topic",
+            "referral",
+            "red_flag",
+            "had_fallback",
+            "low_confidence",
+            "asked_person",
+            "user_messages",
+            "first_message",
+            "tags",
+            "reviewed_by",
+            "reviewed_at",
+        ]
         writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
         count = 0
@@ -332,8 +406,11 @@ def blueprint(settings: Settings, templates: Environment, engine_of: Callable[[]
             writer.writerow({key: _csv_safe(value) if isinstance(value, str) else value for key, value in row.items()})
             count += 1
         audit.record(engine_of(), user_of(request), "export_csv", None, f"{count} conversations; {filters.query()}")
-        return response.text(out.getvalue(), content_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": f'attachment; filename="{export_filename("csv")}"'})  # fmt: skip
+        return response.text(
+            out.getvalue(),
+            content_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{export_filename("csv")}"'},
+        )
 
     @bp.get("/export.jsonl")
     @signed_in("admin")
@@ -342,15 +419,21 @@ def blueprint(settings: Settings, templates: Environment, engine_of: Callable[[]
         sync()
         lines = [json.dumps(row, default=str) for row in queries.export_rows(engine_of(), filters, with_messages=True)]
         audit.record(engine_of(), user_of(request), "export_jsonl", None, f"{len(lines)} conversations; {filters.query()}")
-        return response.text("\n".join(lines) + ("\n" if lines else ""), content_type="application/x-ndjson; charset=utf-8",
-                             headers={"Content-Disposition": f'attachment; filename="{export_filename("jsonl")}"'})  # fmt: skip
+        return response.text(
+            "\n".join(lines) + ("\n" if lines else ""),
+            content_type="application/x-ndjson; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{export_filename("jsonl")}"'},
+        )
 
     @bp.get("/corrections.yml")
     @signed_in("admin")
     async def export_corrections(request: Request) -> HTTPResponse:
         audit.record(engine_of(), user_of(request), "export_corrections")
-        return response.text(work.corrections_yaml(engine_of()), content_type="text/yaml; charset=utf-8",
-                             headers={"Content-Disposition": 'attachment; filename="corrections.yml"'})  # fmt: skip
+        return response.text(
+            work.corrections_yaml(engine_of()),
+            content_type="text/yaml; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="corrections.yml"'},
+        )
 
     @bp.get("/users")
     @signed_in("admin")
@@ -374,7 +457,9 @@ def blueprint(settings: Settings, templates: Environment, engine_of: Callable[[]
             else:
                 raise accounts.AccountError("Unknown change.")
         except accounts.AccountError as error:
-            return render(request, "users.html", status=400, error=str(error), users=accounts.list_users(engine_of()), roles=accounts.ROLES)
+            return render(
+                request, "users.html", status=400, error=str(error), users=accounts.list_users(engine_of()), roles=accounts.ROLES
+            )
         audit.record(engine_of(), user_of(request), f"user_{action}", name, form.get("role", "") if action != "disable" else "")
         return response.redirect("/review/users")
 
@@ -389,7 +474,9 @@ def blueprint(settings: Settings, templates: Environment, engine_of: Callable[[]
 
     @bp.exception(NotFound)
     async def not_found(request: Request, _: Exception) -> HTTPResponse:
-        return render(request, "message.html", status=404, title="Page not found", message="There is no such page in the dashboard.")
+        return render(
+            request, "message.html", status=404, title="Page not found", message="There is no such page in the dashboard."
+        )
 
     return bp
 

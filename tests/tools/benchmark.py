@@ -35,7 +35,14 @@ CONVERSATIONS: List[List[str]] = [
     ["hi", "my 13 month old only crawls backwards", "no she was on time", "no", "yes", "thanks"],
     ["why is my baby crawling backwards", "ten and a half months", "6 weeks early", "not sure", "yes", "bye"],
     ["she scoots on her bum instead of crawling", "14 months", "no", "yes", "no she lifts her legs", "no", "not that I know of"],
-    ["my 19 month old isn't walking yet", "born at 34 weeks", "yes", "about 10 secs", "yes", "the doctor checks them every visit"],
+    [
+        "my 19 month old isn't walking yet",
+        "born at 34 weeks",
+        "yes",
+        "about 10 secs",
+        "yes",
+        "the doctor checks them every visit",
+    ],
     ["my toddler won't take steps on his own", "why do you ask?", "1yo", "no", "yes", "half a minute", "yes", "yes"],
     ["what's a good recipe for pancakes", "my baby has a fever and won't put weight on his leg", "start over", "hello"],
 ]
@@ -74,10 +81,26 @@ def train(config: Path, out: Path, root: Path = PROJECT_ROOT) -> float:
     env = {**service_env({"PYTHONPATH": str(root)}), "RASA_CACHE_DIRECTORY": tempfile.mkdtemp(prefix="rasa-cache-")}
     started = time.perf_counter()
     subprocess.run(
-        [str(Path(sys.executable).parent / "rasa"), "train", "--config", str(config), "--domain", "domain",
-         "--data", "data", "--out", str(out), "--fixed-model-name", config.stem],
-        cwd=root, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            str(Path(sys.executable).parent / "rasa"),
+            "train",
+            "--config",
+            str(config),
+            "--domain",
+            "domain",
+            "--data",
+            "data",
+            "--out",
+            str(out),
+            "--fixed-model-name",
+            config.stem,
+        ],
+        cwd=root,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     return time.perf_counter() - started
 
 
@@ -171,7 +194,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     if args.baseline_root:
         root = args.baseline_root.resolve()
-        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+        ).stdout.strip()
         configs = [PROJECT_ROOT / "config.yml", root / "config.yml"]
         results = [Result(name="this tree"), Result(name=f"baseline {commit or root.name}", root=root)]
     else:
@@ -180,7 +205,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp_name:
         tmp = Path(tmp_name)
         for round_number in range(args.rounds):
-            for config, result in zip(configs, results):  # interleaved, so drift affects both alike
+            for config, result in zip(configs, results, strict=False):  # interleaved, so drift affects both alike
                 print(f"round {round_number + 1}/{args.rounds}: {config.name}", flush=True)
                 out = tmp / f"models-{round_number}"
                 result.train_seconds.append(train(config, out, result.root))

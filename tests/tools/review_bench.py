@@ -62,7 +62,7 @@ def summary_vs_events(url: str, requests: int) -> List[str]:
     naive = sa.text(
         "SELECT sender_id, min(timestamp) AS started, max(timestamp) AS last, "
         "sum(CASE WHEN type_name = 'user' THEN 1 ELSE 0 END) AS messages, "
-        "max(CASE WHEN data LIKE '%\"name\": \"referral\", \"value\": \"urgent\"%' THEN 1 ELSE 0 END) AS urgent "
+        'max(CASE WHEN data LIKE \'%"name": "referral", "value": "urgent"%\' THEN 1 ELSE 0 END) AS urgent '
         "FROM events GROUP BY sender_id ORDER BY last DESC LIMIT 25"
     )
 
@@ -81,7 +81,9 @@ def summary_vs_events(url: str, requests: int) -> List[str]:
     ours = timed(lambda: list_conversations(engine, Filters()))
     theirs = timed(from_events)
     engine.dispose()
-    return [f"| list, newest first, SQL only | {ours:.1f} | | {theirs:.1f} (aggregating `events` per request) | {theirs / ours:.1f}× |"]
+    return [
+        f"| list, newest first, SQL only | {ours:.1f} | | {theirs:.1f} (aggregating `events` per request) | {theirs / ours:.1f}× |"
+    ]
 
 
 def drop_indexes(url: str) -> None:
@@ -138,11 +140,18 @@ def main() -> None:
     parser.add_argument("--conversations", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=15)
     args = parser.parse_args()
-    report = ["# Review dashboard benchmark", "", f"{time.strftime('%Y-%m-%d %H:%M')} UTC, {args.requests} timed requests per page, HTTP to the real server.", ""]
+    report = [
+        "# Review dashboard benchmark",
+        "",
+        f"{time.strftime('%Y-%m-%d %H:%M')} UTC, {args.requests} timed requests per page, HTTP to the real server.",
+        "",
+    ]
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         (tmp / "sqlite").mkdir()
-        report += run_backend("SQLite", f"sqlite:///{tmp / 'sqlite' / 'tracker.db'}", tmp / "sqlite", args.conversations, args.requests)
+        report += run_backend(
+            "SQLite", f"sqlite:///{tmp / 'sqlite' / 'tracker.db'}", tmp / "sqlite", args.conversations, args.requests
+        )
         if reachable(PG_PORT):
             from tests.databases import postgres_database
 
