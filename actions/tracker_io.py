@@ -8,7 +8,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.knowledge.documents import REFERRAL_LEVELS
+from bot.contract import REFERRAL_LEVELS
 from bot.knowledge.store import KnowledgeBase, get_knowledge_base
 from bot.nlu.observations import default_catalogue
 from bot.nlu.understand import PARSE_KEY, Understanding, understand

@@ -13,9 +13,9 @@ from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.contract import RED_FLAG_INTENT
 from bot.nlu.red_flags import RedFlagDetector, load_context, load_definitions
 
-RED_FLAG_INTENT = "report_red_flag"
 # The role of the red_flag entities that are not the primary one: the `red_flag` slot maps from the entity
 # without a role, so it always holds the flag whose message fits best (RedFlagDetector.primary).
 ALSO_ROLE = "also"

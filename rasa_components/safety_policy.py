@@ -17,12 +17,10 @@ from rasa.shared.core.events import ActionExecuted, Event, Restarted, SlotSet
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.contract import RED_FLAG_INTENT, REFERRAL_SLOT, URGENT
 from rasa_components import action_response_validation
 
-RED_FLAG_INTENT = "report_red_flag"
 URGENT_RESPONSE = "utter_urgent_help"
-REFERRAL_SLOT = "referral"
-URGENT = "urgent"
 TROUBLE_RESPONSE = "utter_technical_trouble"
 
 

@@ -140,7 +140,7 @@ async def test_milestone_answer_sets_referral_and_topic(make_tracker: Callable[.
     messages, events = await run(ActionGiveAdvice(), tracker)
     slots = slots_set(events)
     assert slots["referral"] == "provider" and slots["topic"] == "standing_alone"
-    assert slots["advice_rules"] == ["milestone_pulls_to_stand"] and slots["triage_state"]["topic"] is None
+    assert slots["advice_rules"] == ["milestone:pulls_to_stand"] and slots["triage_state"]["topic"] is None
     text = "\n".join(m["text"] for m in messages)
     assert "**Sources**" in text and "helpmegrowvc.org" in text and "At 13 months" in text
 

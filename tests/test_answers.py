@@ -5,7 +5,7 @@ from typing import List, Optional, Tuple, Union
 
 import pytest
 
-from bot.nlu.parsers import WEEKS_PER_MONTH
+from bot.contract import WEEKS_PER_MONTH
 from bot.triage.answers import Answer, AnswerStatus, interpret_answer, parse_yes_no
 
 VALUE, UNKNOWN, UNPARSED, NEEDS_DETAIL = (

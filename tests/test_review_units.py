@@ -175,9 +175,9 @@ def test_rows_committed_late_below_the_watermark_are_still_folded_in_once(tmp_pa
 
 
 def test_a_milestone_answer_is_shown_with_its_milestone(kb: KnowledgeBase) -> None:
-    walks = milestone_of(kb, ["milestone_walks"])
+    walks = milestone_of(kb, ["milestone:walks"])
     assert walks is not None and walks.name == "Walking alone" and walks.sources
-    assert milestone_of(kb, ["no_alternating_crawl_by_12_months"]) is None and milestone_of(None, ["milestone_walks"]) is None
+    assert milestone_of(kb, ["no_alternating_crawl_by_12_months"]) is None and milestone_of(None, ["milestone:walks"]) is None
 
 
 def test_transcript_shows_what_each_message_was_understood_to_say() -> None:

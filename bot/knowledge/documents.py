@@ -9,8 +9,8 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import yaml
 
-REFERRAL_LEVELS = ("none", "provider", "urgent")
-ANSWER_TYPES = ("months", "weeks_early", "seconds", "yes_no_unsure")
+from bot.contract import ANSWER_TYPES, REFERRAL_LEVELS
+
 SECTION_KEYS = {
     "why it happens": "why",
     "what you can try": "try",

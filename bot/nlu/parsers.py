@@ -28,9 +28,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import List, NamedTuple, Optional, Sequence, Tuple
 
-WEEKS_PER_MONTH = 4.345
-DAYS_PER_MONTH = WEEKS_PER_MONTH * 7
-TERM_WEEKS = 40.0
+from bot.contract import DAYS_PER_MONTH, TERM_WEEKS, WEEKS_PER_MONTH
 
 AGE = "age"
 DURATION = "duration"

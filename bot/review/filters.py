@@ -8,9 +8,10 @@ from datetime import date, datetime, timezone
 from typing import Any, Dict, Mapping, Optional
 from urllib.parse import urlencode
 
+from bot.contract import PENDING, REFERRAL_LEVELS
 from bot.review.reading import clean_text
 
-REFERRALS = ("none", "provider", "urgent", "pending")
+REFERRALS = (*REFERRAL_LEVELS, PENDING)
 SORTS = {"recent": "last_at desc", "oldest": "last_at asc", "started": "started_at desc", "messages": "user_messages desc"}
 YES_NO = ("", "yes", "no")
 PER_PAGE = 25

@@ -14,13 +14,14 @@ import json
 import math
 from typing import AbstractSet, Any, Dict, List, Optional, Tuple
 
+from bot.contract import REFERRAL_LEVELS
+
 UNREADABLE = "unreadable"
 MAX_TEXT = 10_000  # characters of one message kept for the transcript
 MAX_NAME = 64  # intent, action, slot, entity, channel, topic and rule names
 MAX_VALUE = 200  # characters of a slot or entity value shown
 MAX_ITEMS = 50  # entities, list items, observations and facts kept per event
 EARLIEST, LATEST = 0.0, 4_102_444_800.0  # timestamps outside 1970..2100 are not real
-REFERRALS = ("none", "provider", "urgent")
 SLOT_RANGES = {"age_months": (0.0, 240.0), "weeks_early": (0.0, 30.0)}  # numeric slots with a known sane range
 _MISSING = object()
 
@@ -92,7 +93,7 @@ def clean_slot(name: str, value: Any, topics: Optional[AbstractSet[str]] = None)
         topic = clean_name(value)
         kept = topic if topic is not None and (topics is None or topic in topics) else None
     elif name == "referral":
-        kept = value if isinstance(value, str) and value in REFERRALS else None
+        kept = value if isinstance(value, str) and value in REFERRAL_LEVELS else None
     elif name == "red_flag":
         kept = clean_name(value)
     elif name in SLOT_RANGES:

@@ -9,12 +9,10 @@ from __future__ import annotations
 import math
 from typing import AbstractSet, Any, Dict, Optional
 
+from bot.contract import FALLBACK_INTENT, REQUEST_HUMAN_INTENT, referral_rank
 from bot.review.reading import UNREADABLE, clean_text, clean_timestamp, read_event
 
-REFERRAL_ORDER = {None: 0, "none": 1, "provider": 2, "urgent": 3}
 LOW_CONFIDENCE = 0.5  # an intent below this is "low confidence" for reviewers
-FALLBACK_INTENT = "nlu_fallback"
-PERSON_INTENT = "request_human"
 SEARCH_LIMIT = 20_000  # characters of text kept for free-text search
 FIRST_MESSAGE = 200  # characters of the first message shown in the list
 
@@ -77,7 +75,7 @@ def fold_event(
         _add_text(summary, event["text"])
         name, confidence = intent["name"], intent["confidence"]
         summary["had_fallback"] |= name == FALLBACK_INTENT
-        summary["asked_person"] |= name == PERSON_INTENT
+        summary["asked_person"] |= name == REQUEST_HUMAN_INTENT
         summary["low_confidence"] |= confidence is not None and confidence < LOW_CONFIDENCE
     elif kind == "bot":
         _add_text(summary, event["text"])
@@ -87,7 +85,7 @@ def fold_event(
         name, value = event["name"], event["value"]
         if name == "topic" and value:
             summary["topic"] = value
-        elif name == "referral" and REFERRAL_ORDER.get(value, 0) > REFERRAL_ORDER.get(summary["referral"], 0):
+        elif name == "referral" and referral_rank(value) > referral_rank(summary["referral"]):
             summary["referral"] = value
         elif name == "red_flag" and value:
             summary["red_flag"] = value

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from bot.contract import OBSERVATION_PREFIX
 from bot.knowledge.documents import Rule, Source, Topic
 from bot.nlu.observations import ObservationCatalogue
 from bot.triage.age import AgeUsed, describe_months
@@ -118,9 +119,6 @@ class Signs:
         )
 
 
-OBSERVATION_RULE_PREFIX = "observation:"
-
-
 def signs_from(catalogue: Optional[ObservationCatalogue], observed: Sequence[str]) -> Signs:
     """The referral, advice sentences and sources that the observed signs call for, whatever the topic."""
     referral, ids, lines, sources, slots = "none", [], [], [], []
@@ -129,7 +127,7 @@ def signs_from(catalogue: Optional[ObservationCatalogue], observed: Sequence[str
         if observation is None or not observation.referral:
             continue
         referral = higher(referral, observation.referral)
-        ids.append(OBSERVATION_RULE_PREFIX + observation.id)
+        ids.append(OBSERVATION_PREFIX + observation.id)
         if observation.say and observation.say not in lines:
             lines.append(observation.say)
             slots.append(tuple(observation.answers))

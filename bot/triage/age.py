@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
+from bot.contract import WEEKS_PER_MONTH
+
 PRETERM_THRESHOLD_WEEKS = 3.0
 CORRECT_UNTIL_MONTHS = 24.0
-WEEKS_PER_MONTH = 52.0 / 12.0
 
 
 @dataclass(frozen=True)

@@ -7,16 +7,15 @@ from enum import Enum
 from functools import cache
 from typing import Mapping, Optional, Sequence, Tuple, Union
 
+from bot.contract import ANSWER_TYPES, TERM_WEEKS
 from bot.nlu.parsers import (
     AGE,
-    TERM_WEEKS,
     extract_entities,
     parse_bare_number,
     parse_duration_seconds,
     parse_early_amount,
 )
 
-ANSWER_TYPES = ("months", "weeks_early", "seconds", "yes_no_unsure")
 YES_NO_UNSURE = ("yes", "no", "unsure")
 LONG_STAND_SECONDS = 60.0  # "for ages", "a long time"
 BRIEF_STAND_SECONDS = 1.0  # "just a moment", "briefly"

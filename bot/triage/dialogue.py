@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any, Dict, List, Mapping, Optional, Protocol, Tuple
 
+from bot.contract import REQUEST_HUMAN_INTENT
 from bot.knowledge.documents import Question
 from bot.nlu.understand import CLARIFY, REPEAT, SKIP, Understanding, understand
 from bot.triage.advice import Message
@@ -18,7 +19,6 @@ from bot.triage.summary import changed_line
 
 # Intents that interrupt a follow-up question instead of answering it.
 ASK_WHY = "ask_why"
-REQUEST_HUMAN = "request_human"
 GOODBYE = "goodbye"
 # What to ask when a reply is right but lacks the number ("yes, she was early", "she can, a bit").
 DETAIL_PROMPTS = {"weeks_early": "About how many weeks early?", "seconds": "Roughly how many seconds?"}
@@ -278,7 +278,7 @@ def handle_reply(
             state=state,
             next_slot=slot,
         )
-    if intent == REQUEST_HUMAN:
+    if intent == REQUEST_HUMAN_INTENT:
         note = (
             "I've noted that you'd like to talk to a person, and the support team will see this conversation. "
             "I'm an automated assistant and can't connect you live. If you're worried about your child right "

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
+from bot.contract import MILESTONE_PREFIX
 from bot.knowledge.documents import Source
 from bot.knowledge.milestones import Milestone, MilestoneTable
 from bot.triage.advice import Message, Signs, carried_referral, describe_age, merge_sources, sources_text
 from bot.triage.age import CORRECT_UNTIL_MONTHS, AgeUsed, age_for_rules, describe_months
 from bot.triage.rules import higher
 
-SUBJECT_PREFIX = "milestone:"
 OVERVIEW = "overview"
 
 
@@ -29,18 +29,20 @@ class MilestoneSubject:
 def subject_for(milestone: Optional[Milestone]) -> MilestoneSubject:
     """The question plan for a milestone (None: milestones in general, e.g. 'what should a 9 month old do?')."""
     if milestone is None:
-        return MilestoneSubject(id=SUBJECT_PREFIX + OVERVIEW, title="the usual ages for sitting, crawling, standing and walking")
-    return MilestoneSubject(id=SUBJECT_PREFIX + milestone.id, title=f"when babies usually {milestone.doing}")
+        return MilestoneSubject(
+            id=MILESTONE_PREFIX + OVERVIEW, title="the usual ages for sitting, crawling, standing and walking"
+        )
+    return MilestoneSubject(id=MILESTONE_PREFIX + milestone.id, title=f"when babies usually {milestone.doing}")
 
 
 def is_milestone_subject(subject_id: Optional[str]) -> bool:
     """Whether a triage subject id is a milestone question rather than a topic."""
-    return bool(subject_id) and str(subject_id).startswith(SUBJECT_PREFIX)
+    return bool(subject_id) and str(subject_id).startswith(MILESTONE_PREFIX)
 
 
 def milestone_id_of(subject_id: str) -> str:
     """The milestone id in a milestone subject id ('overview' for milestones in general)."""
-    return subject_id[len(SUBJECT_PREFIX) :]
+    return subject_id[len(MILESTONE_PREFIX) :]
 
 
 @dataclass(frozen=True)

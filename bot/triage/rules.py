@@ -6,7 +6,8 @@ import operator
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Mapping, Tuple
 
-from bot.knowledge.documents import REFERRAL_LEVELS, Condition, Rule, Topic
+from bot.contract import REFERRAL_LEVELS
+from bot.knowledge.documents import Condition, Rule, Topic
 from bot.triage.age import AgeUsed, age_for_rules
 
 _COMPARE: Dict[str, Callable[[Any, Any], bool]] = {

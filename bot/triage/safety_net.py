@@ -9,12 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
+from bot.contract import SAFETY_PREFIX, UNSURE_SUFFIX
 from bot.knowledge.safety_net import Check, SafetyNet
 from bot.triage.advice import Signs
 from bot.triage.rules import condition_holds, decide, facts_from_answers, higher
 
-RULE_PREFIX = "safety:"
-UNSURE_SUFFIX = ":unsure"
 UNSURE_REFERRAL = "provider"  # "not sure" past a threshold is worth checking, never "all fine"
 
 
@@ -28,7 +27,7 @@ class Hit:
     @property
     def rule_id(self) -> str:
         """How the advice records it: safety:<id>, or safety:<id>:unsure."""
-        return RULE_PREFIX + self.check.id + (UNSURE_SUFFIX if self.unsure else "")
+        return SAFETY_PREFIX + self.check.id + (UNSURE_SUFFIX if self.unsure else "")
 
     @property
     def referral(self) -> str:

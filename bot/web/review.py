@@ -23,6 +23,7 @@ from sanic.exceptions import NotFound
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.contract import MILESTONE_PREFIX, OBSERVATION_PREFIX, SAFETY_PREFIX, UNSURE_SUFFIX
 from bot.knowledge.milestones import Milestone
 from bot.knowledge.store import KnowledgeBase
 from bot.review import accounts, audit, index, privacy, queries, work
@@ -56,12 +57,11 @@ class Refused(Exception):
 def observation_rules(rule_ids: List[str]) -> Dict[str, Any]:
     """Signs the parent described that raised the referral ("observation:<id>" in advice_rules), as rule-like rows."""
     from bot.nlu.observations import default_catalogue
-    from bot.triage.advice import OBSERVATION_RULE_PREFIX
 
     found: Dict[str, Any] = {}
     for rule_id in rule_ids:
-        if isinstance(rule_id, str) and rule_id.startswith(OBSERVATION_RULE_PREFIX):
-            observation = default_catalogue().observations.get(rule_id[len(OBSERVATION_RULE_PREFIX) :])
+        if isinstance(rule_id, str) and rule_id.startswith(OBSERVATION_PREFIX):
+            observation = default_catalogue().observations.get(rule_id[len(OBSERVATION_PREFIX) :])
             if observation is not None:
                 found[rule_id] = {
                     "id": rule_id,
@@ -73,16 +73,16 @@ def observation_rules(rule_ids: List[str]) -> Dict[str, Any]:
 
 def safety_rules(kb: Optional[KnowledgeBase], rule_ids: List[str]) -> Dict[str, Any]:
     """Safety-net checks that raised the referral ("safety:<id>" or "safety:<id>:unsure"), as rule-like rows."""
-    from bot.triage.safety_net import RULE_PREFIX, UNSURE_REFERRAL, UNSURE_SUFFIX
+    from bot.triage.safety_net import UNSURE_REFERRAL
 
     net = kb.safety_net if kb else None
     checks = {c.id: c for c in net.checks} if net else {}
     found: Dict[str, Any] = {}
     for rule_id in rule_ids:
-        if not (isinstance(rule_id, str) and rule_id.startswith(RULE_PREFIX)):
+        if not (isinstance(rule_id, str) and rule_id.startswith(SAFETY_PREFIX)):
             continue
         unsure = rule_id.endswith(UNSURE_SUFFIX)
-        check = checks.get(rule_id[len(RULE_PREFIX) : len(rule_id) - (len(UNSURE_SUFFIX) if unsure else 0)])
+        check = checks.get(rule_id[len(SAFETY_PREFIX) : len(rule_id) - (len(UNSURE_SUFFIX) if unsure else 0)])
         if check is not None:
             label = f"Safety net: {check.slot.replace('_', ' ')} {'not sure' if unsure else check.crosses}"
             found[rule_id] = {
@@ -94,12 +94,12 @@ def safety_rules(kb: Optional[KnowledgeBase], rule_ids: List[str]) -> Dict[str, 
 
 
 def milestone_of(kb: Optional[KnowledgeBase], rule_ids: List[str]) -> Optional[Milestone]:
-    """The milestone a milestone answer recorded in advice_rules ("milestone_<id>"), if any."""
+    """The milestone a milestone answer recorded in advice_rules ("milestone:<id>"), if any."""
     if not kb or not kb.milestones:
         return None
     for rule_id in rule_ids:
-        if isinstance(rule_id, str) and rule_id.startswith("milestone_"):
-            return kb.milestones.get(rule_id[len("milestone_") :])
+        if isinstance(rule_id, str) and rule_id.startswith(MILESTONE_PREFIX):
+            return kb.milestones.get(rule_id[len(MILESTONE_PREFIX) :])
     return None
 
 
