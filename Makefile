@@ -68,6 +68,7 @@ bench-review: knowledge
 lint: install
 	$(VENV)/bin/ruff check bot actions rasa_components tests
 	$(VENV)/bin/ruff format --check bot actions rasa_components tests
+	$(VENV)/bin/mypy
 
 EVAL_FOLDS ?= 5
 # Compared side by side in the same run: the stock Rasa logistic regression. Add the Rasa default (DIET,
