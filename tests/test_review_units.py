@@ -12,10 +12,10 @@ import pytest
 from bot.knowledge.store import KnowledgeBase
 from bot.review import accounts, index, queries
 from bot.review.db import engine_for
+from bot.review.decisions import milestone_of, observation_rules, safety_rules
 from bot.review.filters import FilterError, Filters, parse_filters
 from bot.review.summary import apply_event, new_summary
 from bot.review.transcript import build_turns, decisions
-from bot.web.review import milestone_of
 from tests.tools.review_data import conversation, create_events_table, write
 
 
@@ -200,23 +200,19 @@ def test_transcript_shows_what_each_message_was_understood_to_say() -> None:
 
 
 def test_decisions_show_the_signs_that_raised_the_referral() -> None:
-    from bot.web.review import observation_rules
-
     rows_found = observation_rules(["one_sided_movement", "observation:hand_fisted", "observation:unknown"])
     assert list(rows_found) == ["observation:hand_fisted"]
-    assert rows_found["observation:hand_fisted"]["referral"] == "provider"
+    assert rows_found["observation:hand_fisted"].referral == "provider"
 
 
 def test_decisions_show_the_safety_net_checks_that_raised_the_referral(kb) -> None:
-    from bot.web.review import safety_rules
-
     rows_found = safety_rules(
         kb, ["symmetric_shuffler_on_track", "safety:not_walking_by_18_months", "safety:one_side_favoured:unsure", "safety:gone"]
     )
     assert list(rows_found) == ["safety:not_walking_by_18_months", "safety:one_side_favoured:unsure"]
     walking, unsure = rows_found.values()
-    assert walking["referral"] == "provider" and walking["say"].startswith("Safety net: walks alone no. Walking alone")
-    assert unsure["referral"] == "provider" and "not sure" in unsure["say"]
+    assert walking.referral == "provider" and walking.say.startswith("Safety net: walks alone no. Walking alone")
+    assert unsure.referral == "provider" and "not sure" in unsure.say
     assert safety_rules(None, ["safety:not_walking_by_18_months"]) == {}
 
 
@@ -277,9 +273,9 @@ def test_read_values_are_bounded_and_storable() -> None:
     ],
 )
 def test_csv_cells_never_start_a_formula(cell: str, neutralised: bool) -> None:
-    from bot.web.review import _csv_safe
+    from bot.review.exports import csv_safe
 
-    assert _csv_safe(cell) == ("'" + cell if neutralised else cell)
+    assert csv_safe(cell) == ("'" + cell if neutralised else cell)
 
 
 def test_erasing_a_web_chat_conversation_revokes_its_session_without_keeping_its_id(tmp_path: Path) -> None:

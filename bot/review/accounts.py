@@ -8,7 +8,7 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -17,7 +17,9 @@ from sqlalchemy.engine import Engine
 
 from bot.review.models import login_attempts, sessions, users
 
-ROLES = ("reviewer", "admin")
+REVIEWER = "reviewer"  # reads conversations, tags, notes, marks them reviewed, corrects intents
+ADMIN = "admin"  # also exports, erases, manages accounts and reads the audit log
+ROLES = (REVIEWER, ADMIN)
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
 MIN_PASSWORD = 12
 IDLE_SECONDS = 30 * 60  # a session ends after 30 minutes without a request...
@@ -32,6 +34,10 @@ class AccountError(ValueError):
     """A refused account change or sign-in, with a message for the person."""
 
 
+class SignInThrottled(AccountError):
+    """Sign-in refused without checking the password: this account or address failed too often recently."""
+
+
 @dataclass(frozen=True)
 class User:
     username: str
@@ -39,7 +45,7 @@ class User:
 
     @property
     def is_admin(self) -> bool:
-        return self.role == "admin"
+        return self.role == ADMIN
 
 
 @dataclass(frozen=True)
@@ -100,7 +106,22 @@ def _update(engine: Engine, username: str, **values: object) -> None:
             raise AccountError(f"There is no user called {username}.")
 
 
-def list_users(engine: Engine) -> List[dict]:
+def change_user(engine: Engine, actor: str, action: str, username: str, password: str = "", role: Optional[str] = None) -> None:
+    """One change from the users page: `add` (with password and role, reviewer if none given), `role`, `disable` or
+    `enable` an account. AccountError says why a change is refused; nobody can disable their own account."""
+    if action == "add":
+        add_user(engine, username, password, REVIEWER if role is None else role)
+    elif action == "role":
+        set_role(engine, username, role or "")
+    elif action in ("disable", "enable"):
+        if username == actor:
+            raise AccountError("You cannot disable your own account.")
+        set_active(engine, username, action == "enable")
+    else:
+        raise AccountError("Unknown change.")
+
+
+def list_users(engine: Engine) -> List[Dict[str, Any]]:
     with engine.connect() as connection:
         rows = connection.execute(
             sa.select(users.c.username, users.c.role, users.c.active, users.c.created_at).order_by(users.c.username)
@@ -127,7 +148,7 @@ def sign_in(engine: Engine, username: str, password: str, address: str) -> str:
     """Check the password and open a session; return the session token for the cookie."""
     username = (username or "").strip().lower()[:64]
     if throttled(engine, username, address):
-        raise AccountError("Too many failed sign-ins. Wait 15 minutes, then try again.")
+        raise SignInThrottled("Too many failed sign-ins. Wait 15 minutes, then try again.")
     with engine.connect() as connection:
         row = connection.execute(sa.select(users).where(users.c.username == username)).first()
     try:
@@ -192,4 +213,4 @@ def end_sessions(engine: Engine, username: str) -> None:
 
 def csrf_ok(expected: Optional[str], given: Optional[str]) -> bool:
     """Constant-time comparison of the session's CSRF token with the form's."""
-    return bool(expected) and bool(given) and hmac.compare_digest(expected, given)
+    return bool(expected) and bool(given) and hmac.compare_digest(expected or "", given or "")

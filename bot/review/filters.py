@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, timezone
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, Mapping, Optional, Tuple
 from urllib.parse import urlencode
 
 from bot.contract import PENDING, REFERRAL_LEVELS
@@ -15,6 +15,7 @@ REFERRALS = (*REFERRAL_LEVELS, PENDING)
 SORTS = {"recent": "last_at desc", "oldest": "last_at asc", "started": "started_at desc", "messages": "user_messages desc"}
 YES_NO = ("", "yes", "no")
 PER_PAGE = 25
+PERIODS = (7, 30, 90, 365)  # the overview's choice of days
 
 
 class FilterError(ValueError):
@@ -69,7 +70,7 @@ def _date(args: Mapping[str, str], name: str, label: str) -> Optional[date]:
         raise FilterError(f"{label} must be a date like 2026-11-21, not “{value[:40]}”.") from None
 
 
-def _choice(args: Mapping[str, str], name: str, allowed: tuple, label: str) -> str:
+def _choice(args: Mapping[str, str], name: str, allowed: Tuple[str, ...], label: str) -> str:
     value = (args.get(name) or "").strip()
     if value not in allowed:
         raise FilterError(f"{label} must be one of {', '.join(a for a in allowed if a)}, not “{value[:40]}”.")
@@ -105,3 +106,11 @@ def parse_filters(args: Mapping[str, str]) -> Filters:
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
         raise FilterError("“From” is after “To”: swap the dates.")
     return filters
+
+
+def parse_period(text: Optional[str]) -> int:
+    """The overview's period in days (30 when not given); FilterError when it is not one of PERIODS."""
+    text = "30" if text is None else text
+    if not text.isdigit() or int(text) not in PERIODS:
+        raise FilterError(f"Choose one of {', '.join(map(str, PERIODS))} days.")
+    return int(text)

@@ -29,7 +29,7 @@ RESCAN = 200  # ids re-read below the watermark, for rows committed late
 _lock = threading.Lock()  # one sync at a time per process
 
 
-def _load(connection: Connection, sender_ids: set) -> Dict[str, Dict[str, Any]]:
+def _load(connection: Connection, sender_ids: AbstractSet[str]) -> Dict[str, Dict[str, Any]]:
     rows = connection.execute(sa.select(conversations).where(conversations.c.sender_id.in_(sender_ids)))
     return {row.sender_id: dict(row._mapping) for row in rows}
 
@@ -39,7 +39,7 @@ def _watermark(connection: Connection) -> int:
     if state is None:
         connection.execute(index_state.insert().values(id=1, last_event_id=0))
         return 0
-    return state
+    return int(state)
 
 
 def _fold_row(

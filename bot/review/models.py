@@ -134,4 +134,4 @@ def create_tables(engine: Engine) -> None:
 
 def events_table_exists(engine: Engine) -> bool:
     """Whether Rasa has created its `events` table yet."""
-    return sa.inspect(engine).has_table("events")
+    return bool(sa.inspect(engine).has_table("events"))

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import AbstractSet, Any, Dict, Iterator, List, Optional
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bot.contract import PENDING, PROVIDER, URGENT
 from bot.review.filters import PER_PAGE, SORTS, Filters
 from bot.review.models import conversations, corrections, events, events_table_exists, notes, tags
 from bot.review.reading import clean_text, clean_timestamp
@@ -32,7 +33,7 @@ def _where(filters: Filters) -> List[Any]:
         clauses.append(c.started_at < bounds["end"])
     if filters.topic:
         clauses.append(c.topic == filters.topic)
-    if filters.referral == "pending":
+    if filters.referral == PENDING:
         clauses.append(c.referral.is_(None))
     elif filters.referral:
         clauses.append(c.referral == filters.referral)
@@ -86,7 +87,11 @@ def list_conversations(engine: Engine, filters: Filters, per_page: int = PER_PAG
 def choices(engine: Engine) -> Dict[str, List[str]]:
     """Values seen so far, for the filter menus: topics, channels, tags."""
     with engine.connect() as connection:
-        distinct = lambda col: [v for (v,) in connection.execute(sa.select(col).where(col.isnot(None)).distinct().order_by(col))]  # noqa: E731
+
+        def distinct(column: Any) -> List[str]:
+            query = sa.select(column).where(column.isnot(None)).distinct().order_by(column)
+            return [value for (value,) in connection.execute(query)]
+
         return {
             "topics": distinct(conversations.c.topic),
             "channels": distinct(conversations.c.channel),
@@ -104,9 +109,9 @@ def overview(engine: Engine, days: int, now: Optional[float] = None) -> Dict[str
     query = sa.select(c.started_at, c.referral, c.had_fallback, c.low_confidence, c.topic, c.asked_person).where(
         c.started_at >= start
     )
-    per_day: Counter = Counter()
-    referrals: Counter = Counter()
-    topics: Counter = Counter()
+    per_day: Counter[date] = Counter()
+    referrals: Counter[str] = Counter()
+    topics: Counter[str] = Counter()
     misunderstood = person = total = 0
     with engine.connect() as connection:
         for started_at, referral, fallback, low, topic, asked in connection.execute(query):
@@ -115,17 +120,20 @@ def overview(engine: Engine, days: int, now: Optional[float] = None) -> Dict[str
                 continue
             total += 1
             per_day[datetime.fromtimestamp(started_at, timezone.utc).date()] += 1
-            referrals[referral or "pending"] += 1
+            referrals[referral or PENDING] += 1
             misunderstood += bool(fallback or low)
             person += bool(asked)
             if topic:
                 topics[topic] += 1
-    share = lambda n: (n / total) if total else 0.0  # noqa: E731
+
+    def share(count: int) -> float:
+        return (count / total) if total else 0.0
+
     return {
         "days": [(first + timedelta(days=i), per_day[first + timedelta(days=i)]) for i in range(days)],
         "total": total,
-        "provider_share": share(referrals["provider"]),
-        "urgent_share": share(referrals["urgent"]),
+        "provider_share": share(referrals[PROVIDER]),
+        "urgent_share": share(referrals[URGENT]),
         "fallback_rate": share(misunderstood),
         "person_share": share(person),
         "referrals": dict(referrals),

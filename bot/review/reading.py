@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import AbstractSet, Any, Dict, List, Optional, Tuple
+from typing import AbstractSet, Any, Dict, List, Optional, Tuple, Union
 
 from bot.contract import REFERRAL_LEVELS
 
@@ -34,8 +34,8 @@ def clean_text(value: Any, limit: int = MAX_TEXT) -> Optional[str]:
         value = str(value) if math.isfinite(value) else None
     if not isinstance(value, str):
         return None
-    value = value[: limit + 64].replace("\x00", "")
-    return value.encode("utf-8", "replace").decode("utf-8")[:limit]  # lone surrogates become "?"
+    text: str = value[: limit + 64].replace("\x00", "")
+    return text.encode("utf-8", "replace").decode("utf-8")[:limit]  # lone surrogates become "?"
 
 
 def clean_name(value: Any, limit: int = MAX_NAME) -> Optional[str]:
@@ -89,6 +89,7 @@ def clean_slot(name: str, value: Any, topics: Optional[AbstractSet[str]] = None)
     """A slot value checked against what the slot can hold, and whether it was acceptable."""
     if value is None:
         return None, True
+    kept: Union[str, float, bool, None]
     if name == "topic":
         topic = clean_name(value)
         kept = topic if topic is not None and (topics is None or topic in topics) else None
@@ -170,8 +171,9 @@ def _understanding(value: Any, problems: List[str], topics: Optional[AbstractSet
     if not isinstance(value, dict):
         problems.append("understanding")
         return {}
-    observations = value.get("observations") if isinstance(value.get("observations"), list) else []
-    facts = value.get("facts") if isinstance(value.get("facts"), list) else []
+    raw_observations, raw_facts = value.get("observations"), value.get("facts")
+    observations: List[Any] = raw_observations if isinstance(raw_observations, list) else []
+    facts: List[Any] = raw_facts if isinstance(raw_facts, list) else []
     kept_observations = [
         {"id": name} for o in observations[:MAX_ITEMS] if isinstance(o, dict) and (name := clean_name(o.get("id"))) is not None
     ]

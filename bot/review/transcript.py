@@ -7,7 +7,7 @@ every value has the expected type and size, and an event that could not be read 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from bot.review.reading import UNREADABLE, read_event
 
@@ -27,11 +27,11 @@ class Turn:
     confidence: Optional[float] = None
     entities: List[Dict[str, Any]] = field(default_factory=list)
     observations: List[str] = field(default_factory=list)  # what the parent described (observation ids)
-    facts: List[tuple] = field(default_factory=list)  # (slot, value) the message stated
+    facts: List[Tuple[str, Any]] = field(default_factory=list)  # (slot, value) the message stated
     correction: bool = False
     replies: List[str] = field(default_factory=list)
     actions: List[str] = field(default_factory=list)
-    slots: List[tuple] = field(default_factory=list)
+    slots: List[Tuple[str, Any]] = field(default_factory=list)
     notes: List[str] = field(default_factory=list)  # restarts, new sessions
 
 
@@ -81,7 +81,7 @@ def build_turns(events: List[Dict[str, Any]]) -> List[Turn]:
         elif kind == "action" and event.get("name") not in HIDDEN_ACTIONS:
             turns[-1].actions.append(event.get("name") or "")
         elif kind == "slot" and event["name"] and event["name"] not in HIDDEN_SLOTS:
-            turns[-1].slots.append((event.get("name"), event.get("value")))
+            turns[-1].slots.append((event["name"], event.get("value")))
         elif kind == "restart":
             turns[-1].notes.append("The conversation was started over.")
         elif kind == "session_started":
@@ -98,7 +98,7 @@ def decisions(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     for event in map(_read, events):
         if event["event"] != "slot" or event["name"] is None:
             continue
-        slots[event.get("name")] = event.get("value")
+        slots[event["name"]] = event.get("value")
         if event.get("name") == "referral" and event.get("value"):
             found.append(
                 {

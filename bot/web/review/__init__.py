@@ -1,0 +1,103 @@
+"""The review dashboard under /review: sign-in, overview, conversations, transcript, exports, administration.
+
+Every route but the sign-in page and the stylesheet needs a session; every POST needs the session's CSRF token;
+admin routes (exports, erasure, users, audit log) need the admin role. Views, exports, erasures and every change
+are written to the audit log. ROUTES lists each route with who may use it; the handlers live by area: auth (sign-in,
+sign-out, the guard), pages (overview, list, transcript), work (tags, notes, reviewed, corrections), exports, admin
+(erasure, accounts, audit log), with what they share in context. Decisions about the data are in bot/review/.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple, Optional, Tuple
+
+from jinja2 import Environment
+from sanic import Blueprint
+from sanic.exceptions import NotFound
+from sqlalchemy.engine import Engine
+
+from bot.knowledge.store import KnowledgeBase
+from bot.review.accounts import ADMIN
+from bot.settings import Settings
+from bot.web.revalidated import revalidated
+from bot.web.review import admin, auth, exports, pages, work
+from bot.web.review.context import (
+    PREFIX,
+    SECURITY_HEADERS,
+    STYLESHEET,
+    Dashboard,
+    Refused,
+    is_dashboard,
+    not_found_in_route,
+    not_found_page,
+    refused_page,
+)
+
+__all__ = ["ROUTES", "SECURITY_HEADERS", "Refused", "blueprint", "is_dashboard", "not_found_page"]
+
+PUBLIC = "public"  # anyone
+SIGNED_IN = "signed in"  # any account
+GET, POST = ("GET",), ("POST",)
+CONVERSATION = "/conversations/<sender_id:str>"
+
+
+class Route(NamedTuple):
+    """One dashboard route: methods, path under /review, handler, who may use it (PUBLIC, SIGNED_IN or ADMIN)."""
+
+    methods: Tuple[str, ...]
+    uri: str
+    handler: auth.Handler
+    access: str
+    name: Optional[str] = None  # the route's name when it is not the handler's
+
+
+ROUTES = (
+    Route(GET, "/static/review.css", pages.review_css, PUBLIC),
+    Route(GET, "/login", auth.login_page, PUBLIC),
+    Route(POST, "/login", auth.login, PUBLIC),
+    Route(POST, "/logout", auth.logout, SIGNED_IN),
+    Route(GET, "/", pages.overview, SIGNED_IN),
+    Route(GET, "/conversations", pages.conversation_list, SIGNED_IN),
+    Route(GET, CONVERSATION, pages.transcript, SIGNED_IN),
+    Route(POST, f"{CONVERSATION}/tags", work.add_tag, SIGNED_IN, "review_tags"),
+    Route(POST, f"{CONVERSATION}/untag", work.remove_tag, SIGNED_IN, "review_untag"),
+    Route(POST, f"{CONVERSATION}/notes", work.add_note, SIGNED_IN, "review_notes"),
+    Route(POST, f"{CONVERSATION}/review", work.mark_reviewed, SIGNED_IN, "review_review"),
+    Route(POST, f"{CONVERSATION}/correct", work.correct_intent, SIGNED_IN, "review_correct"),
+    Route(POST, f"{CONVERSATION}/erase", admin.erase, ADMIN),
+    Route(GET, "/export.csv", exports.export_csv, ADMIN),
+    Route(GET, "/export.jsonl", exports.export_jsonl, ADMIN),
+    Route(GET, "/corrections.yml", exports.export_corrections, ADMIN),
+    Route(GET, "/users", admin.users_page, ADMIN),
+    Route(POST, "/users", admin.users_change, ADMIN),
+    Route(GET, "/audit", admin.audit_page, ADMIN),
+)
+
+
+def blueprint(
+    settings: Settings,
+    templates: Environment,
+    engine_of: Callable[[], Engine],
+    knowledge_of: Callable[[], Optional[KnowledgeBase]],
+) -> Blueprint:
+    """The dashboard's routes; engine_of/knowledge_of give the database and knowledge base lazily."""
+    dashboard = Dashboard(
+        settings, templates, engine_of, knowledge_of, revalidated(STYLESHEET.read_bytes(), "text/css; charset=utf-8")
+    )
+    bp = Blueprint("review", url_prefix=PREFIX)
+    for route in ROUTES:
+        handler = (
+            route.handler
+            if route.access == PUBLIC
+            else auth.guarded(route.handler, route.access if route.access == ADMIN else None)
+        )
+        bp.route(
+            route.uri,
+            methods=route.methods,
+            name=route.name or route.handler.__name__,
+            unquote="<" in route.uri,
+            ctx_dashboard=dashboard,
+        )(handler)
+    bp.exception(Refused)(refused_page)
+    bp.exception(NotFound)(not_found_in_route)
+    return bp
