@@ -1,4 +1,8 @@
-"""Run the web server: python -m bot.web [--port PORT]."""
+"""Run the web server: python -m bot.web [--port PORT] [--host HOST].
+
+It serves the demo pages (`/`, `/another-page`), the chat widget (`/widget.js`) and the support team's review
+dashboard (`/review`, bot/web/review/), on WEB_PORT (8000) by default: see bot/web/app.py.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +15,11 @@ from bot.web.app import create_app
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    """Serve the widget and demo pages until interrupted."""
+    """Serve the demo pages, the widget and the review dashboard until interrupted."""
     settings = get_settings()
-    parser = argparse.ArgumentParser(description="The caregiver assistant's web server (widget, demo pages).")
+    parser = argparse.ArgumentParser(
+        description="The caregiver assistant's web server: demo pages, chat widget, review dashboard at /review."
+    )
     parser.add_argument("--port", type=int, default=settings.web_port)
     parser.add_argument("--host", default="0.0.0.0")
     args = parser.parse_args(argv)
