@@ -15,6 +15,7 @@ from rasa_sdk.events import EventType, Restarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.tracker_io import previous_referral
+from bot.contract import REFERRAL_SLOT, URGENT
 
 
 class ActionStartOver(Action):
@@ -25,5 +26,5 @@ class ActionStartOver(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         dispatcher.utter_message(response="utter_restart")
-        kept = "urgent" if previous_referral(tracker) == "urgent" else None
-        return [Restarted(), SlotSet("referral", kept)]  # always set, so a failed call (no events) stays visible
+        kept = URGENT if previous_referral(tracker) == URGENT else None
+        return [Restarted(), SlotSet(REFERRAL_SLOT, kept)]

@@ -8,7 +8,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.contract import REFERRAL_LEVELS
+from bot.contract import REFERRAL_LEVELS, REFERRAL_SLOT, TOPIC_SLOT
 from bot.knowledge.store import KnowledgeBase, get_knowledge_base
 from bot.nlu.observations import default_catalogue
 from bot.nlu.understand import PARSE_KEY, Understanding, understand
@@ -29,13 +29,13 @@ def answers_from(tracker: Tracker, kb: KnowledgeBase) -> Dict[str, Any]:
 
 def topic_slot(tracker: Tracker) -> Optional[str]:
     """The `topic` slot when it holds a topic or milestone id (a string), else None."""
-    value = tracker.get_slot("topic")
+    value = tracker.get_slot(TOPIC_SLOT)
     return value if isinstance(value, str) and value else None
 
 
 def previous_referral(tracker: Tracker) -> Optional[str]:
     """The referral given so far in this conversation, if it is one of the known levels."""
-    value = tracker.get_slot("referral")
+    value = tracker.get_slot(REFERRAL_SLOT)
     return value if value in REFERRAL_LEVELS else None
 
 

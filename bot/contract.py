@@ -18,6 +18,8 @@ AGE_SLOT = "age_months"
 REFERRAL_SLOT = "referral"
 RED_FLAG_SLOT = "red_flag"
 WEEKS_EARLY_SLOT = "weeks_early"
+# Set by Rasa (rasa_components/adaptations.py) to the name of a custom action that could not run; None once one works.
+ACTION_FAILED_SLOT = "action_failed"
 
 # Referral levels, lowest first. "pending" is the dashboard's name for a conversation with no advice yet.
 NO_REFERRAL = "none"

@@ -59,13 +59,18 @@ def action_command(port: int) -> List[str]:
 def rasa_command(port: int, model: Path, token: Optional[str], origins: Sequence[str] = ()) -> List[str]:
     """Command line of the Rasa server: REST + socket.io channels and the token-protected HTTP API.
 
+    Rasa's `rasa run`, started through rasa_components.run: the one start-up point that installs the project's
+    adaptations of Rasa (rasa_components/adaptations.py) before Rasa's own CLI runs.
+
     origins: the web pages allowed to call it from a browser (CORS), default WEB_ALLOWED_ORIGINS.
     The launcher always passes a token; token=None (tools starting a bare Rasa) leaves the API open.
     """
     settings = get_settings()
     origins = list(origins or settings.web_allowed_origins)
     command = [
-        str(BIN / "rasa"),
+        str(BIN / "python"),
+        "-m",
+        "rasa_components.run",
         "run",
         "--enable-api",
         "--interface",
@@ -95,12 +100,12 @@ def answers(url: str) -> bool:
     """Whether url answers 200 right now."""
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
+            return bool(response.status == 200)
     except OSError:
         return False
 
 
-def wait_until_up(url: str, timeout: float, process: Optional[subprocess.Popen] = None) -> None:
+def wait_until_up(url: str, timeout: float, process: Optional[subprocess.Popen[bytes]] = None) -> None:
     """Poll url until it answers 200, the process exits, or timeout seconds pass."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -129,7 +134,7 @@ class Service:
     name: str
     command: List[str]
     health_url: str
-    process: Optional[subprocess.Popen] = None
+    process: Optional[subprocess.Popen[bytes]] = None
     started_at: float = 0.0
     failures: int = 0  # quick failures in a row
     restart_at: Optional[float] = None  # set while an exited process waits for its restart
@@ -146,7 +151,8 @@ class Service:
         self.failures += 1
         delay = backoff(self.failures)
         self.restart_at = now + delay
-        say(f"the {self.name} stopped (exit code {self.process.returncode}); restarting it in {delay:.0f} s")
+        code = self.process.returncode if self.process is not None else None
+        say(f"the {self.name} stopped (exit code {code}); restarting it in {delay:.0f} s")
         if self.failures >= KEEPS_FAILING_AFTER:
             cap = f"{BACKOFF_CAP_SECONDS:.0f} s"
             say(
@@ -170,7 +176,7 @@ class Supervisor:
         """Notice exits and carry out restarts that are due."""
         now = time.monotonic()
         for service in self.services:
-            if service.restart_at is None and service.process.poll() is not None:
+            if service.restart_at is None and (service.process is None or service.process.poll() is not None):
                 service.exited(now)
             elif service.restart_at is not None and now >= service.restart_at:
                 service.start(self.env, now)

@@ -17,12 +17,13 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.inbound import RATE_LIMITED, read_message
+from bot.channels.inbound import rate_limited_notice, read_message
 from bot.channels.messaging import conversation_id
 from bot.channels.ratelimit import get_rate_limiter
 from bot.channels.replays import ReplayGuard
 from bot.runtime_secrets import messaging_secret
 from bot.settings import Settings, get_settings
+from rasa_components.adaptations import rasa_agent
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ class ChatOutput(OutputChannel, metaclass=abc.ABCMeta):
 
 async def last_buttons(app: Any, sender_id: str) -> List[Dict[str, Any]]:
     """The quick replies of the assistant's latest message, if the parent has not answered since."""
-    store = getattr(getattr(getattr(app, "ctx", None), "agent", None), "tracker_store", None)
+    store = getattr(rasa_agent(app), "tracker_store", None)
     if store is None:
         return []
     try:
@@ -132,7 +133,7 @@ class PlatformChannel(InputChannel, metaclass=abc.ABCMeta):
         decision = await self.limiter.check(conversation=sender, platform=self.platform)
         if not decision.allowed:
             if await self.limiter.first_notice(sender):
-                await output.send(RATE_LIMITED, [])
+                await output.send(rate_limited_notice(), [])
             return None
         inbound = read_message(raw, self.max_message_chars)
         if inbound.text is None:

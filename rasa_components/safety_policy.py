@@ -1,9 +1,12 @@
 """Rasa policy: red flags get the urgent-help reply before anything else, an urgent referral is never lowered
 within a conversation, and a failed custom action still gets a reply. Runs inside the Rasa server, so all three
-hold when the action server is down."""
+hold when the action server is down. A failed custom action is known by its explicit signal, the `action_failed`
+slot event that rasa_components/adaptations.py (FAILURE_SIGNAL) adds; the Rasa process must be started through
+rasa_components.run for it to exist (a policy loaded without it logs a warning)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Dict, List, Optional
 
 from rasa.core.policies.policy import Policy, PolicyPrediction
@@ -17,8 +20,10 @@ from rasa.shared.core.events import ActionExecuted, Event, Restarted, SlotSet
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.contract import RED_FLAG_INTENT, REFERRAL_SLOT, URGENT
-from rasa_components import action_response_validation
+from bot.contract import ACTION_FAILED_SLOT, RED_FLAG_INTENT, REFERRAL_SLOT, URGENT
+from rasa_components import adaptations
+
+logger = logging.getLogger(__name__)
 
 URGENT_RESPONSE = "utter_urgent_help"
 TROUBLE_RESPONSE = "utter_technical_trouble"
@@ -32,8 +37,9 @@ class SafetyPolicy(Policy):
     - once `referral` has been urgent in a conversation, it is set back to urgent whenever anything lowered it
       (going back a turn, starting over, a new topic, an event posted through the HTTP API);
     - after a restart: listen (Rasa would otherwise predict on an empty tracker);
-    - after a custom action or form that produced no events (the action server failed): tell the caregiver,
-      then listen. The form stays active so the conversation resumes when the server is back.
+    - after a custom action or form that could not run (its action_failed event, see adaptations.FAILURE_SIGNAL):
+      tell the caregiver, then listen. The form stays active so the conversation resumes when the server is back.
+      A custom action that returns no events is not a failure.
     """
 
     @staticmethod
@@ -50,8 +56,12 @@ class SafetyPolicy(Policy):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> SafetyPolicy:
-        """Create the policy (nothing to train); also speeds up action-response validation (see that module)."""
-        action_response_validation.install()
+        """Create the policy (nothing to train)."""
+        if not adaptations.installed():
+            logger.warning(
+                "Rasa was started without rasa_components.run: a custom action that fails will not be reported "
+                "to the caregiver (see rasa_components/adaptations.py)."
+            )
         return cls({**cls.get_default_config(), **config}, model_storage, resource, execution_context)
 
     @classmethod
@@ -91,9 +101,8 @@ class SafetyPolicy(Policy):
         """The action the safety rules require now, if any."""
         last = tracker.events[-1] if tracker.events else None
         latest_action = tracker.latest_action_name
-        custom = {name for name in domain.user_actions if name not in domain.responses} | set(domain.form_names)
-        if isinstance(last, ActionExecuted) and last.action_name in custom:
-            return TROUBLE_RESPONSE  # the action ran but returned nothing: the action server failed
+        if failed_action(tracker) is not None:
+            return TROUBLE_RESPONSE
         if isinstance(last, Restarted) or latest_action == ACTION_RESTART_NAME:
             return ACTION_LISTEN_NAME  # "start over": utter_restart was said, wait for the new question
         if latest_action == ACTION_LISTEN_NAME and tracker.latest_message:
@@ -117,6 +126,14 @@ def keep_urgent(tracker: DialogueStateTracker) -> List[Event]:
         if isinstance(event, SlotSet) and event.key == REFERRAL_SLOT and event.value == URGENT:
             return [SlotSet(REFERRAL_SLOT, URGENT)]
     return []
+
+
+def failed_action(tracker: DialogueStateTracker) -> Optional[str]:
+    """The custom action or form that could not run just now: the tracker ends with its action_failed event."""
+    last = tracker.events[-1] if tracker.events else None
+    if isinstance(last, SlotSet) and last.key == ACTION_FAILED_SLOT and isinstance(last.value, str):
+        return last.value
+    return None
 
 
 def _action_before_last(tracker: DialogueStateTracker) -> Optional[str]:

@@ -5,6 +5,8 @@ endpoints.yml: tracker_store.type = rasa_components.tracker_store.RedactingSQLTr
 conversation in memory keeps the original text for this turn (NLU and actions see it); what reaches
 the database, and so the review dashboard and exports, has emails and phone/ID numbers replaced.
 (An event broker, if one is ever configured, is fed by Rasa before this redaction: redact there too.)
+`save` re-implements SQLTrackerStore.save on Rasa's private methods: listed, with why, in
+rasa_components/adaptations.py (RELIANCES), pinned to Rasa 3.6.21 by tests/test_adaptations.py.
 
 When the database is down (a PostgreSQL restart, a network cut), Rasa's own FailSafeTrackerStore would
 answer a conversation it cannot read as a new one (an urgent referral forgotten mid-conversation), save

@@ -31,7 +31,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
-from bot.channels.inbound import RATE_LIMITED, TECHNICAL_TROUBLE, clean_text, read_message
+from bot.channels.inbound import clean_text, rate_limited_notice, read_message, technical_trouble_notice
 from bot.channels.ratelimit import client_address, get_rate_limiter, networks
 from bot.channels.replays import ReplayGuard
 from bot.channels.webchat import (
@@ -47,7 +47,8 @@ from bot.channels.webchat import (
     verify_session,
 )
 from bot.runtime_secrets import load_or_create_secret
-from bot.settings import get_settings
+from bot.settings import Settings, get_settings
+from rasa_components.adaptations import rasa_agent, sanic_request
 
 logger = logging.getLogger(__name__)
 
@@ -102,12 +103,16 @@ class LenientJson:
 class OriginCheckedBlueprint(SocketBlueprint):
     """Rasa's socket.io blueprint, refusing (403) socket.io requests from pages of other origins.
 
-    Refused at the HTTP handshake, before any socket exists, for polling and WebSocket alike.
+    Refused at the HTTP handshake, before any socket exists, for polling and WebSocket alike. on_register is told
+    the Sanic app the blueprint is attached to (the web chat reads Rasa's agent from it).
     """
 
-    def __init__(self, sio: AsyncServer, socketio_path: str, allowed: Sequence[str], *args: Any) -> None:
+    def __init__(
+        self, sio: AsyncServer, socketio_path: str, allowed: Sequence[str], on_register: Callable[[Sanic], None], *args: Any
+    ) -> None:
         super().__init__(sio, socketio_path, *args)
         self.ctx.allowed_origins = tuple(allowed)
+        self.ctx.on_register = on_register
 
     def register(self, app: Sanic, options: Dict[str, Any]) -> None:
         """Attach socket.io to the app, behind the origin check."""
@@ -121,6 +126,7 @@ class OriginCheckedBlueprint(SocketBlueprint):
             return None
 
         app.register_middleware(refuse_other_origins, "request")
+        self.ctx.on_register(app)
         super().register(app, options)
 
 
@@ -140,120 +146,147 @@ class WebChatInput(SocketIOInput):
         )
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        """The socket.io endpoint with server-issued sessions."""
+        """The socket.io endpoint with server-issued sessions (handlers: WebChatSessions)."""
         settings = get_settings()
-        secret = load_or_create_secret(settings.webchat_secret, settings.webchat_secret_file)
-        max_age = settings.webchat_session_days * 86400
-        revocations = Revocations(settings.service_env["TRACKER_DB_URL"])
         # CORS headers for polling come from `rasa run --cors`; the blueprint checks the Origin.
         sio = AsyncServer(
             async_mode="sanic", cors_allowed_origins=[], max_http_buffer_size=settings.max_request_bytes, json=LenientJson
         )
-        webhook = OriginCheckedBlueprint(sio, self.socketio_path, settings.web_allowed_origins, "socketio_webhook", __name__)
         self.sio = sio
-        sessions: Dict[str, str] = {}  # socket id -> conversation id
-        addresses: Dict[str, str] = {}  # socket id -> client address (for the per-address rate limit)
-        trusted = networks(settings.trusted_proxies)
-        limiter = get_rate_limiter()
-        recent = RecentIds()
-        apps: Dict[str, Any] = {}
+        sessions = WebChatSessions(self, sio, on_new_message, settings)
+        webhook = OriginCheckedBlueprint(
+            sio, self.socketio_path, settings.web_allowed_origins, sessions.attach_app, "socketio_webhook", __name__
+        )
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
 
-        @sio.on("connect", namespace=self.namespace)
-        async def connect(sid: str, environ: Dict, auth: Optional[Dict] = None) -> bool:
-            if not origin_allowed(environ.get("HTTP_ORIGIN"), settings.web_allowed_origins):
-                return False  # the blueprint refuses these already; kept in case of a custom mount
-            request = environ.get("sanic.request")
-            if request is not None:
-                apps["app"] = request.app
-                addresses[sid] = client_address(request.ip, request.headers.get("x-forwarded-for"), trusted)
-            return True
-
-        @sio.on("disconnect", namespace=self.namespace)
-        async def disconnect(sid: str) -> None:
-            sessions.pop(sid, None)
-            addresses.pop(sid, None)
-
-        @sio.on("session_request", namespace=self.namespace)
-        async def session_request(sid: str, data: Any = None) -> None:
-            if not (await limiter.check(address=addresses.get(sid))).allowed:
-                await sio.emit(self.bot_message_evt, {"text": RATE_LIMITED}, room=sid, namespace=self.namespace)
-                return
-            data = data if isinstance(data, dict) else {}
-            requested = data.get("session_id")
-            valid = verify_session(secret, requested, data.get("session_token"), max_age) and not revocations.revoked(requested)
-            if valid and data.get("revoke") is True:
-                revocations.revoke(requested)
-            resumed = valid and data.get("revoke") is not True
-            session_id = requested if resumed else new_session_id()
-            previous = sessions.get(sid)
-            if previous and previous != session_id:
-                await sio.leave_room(sid, previous, namespace=self.namespace)
-            sessions[sid] = session_id
-            await sio.enter_room(sid, session_id, namespace=self.namespace)
-            state = {
-                "session_id": session_id,
-                "session_token": session_token(secret, session_id),
-                "resumed": resumed,
-                "history": await self._history(apps.get("app"), session_id) if resumed else [],
-                "max_message_chars": settings.max_message_chars,
-            }
-            await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
-            await sio.emit("session_state", state, room=sid, namespace=self.namespace)
-
-        @sio.on(self.user_message_evt, namespace=self.namespace)
-        async def handle_message(sid: str, data: Any = None) -> Dict[str, Any]:  # data may be missing altogether
-            session_id = sessions.get(sid)
-            if session_id is None:
-                return {"ok": False, "error": "no_session"}
-            decision = await limiter.check(conversation=session_id, address=addresses.get(sid))
-            if not decision.allowed:  # the widget keeps the message and sends it again a little later
-                if await limiter.first_notice(session_id):
-                    await sio.emit(self.bot_message_evt, {"text": RATE_LIMITED}, room=sid, namespace=self.namespace)
-                return {"ok": False, "error": "rate_limited", "retry_after": round(decision.retry_after, 1)}
-            data = data if isinstance(data, dict) else {}
-            inbound = read_message(data.get("message"), settings.max_message_chars)
-            if inbound.text is None:
-                await sio.emit(self.bot_message_evt, {"text": inbound.reply}, room=sid, namespace=self.namespace)
-                if inbound.refused == "too_long":
-                    return {"ok": False, "error": "too_long"}
-                return {"ok": True, "refused": inbound.refused}  # answered; nothing for the widget to re-send
-            text = inbound.text
-            client_id = clean_client_id(data.get("client_id"))
-            if client_id and recent.seen(session_id, client_id):
-                return {"ok": True, "duplicate": True}
-            shown_as = data.get("shown_as")
-            metadata = shown_as_metadata(text, clean_text(shown_as) if isinstance(shown_as, str) else None)
-            echo = {"text": metadata.get("shown_as", text)}
-            await sio.emit("user_echo", echo, room=session_id, skip_sid=sid, namespace=self.namespace)
-            output = SocketIOOutput(sio, self.bot_message_evt)
-            message = UserMessage(
-                text,
-                output,
-                session_id,
-                input_channel=self.name(),
-                message_id=client_id,
-                metadata=metadata,
-            )
-            try:
-                await on_new_message(message)
-            except Exception:  # the parent still gets an answer; the details go to the log
-                logger.exception("Handling a web chat message failed.")
-                if client_id:
-                    recent.forget(session_id, client_id)  # the widget's re-send must run
-                await sio.emit(self.bot_message_evt, {"text": TECHNICAL_TROUBLE}, room=sid, namespace=self.namespace)
-                return {"ok": False, "error": "server"}
-            return {"ok": True}
-
+        sessions.register()
         return webhook
 
-    @staticmethod
-    async def _history(app: Any, session_id: str) -> List[Dict[str, Any]]:
-        """The conversation so far, read from the tracker store."""
-        agent = getattr(getattr(app, "ctx", None), "agent", None)
+
+class WebChatSessions:
+    """The socket.io handlers of one web chat channel: server-issued sessions, rate limits, messages to Rasa."""
+
+    def __init__(
+        self, channel: WebChatInput, sio: AsyncServer, on_new_message: Callable[[UserMessage], Awaitable[Any]], settings: Settings
+    ) -> None:
+        self.channel, self.sio, self.on_new_message, self.settings = channel, sio, on_new_message, settings
+        self.secret = load_or_create_secret(settings.webchat_secret, settings.webchat_secret_file)
+        self.max_age = settings.webchat_session_days * 86400
+        self.revocations = Revocations(settings.service_env["TRACKER_DB_URL"])
+        self.sessions: Dict[str, str] = {}  # socket id -> conversation id
+        self.addresses: Dict[str, str] = {}  # socket id -> client address (for the per-address rate limit)
+        self.trusted = networks(settings.trusted_proxies)
+        self.limiter = get_rate_limiter()
+        self.recent = RecentIds()
+        self.app: Optional[Sanic] = None  # the Rasa server's app, once the blueprint is registered on it
+
+    def attach_app(self, app: Sanic) -> None:
+        """Remember the app the channel is served by (its agent holds the tracker store)."""
+        self.app = app
+
+    def register(self) -> None:
+        """Attach the handlers to the socket.io server."""
+        namespace = self.channel.namespace
+        self.sio.on("connect", namespace=namespace)(self.connect)
+        self.sio.on("disconnect", namespace=namespace)(self.disconnect)
+        self.sio.on("session_request", namespace=namespace)(self.session_request)
+        self.sio.on(self.channel.user_message_evt, namespace=namespace)(self.handle_message)
+
+    async def _say(self, sid: str, text: str) -> None:
+        await self.sio.emit(self.channel.bot_message_evt, {"text": text}, room=sid, namespace=self.channel.namespace)
+
+    async def connect(self, sid: str, environ: Dict[str, Any], auth: Optional[Dict[str, Any]] = None) -> bool:
+        """Accept a socket from an allowed origin; remember its client address."""
+        if not origin_allowed(environ.get("HTTP_ORIGIN"), self.settings.web_allowed_origins):
+            return False  # the blueprint refuses these already; kept in case of a custom mount
+        request = sanic_request(environ)
+        if request is not None:
+            self.addresses[sid] = client_address(request.ip, request.headers.get("x-forwarded-for"), self.trusted)
+        return True
+
+    async def disconnect(self, sid: str) -> None:
+        """Forget the socket."""
+        self.sessions.pop(sid, None)
+        self.addresses.pop(sid, None)
+
+    async def session_request(self, sid: str, data: Any = None) -> None:
+        """Resume the session presented (valid, unrevoked token) or start a new one; send its state."""
+        if not (await self.limiter.check(address=self.addresses.get(sid))).allowed:
+            await self._say(sid, rate_limited_notice())
+            return
+        data = data if isinstance(data, dict) else {}
+        requested = data.get("session_id")
+        valid = verify_session(self.secret, requested, data.get("session_token"), self.max_age)
+        valid = valid and not self.revocations.revoked(requested)
+        if valid and data.get("revoke") is True:
+            self.revocations.revoke(requested)
+        resumed = valid and data.get("revoke") is not True
+        session_id = requested if resumed else new_session_id()
+        namespace = self.channel.namespace
+        previous = self.sessions.get(sid)
+        if previous and previous != session_id:
+            await self.sio.leave_room(sid, previous, namespace=namespace)
+        self.sessions[sid] = session_id
+        await self.sio.enter_room(sid, session_id, namespace=namespace)
+        state = {
+            "session_id": session_id,
+            "session_token": session_token(self.secret, session_id),
+            "resumed": resumed,
+            "history": await self.history(session_id) if resumed else [],
+            "max_message_chars": self.settings.max_message_chars,
+        }
+        await self.sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
+        await self.sio.emit("session_state", state, room=sid, namespace=namespace)
+
+    async def handle_message(self, sid: str, data: Any = None) -> Dict[str, Any]:  # data may be missing altogether
+        """Check a parent's message (session, rate limit, content, duplicate) and hand it to Rasa; the ack says how it went."""
+        session_id = self.sessions.get(sid)
+        if session_id is None:
+            return {"ok": False, "error": "no_session"}
+        decision = await self.limiter.check(conversation=session_id, address=self.addresses.get(sid))
+        if not decision.allowed:  # the widget keeps the message and sends it again a little later
+            if await self.limiter.first_notice(session_id):
+                await self._say(sid, rate_limited_notice())
+            return {"ok": False, "error": "rate_limited", "retry_after": round(decision.retry_after, 1)}
+        data = data if isinstance(data, dict) else {}
+        inbound = read_message(data.get("message"), self.settings.max_message_chars)
+        if inbound.text is None:
+            await self._say(sid, inbound.reply)
+            if inbound.refused == "too_long":
+                return {"ok": False, "error": "too_long"}
+            return {"ok": True, "refused": inbound.refused}  # answered; nothing for the widget to re-send
+        client_id = clean_client_id(data.get("client_id"))
+        if client_id and self.recent.seen(session_id, client_id):
+            return {"ok": True, "duplicate": True}
+        shown_as = data.get("shown_as")
+        metadata = shown_as_metadata(inbound.text, clean_text(shown_as) if isinstance(shown_as, str) else None)
+        echo = {"text": metadata.get("shown_as", inbound.text)}
+        await self.sio.emit("user_echo", echo, room=session_id, skip_sid=sid, namespace=self.channel.namespace)
+        return await self._deliver(sid, session_id, inbound.text, client_id, metadata)
+
+    async def _deliver(
+        self, sid: str, session_id: str, text: str, client_id: Optional[str], metadata: Dict[str, Any]
+    ) -> Dict[str, Any]:
+        output = SocketIOOutput(self.sio, self.channel.bot_message_evt)
+        message = UserMessage(
+            text, output, session_id, input_channel=self.channel.name(), message_id=client_id, metadata=metadata
+        )
+        try:
+            await self.on_new_message(message)
+        except Exception:  # the parent still gets an answer; the details go to the log
+            logger.exception("Handling a web chat message failed.")
+            if client_id:
+                self.recent.forget(session_id, client_id)  # the widget's re-send must run
+            await self._say(sid, technical_trouble_notice())
+            return {"ok": False, "error": "server"}
+        return {"ok": True}
+
+    async def history(self, session_id: str) -> List[Dict[str, Any]]:
+        """The conversation so far, read from the tracker store of the Rasa agent serving this channel."""
+        agent = rasa_agent(self.app)
         if agent is None or agent.tracker_store is None:
             return []
         try:

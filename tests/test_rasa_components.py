@@ -261,3 +261,126 @@ def test_an_urgent_referral_is_set_again_whatever_lowered_it() -> None:
         assert keep_urgent(tracker) == [SlotSet("referral", "urgent")], how
     assert keep_urgent(_tracker(said, urgent)) == []  # still urgent: nothing to add
     assert keep_urgent(_tracker(SlotSet("referral", "provider"), SlotSet("referral", "none"))) == []
+
+
+# ---- SafetyPolicy: a failed custom action is known by its explicit signal, never by "no events"
+
+
+def _policy_tracker(*events: Any) -> Any:
+    from rasa.shared.core.slots import TextSlot
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    slots = [TextSlot(name, mappings=[{"type": "custom"}]) for name in ("referral", "action_failed")]
+    return DialogueStateTracker.from_events("parent", list(events), slots=slots)
+
+
+def test_a_failed_action_gets_the_technical_trouble_reply_then_listens() -> None:
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+
+    from rasa_components.safety_policy import SafetyPolicy
+
+    said = [ActionExecuted("action_listen"), UserUttered("she is 11 months", {"name": "inform", "confidence": 1.0})]
+    failed = _policy_tracker(*said, ActionExecuted("triage_form"), SlotSet("action_failed", "triage_form"))
+    assert SafetyPolicy.next_action(failed, Domain.empty()) == "utter_technical_trouble"
+    answered = _policy_tracker(*failed.events, ActionExecuted("utter_technical_trouble"))
+    assert SafetyPolicy.next_action(answered, Domain.empty()) == "action_listen"
+
+
+def test_a_custom_action_that_returns_nothing_is_not_a_failure() -> None:
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+
+    from rasa_components.safety_policy import SafetyPolicy
+
+    said = [ActionExecuted("action_listen"), UserUttered("thanks", {"name": "thank", "confidence": 1.0})]
+    domain = Domain.from_dict({"actions": ["action_update_facts"]})
+    assert SafetyPolicy.next_action(_policy_tracker(*said, ActionExecuted("action_update_facts")), domain) is None
+    recovered = _policy_tracker(*said, ActionExecuted("action_update_facts"), SlotSet("action_failed", None))
+    assert SafetyPolicy.next_action(recovered, domain) is None
+    # an earlier failure, answered already, does not make later turns fail
+    later = _policy_tracker(*said, ActionExecuted("action_update_facts"), SlotSet("action_failed", "action_update_facts"), *said)
+    assert SafetyPolicy.next_action(later, domain) is None
+
+
+def test_a_red_flag_is_answered_whatever_failed_before() -> None:
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+
+    from rasa_components.safety_policy import SafetyPolicy
+
+    failed = [ActionExecuted("triage_form"), SlotSet("action_failed", "triage_form"), ActionExecuted("utter_technical_trouble")]
+    red_flag = [ActionExecuted("action_listen"), UserUttered("she had a seizure", {"name": "report_red_flag", "confidence": 1.0})]
+    assert SafetyPolicy.next_action(_policy_tracker(*failed, *red_flag), Domain.empty()) == "utter_urgent_help"
+
+
+def test_creating_the_policy_patches_nothing(tmp_path: Any) -> None:
+    from rasa.core.actions.action import RemoteAction
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+
+    from rasa_components import adaptations
+    from rasa_components.safety_policy import SafetyPolicy
+
+    before = (RemoteAction.run, RemoteAction._validate_action_result)
+    SafetyPolicy.create({}, LocalModelStorage(tmp_path), Resource("safety"), ExecutionContext(GraphSchema({}), "model"))
+    assert (RemoteAction.run, RemoteAction._validate_action_result) == before and not adaptations.installed()
+
+
+def test_the_triage_form_declares_no_questions_of_its_own() -> None:
+    """validate_triage_form picks every question (requested_slot): Rasa's FormAction has none to pick itself."""
+    from rasa.core.actions.forms import FormAction
+    from rasa.shared.core.domain import Domain
+
+    from bot.knowledge.export import domain_data
+    from bot.knowledge.validate import load_knowledge
+    from bot.settings import PROJECT_ROOT
+
+    generated = domain_data(load_knowledge(PROJECT_ROOT / "knowledge"))
+    assert generated["forms"] == {"triage_form": {"required_slots": []}}
+    assert FormAction("triage_form", None).required_slots(Domain.from_dict(generated)) == []
+
+
+async def test_the_web_chat_reads_history_from_the_agent_of_the_app_it_is_registered_on(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rasa.shared.core.events import BotUttered, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from sanic import Sanic
+
+    from bot.settings import get_settings
+    from rasa_components.webchat import WebChatInput
+
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("TRACKER_DB_URL", f"sqlite:///{tmp_path / 'tracker.db'}")
+    get_settings.cache_clear()
+    conversation = DialogueStateTracker.from_events(
+        "abc", [UserUttered("my baby crawls backwards"), BotUttered("How old is your baby?")]
+    )
+
+    class Store:
+        async def retrieve(self, sender_id: str) -> Any:
+            return conversation if sender_id == "abc" else None
+
+    class Agent:
+        tracker_store = Store()
+
+    async def on_new_message(_: Any) -> None:
+        return None
+
+    try:
+        channel = WebChatInput.from_credentials({})
+        blueprint = channel.blueprint(on_new_message)  # type: ignore[attr-defined]
+        sessions = channel.sio.handlers["/"]["session_request"].__self__  # type: ignore[attr-defined]
+        assert await sessions.history("abc") == []  # not registered on a Rasa app yet
+        app = Sanic("webchat_history_test")
+        app.blueprint(blueprint)
+        app.ctx.agent = Agent()  # what Rasa's load_agent_on_start sets
+        assert await sessions.history("abc") == [
+            {"sender": "user", "text": "my baby crawls backwards"},
+            {"sender": "bot", "text": "How old is your baby?"},
+        ]
+        assert await sessions.history("someone-else") == []
+    finally:
+        get_settings.cache_clear()
