@@ -52,7 +52,7 @@ def domain_data(knowledge: Knowledge) -> Dict[str, Any]:
         "version": "3.1",
         "intents": [t.intent for t in topics] + milestone_intents,
         "slots": slots,
-        "forms": {FORM: {"required_slots": list(knowledge.questions)}},
+        "forms": {FORM: {"required_slots": []}},  # validate_triage_form picks each question (requested_slot)
         "responses": {"utter_urgent_help": variations + [{"text": generic}]},
     }
 
