@@ -14,7 +14,7 @@ import json
 import math
 from typing import AbstractSet, Any, Dict, List, Optional, Tuple, Union
 
-from bot.contract import REFERRAL_LEVELS
+from bot.contract import AGE_SLOT, RED_FLAG_SLOT, REFERRAL_LEVELS, REFERRAL_SLOT, TOPIC_SLOT, WEEKS_EARLY_SLOT
 
 UNREADABLE = "unreadable"
 MAX_TEXT = 10_000  # characters of one message kept for the transcript
@@ -22,7 +22,7 @@ MAX_NAME = 64  # intent, action, slot, entity, channel, topic and rule names
 MAX_VALUE = 200  # characters of a slot or entity value shown
 MAX_ITEMS = 50  # entities, list items, observations and facts kept per event
 EARLIEST, LATEST = 0.0, 4_102_444_800.0  # timestamps outside 1970..2100 are not real
-SLOT_RANGES = {"age_months": (0.0, 240.0), "weeks_early": (0.0, 30.0)}  # numeric slots with a known sane range
+SLOT_RANGES = {AGE_SLOT: (0.0, 240.0), WEEKS_EARLY_SLOT: (0.0, 30.0)}  # numeric slots with a known sane range
 _MISSING = object()
 
 
@@ -90,12 +90,12 @@ def clean_slot(name: str, value: Any, topics: Optional[AbstractSet[str]] = None)
     if value is None:
         return None, True
     kept: Union[str, float, bool, None]
-    if name == "topic":
+    if name == TOPIC_SLOT:
         topic = clean_name(value)
         kept = topic if topic is not None and (topics is None or topic in topics) else None
-    elif name == "referral":
+    elif name == REFERRAL_SLOT:
         kept = value if isinstance(value, str) and value in REFERRAL_LEVELS else None
-    elif name == "red_flag":
+    elif name == RED_FLAG_SLOT:
         kept = clean_name(value)
     elif name in SLOT_RANGES:
         kept = clean_number(value, *SLOT_RANGES[name])

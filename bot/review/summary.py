@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import AbstractSet, Any, Dict, Optional
 
-from bot.contract import FALLBACK_INTENT, REQUEST_HUMAN_INTENT, referral_rank
+from bot.contract import FALLBACK_INTENT, RED_FLAG_SLOT, REFERRAL_SLOT, REQUEST_HUMAN_INTENT, TOPIC_SLOT, referral_rank
 from bot.review.reading import UNREADABLE, clean_text, clean_timestamp, read_event
 
 LOW_CONFIDENCE = 0.5  # an intent below this is "low confidence" for reviewers
@@ -83,11 +83,11 @@ def fold_event(
         summary["had_fallback"] |= event["name"] == "action_default_fallback"
     elif kind == "slot":
         name, value = event["name"], event["value"]
-        if name == "topic" and value:
+        if name == TOPIC_SLOT and value:
             summary["topic"] = value
-        elif name == "referral" and referral_rank(value) > referral_rank(summary["referral"]):
+        elif name == REFERRAL_SLOT and referral_rank(value) > referral_rank(summary["referral"]):
             summary["referral"] = value
-        elif name == "red_flag" and value:
+        elif name == RED_FLAG_SLOT and value:
             summary["red_flag"] = value
         elif name == "human_requested" and value:
             summary["asked_person"] = True

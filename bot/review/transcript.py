@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
+from bot.contract import RED_FLAG_SLOT, REFERRAL_SLOT, TOPIC_SLOT
 from bot.review.reading import UNREADABLE, read_event
 
 HIDDEN_SLOTS = {"requested_slot", "triage_state"}  # bookkeeping, not decisions
@@ -99,13 +100,13 @@ def decisions(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
         if event["event"] != "slot" or event["name"] is None:
             continue
         slots[event["name"]] = event.get("value")
-        if event.get("name") == "referral" and event.get("value"):
+        if event.get("name") == REFERRAL_SLOT and event.get("value"):
             found.append(
                 {
                     "referral": event["value"],
-                    "topic": slots.get("topic"),
+                    "topic": slots.get(TOPIC_SLOT),
                     "rules": list(slots.get("advice_rules") or []),
-                    "red_flag": slots.get("red_flag"),
+                    "red_flag": slots.get(RED_FLAG_SLOT),
                     "at": event.get("timestamp"),
                 }
             )
