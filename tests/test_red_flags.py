@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 import subprocess
 import sys
 import time
@@ -467,9 +468,8 @@ def test_positive_phrasings_fire(detector: RedFlagDetector, flag_id: str, text: 
     assert flag_id in flags(detector, text)
 
 
-def test_every_flag_has_at_least_eight_positive_phrasings() -> None:
-    assert set(POSITIVES) == FLAG_IDS
-    assert all(len(texts) >= 8 for texts in POSITIVES.values())
+def test_every_flag_has_positive_phrasings() -> None:
+    assert set(POSITIVES) == FLAG_IDS  # a flag added to red_flags.yml without phrasings to test fails here
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -854,13 +854,6 @@ def test_near_misses_do_not_fire(detector: RedFlagDetector, text: str) -> None:
     assert detector.detect(text) == []
 
 
-def test_there_are_many_near_misses() -> None:
-    assert len(NEAR_MISSES) >= 25
-    assert len(PAST_AND_SOMEONE_ELSE) >= 40
-    assert set(NEAR_MISSES_OUTSIDE_TOPICS) == set(NEW_FLAG_IDS)
-    assert all(len(texts) >= 10 for texts in NEAR_MISSES_OUTSIDE_TOPICS.values())
-
-
 # A current emergency fires although the message also tells of a past that was checked, or of someone else.
 CURRENT_DESPITE_THE_PAST = [
     ("fever_no_weight", "no, not since this morning, she's burning up and screams whenever she tries to stand on her leg"),
@@ -933,9 +926,8 @@ def test_a_current_emergency_fires_despite_a_settled_past(detector: RedFlagDetec
     assert flag_id in flags(detector, text)
 
 
-def test_there_are_many_current_emergencies_next_to_a_past() -> None:
-    assert len(CURRENT_DESPITE_THE_PAST) >= 20
-    assert {flag_id for flag_id, _ in CURRENT_DESPITE_THE_PAST} == FLAG_IDS
+def test_every_flag_fires_next_to_a_settled_past() -> None:
+    assert {flag_id for flag_id, _ in CURRENT_DESPITE_THE_PAST} == FLAG_IDS  # a new flag needs such a case too
 
 
 @pytest.mark.parametrize(
@@ -1005,16 +997,9 @@ def test_every_flag_has_its_own_message() -> None:
     messages = [" ".join(d["message"].split()) for d in definitions.values()]
     assert len(set(messages)) == len(messages)
     very_unwell = definitions["very_unwell"]["message"].lower()
-    assert "floppy" in very_unwell or "floppiness" in very_unwell
+    assert "floppiness" in very_unwell
     assert "emergency" in very_unwell and "seizure" not in very_unwell
     assert "one side" in definitions["one_sided_weakness"]["message"].lower()
-
-
-def test_new_flags_have_enough_positive_phrasings() -> None:
-    assert len(POSITIVES["very_unwell"]) >= 15
-    assert len(POSITIVES["one_sided_weakness"]) >= 15
-    for flag_id in NEW_FLAG_IDS:
-        assert len(POSITIVES[flag_id]) >= 15, flag_id
 
 
 # Emergencies outside our topics: the parent gets the message that fits (`overrides`, then `priority`).
@@ -1051,11 +1036,15 @@ def test_emergencies_outside_our_topics_get_the_message_that_fits(
     assert detector.primary(hits).flag_id == primary
 
 
+# "now" as the word of an action ("call your local emergency number now"), not inside "know" or "snow".
+HELP_NOW = re.compile(r"\b(?:emergency number|emergency department|emergency help|a doctor) now\b")
+
+
 def test_messages_outside_our_topics_send_for_help_now() -> None:
     definitions = {d["id"]: d for d in load_definitions()}
     for flag_id in NEW_FLAG_IDS:
         message = " ".join(definitions[flag_id]["message"].split()).lower()
-        assert "emergency" in message and "now" in message, flag_id
+        assert "emergency" in message and HELP_NOW.search(message), flag_id
     assert "1-800-222-1222" in definitions["poisoning"]["message"]
     assert "sick" in definitions["poisoning"]["message"]  # don't make the child sick
     assert "auto-injector" in definitions["allergic_reaction"]["message"]
@@ -1186,18 +1175,7 @@ def test_empty_and_trivial_messages(detector: RedFlagDetector, text: str) -> Non
 
 
 # ---------------------------------------------------------------------------------------------------
-# Speed
-
-
-def test_typical_message_is_fast(detector: RedFlagDetector) -> None:
-    corpus = [text for texts in POSITIVES.values() for text in texts] + NEAR_MISSES
-    for text in corpus:
-        detector.detect(text)  # warm up
-    start = time.perf_counter()
-    for text in corpus:
-        detector.detect(text)
-    per_message = (time.perf_counter() - start) / len(corpus)
-    assert per_message < 0.004  # a guard against a pathological pattern (about 2 ms here); speed is `make bench`'s
+# Speed: super-linear blow-ups on long messages (per-message time is measured by `make bench`)
 
 
 @pytest.mark.parametrize(
@@ -1293,6 +1271,31 @@ def test_data_file_has_the_urgent_flags_with_messages_and_sources() -> None:
 def test_load_definitions_does_not_depend_on_the_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     assert {d["id"] for d in load_definitions()} == FLAG_IDS
+
+
+def test_red_flags_are_read_from_the_knowledge_dir_in_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """KNOWLEDGE_DIR moves the red flags with the rest of the knowledge: a phrase added there is detected."""
+    import yaml
+
+    from bot.settings import get_settings
+
+    message = "she has wobbly jelly legs this morning"
+    assert "seizure" not in flags(default_detector(), message)
+    data = yaml.safe_load((ROOT / "knowledge" / "red_flags.yml").read_text(encoding="utf-8"))
+    seizure = next(flag for flag in data["red_flags"] if flag["id"] == "seizure")
+    seizure["patterns"]["phrases"].append("wobbly jelly legs")
+    knowledge = tmp_path / "knowledge"
+    knowledge.mkdir()
+    (knowledge / "red_flags.yml").write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    monkeypatch.setenv("KNOWLEDGE_DIR", str(knowledge))
+    get_settings.cache_clear()
+    try:
+        assert "wobbly jelly legs" in next(d for d in load_definitions() if d["id"] == "seizure")["patterns"]["phrases"]
+        assert flags(default_detector(), message) == ["seizure"]
+    finally:
+        monkeypatch.delenv("KNOWLEDGE_DIR")
+        get_settings.cache_clear()
+    assert "seizure" not in flags(default_detector(), message)
 
 
 def test_load_definitions_rejects_a_file_without_red_flags(tmp_path: Path) -> None:

@@ -1,8 +1,8 @@
 """Deterministic red-flag detector: spaCy blank("en") tokenizer plus Matcher/PhraseMatcher rules.
 
-The rules live in knowledge/red_flags.yml (the `patterns` of each red flag). This module never imports
-rasa; it runs on every user message, so a detector is built once (lazily, see `default_detector`) and
-`detect` only tokenizes and matches.
+The rules live in the knowledge dir's red_flags.yml (KNOWLEDGE_DIR, default knowledge/; the `patterns` of each
+red flag). This module never imports rasa; it runs on every user message, so a detector is built once (lazily,
+see `default_detector`) and `detect` only tokenizes and matches.
 
 Pattern language (per red flag, under `patterns`):
 
@@ -68,13 +68,30 @@ import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Dict,
+    FrozenSet,
+    Iterable,
+    List,
+    Mapping,
+    Optional,
+    Protocol,
+    Sequence,
+    Set,
+    Tuple,
+    cast,
+)
 
 if TYPE_CHECKING:  # pragma: no cover - typing only; spaCy is imported lazily
+    import numpy
+    from numpy.typing import NDArray
     from spacy.language import Language
-    from spacy.tokens import Doc
-
-DEFAULT_PATH = Path(__file__).resolve().parents[2] / "knowledge" / "red_flags.yml"
+    from spacy.matcher import Matcher, PhraseMatcher
+    from spacy.tokens import Doc, Token
+    from thinc.types import Ints2d
 
 PATTERN_KEYS = ("phrases", "tokens", "all_of", "exclude", "words", "spellings")
 GROUP_KEYS = ("phrases", "tokens")
@@ -238,16 +255,16 @@ class RedFlagDetector:
     def __init__(
         self,
         nlp: Language,
-        matcher: Any,
-        phrase_matcher: Any,
+        matcher: Matcher,
+        phrase_matcher: PhraseMatcher,
         flag_ids: Sequence[str],
         groups: Sequence[Tuple[str, ...]],
         roles: Mapping[int, _Role],
         classes: Optional[_FirstTokenClasses] = None,
         chains: Sequence[_Chain] = (),
-        word_segments: Optional[Mapping[int, frozenset]] = None,
+        word_segments: Optional[Mapping[int, FrozenSet[int]]] = None,
         drop_past: bool = False,
-        overrides: Optional[Mapping[int, frozenset]] = None,
+        overrides: Optional[Mapping[int, FrozenSet[int]]] = None,
         priorities: Sequence[Optional[int]] = (),
     ) -> None:
         self._nlp = nlp
@@ -318,131 +335,24 @@ class RedFlagDetector:
         `kind` names what is defined ("red flag", "observation") in error messages; `context` is the shared
         context of red_flags.yml (see `load_context`): a past that was checked or has settled, someone else.
         """
-        import spacy
-        from spacy.matcher import Matcher, PhraseMatcher
-        from spacy.symbols import NORM, ORTH
-
         flags = _check_definitions(definitions, kind)
         overrides, priorities = _check_precedence(definitions, kind)
-        nlp = spacy.blank("en")
-        for typed, (head, head_norm, tail) in MISSPELT_CONTRACTIONS.items():
-            nlp.tokenizer.add_special_case(typed, [{ORTH: head, NORM: head_norm}, {ORTH: tail, NORM: "not"}])
-        tokenize = nlp.tokenizer
-
-        def one_token(value: str, flag_id: str, where: str) -> Any:
-            doc = tokenize(_normalise_text(value))
-            if len(doc) != 1 and value[:1] in "'’":  # a clitic ('s, 've, 'll) is one token only after a word
-                for host in ("i", "he", "do", "could"):
-                    attached = tokenize(host + _normalise_text(value))
-                    if len(attached) == 2 and attached[0].text == host:
-                        return attached[1]
-            if len(doc) != 1:
-                raise ValueError(f"{kind} {flag_id!r}: {where} {value!r} is {len(doc)} tokens; write one token per entry")
-            return doc[0]
-
-        # Pass 1: spellings become lexeme norms, so every later doc (patterns and messages) sees them.
-        spelled: Dict[str, Tuple[str, str]] = {}
-        for flag_id, patterns in flags:
-            for canonical, variants in _spellings(flag_id, patterns, kind).items():
-                canon = one_token(canonical, flag_id, "spelling").norm_
-                for variant in variants:
-                    token = one_token(variant, flag_id, "spelling variant")
-                    previous = spelled.get(token.lower_)
-                    if previous and previous[0] != canon:
-                        raise ValueError(
-                            f"{kind} {flag_id!r}: spelling {variant!r} -> {canon!r} conflicts with "
-                            f"{previous[0]!r} from {kind} {previous[1]!r}"
-                        )
-                    spelled[token.lower_] = (canon, flag_id)
-        for variant, (canon, _) in spelled.items():
-            nlp.vocab[variant].norm_ = canon
-        chained = sorted(v for v, (c, _) in spelled.items() if c in spelled and spelled[c][0] != c)
-        if chained:
-            raise ValueError(f"{kind} spellings: {chained[0]!r} maps to a form that is itself a variant")
-
-        # Pass 2: phrases and token patterns (each token pattern is validated on its own, so an error
-        # names it; they are added to the real matcher afterwards, with first-token classes).
-        checker = Matcher(nlp.vocab, validate=True)
-        compiled: List[Tuple[str, List[Dict[str, Any]]]] = []
-        chains: List[_Chain] = []
-        segment_keys: Dict[str, str] = {}  # one matcher key per distinct segment, shared by all chains
-        word_segments: Dict[int, frozenset] = {}
-        phrase_matcher = PhraseMatcher(nlp.vocab, attr="NORM")
-        roles: Dict[int, _Role] = {}
-        groups: List[Tuple[str, ...]] = []
-
-        def add_pattern(key: str, pattern: List[Dict[str, Any]], role: _Role, where: str) -> None:
-            """Validate a token pattern (errors name `where`), then add it to the matcher, or, with GAPs, as a chain of
-            shared gap-free segments (see _Chain)."""
-            try:
-                checker.add(key, [pattern])
-            except Exception as error:  # spaCy raises several types for bad patterns
-                raise ValueError(f"{where} is not a valid spaCy pattern: {error}") from error
-            parts = _split_gaps(pattern)
-            if parts is None:
-                compiled.append((key, pattern))
-                return
-            segments, gaps = parts
-            seg_ids = []
-            for segment in segments:
-                canon = json.dumps(segment, sort_keys=True)
-                if canon not in segment_keys:
-                    segment_keys[canon] = f"red-flag-segment-{len(segment_keys)}"
-                    words_only = _word_segment(segment)
-                    if words_only is None:
-                        compiled.append((segment_keys[canon], segment))
-                    else:
-                        seg_key = nlp.vocab.strings.add(segment_keys[canon])
-                        word_segments[seg_key] = frozenset(nlp.vocab.strings.add(w) for w in words_only)
-                seg_ids.append(nlp.vocab.strings.add(segment_keys[canon]))
-            chains.append(_Chain(role, tuple(seg_ids), tuple(gaps)))
-
+        builder = _Builder(kind)
+        builder.add_spellings(flags)
         for index, (flag_id, patterns) in enumerate(flags):
-            words = _word_lists(flag_id, patterns, lambda v, f=flag_id: one_token(v, f, "word").norm_, kind)
-            compile_ctx = _Compiler(flag_id, words, lambda v, w, f=flag_id: one_token(v, f, w).norm_, kind)
-            if "all_of" in patterns:
-                named = {str(name): group for name, group in patterns["all_of"].items()}
-            else:
-                named = {"": {key: patterns[key] for key in GROUP_KEYS if key in patterns}}
-            groups.append(tuple(named))
-            for name, group in list(named.items()) + [(None, patterns.get("exclude"))]:
-                if group is None:
-                    continue
-                label = "exclude" if name is None else (f"all_of.{name}" if name else "patterns")
-                key = f"{flag_id}/{label}"
-                role = _Role(index, name)
-                roles[nlp.vocab.strings.add(key)] = role
-                for phrase in group.get("phrases") or []:
-                    phrase_matcher.add(key, [nlp.make_doc(_normalise_text(phrase))])
-                for number, raw in enumerate(group.get("tokens") or [], start=1):
-                    pattern = compile_ctx.pattern(raw, f"{label}.tokens[{number}]")
-                    add_pattern(key, pattern, role, f"{kind} {flag_id!r}: {label}.tokens[{number}]")
-        context_groups = _check_context(context, kind)
-        if context_groups:
-            words = _word_lists("context", dict(context or {}), lambda v: one_token(v, "context", "word").norm_, kind)
-            compile_ctx = _Compiler("context", words, lambda v, w: one_token(v, "context", w).norm_, kind)
-        for name, group in context_groups.items():
-            key = f"context/{name}"
-            roles[nlp.vocab.strings.add(key)] = _Role(-1, None, name)
-            for phrase in group.get("phrases") or []:
-                phrase_matcher.add(key, [nlp.make_doc(_normalise_text(phrase))])
-            for number, raw in enumerate(group.get("tokens") or [], start=1):
-                pattern = compile_ctx.pattern(raw, f"{name}.tokens[{number}]")
-                add_pattern(key, pattern, _Role(-1, None, name), f"{kind} context: {name}.tokens[{number}]")
-        classes = _FirstTokenClasses.build(nlp, compiled)
-        matcher = Matcher(nlp.vocab)
-        for key, pattern in classes.patterns if classes else compiled:
-            matcher.add(key, [pattern])
+            builder.add_flag(index, flag_id, patterns)
+        builder.add_context(_check_context(context, kind), context)
+        classes, matcher = builder.matcher()
         return cls(
-            nlp,
+            builder.nlp,
             matcher,
-            phrase_matcher,
+            builder.phrase_matcher,
             [f for f, _ in flags],
-            groups,
-            roles,
+            builder.groups,
+            builder.roles,
             classes,
-            chains,
-            word_segments,
+            builder.chains,
+            builder.word_segments,
             drop_past,
             overrides,
             priorities,
@@ -511,6 +421,149 @@ class RedFlagDetector:
             hits.append(_hit(flag_id, text, doc, start, end))
         hits.sort(key=lambda h: (h.start, h.end))
         return hits
+
+
+class _Tokenizer(Protocol):
+    """What the detector uses of spaCy's Tokenizer (a compiled class without type information)."""
+
+    def __call__(self, text: str) -> Doc: ...
+
+    def add_special_case(self, string: str, substrings: Iterable[Dict[int, str]]) -> None: ...
+
+
+class _Builder:
+    """One compilation of definitions into a detector: a blank pipeline, its matchers, and what is added to them.
+
+    Spellings come first (they become lexeme norms, so every later doc, patterns and messages alike, sees them);
+    then each flag's phrases and token patterns, then the shared context. Each token pattern is validated on its
+    own, so an error names it; the real matcher is built at the end, with first-token classes.
+    """
+
+    def __init__(self, kind: str) -> None:
+        import spacy
+        from spacy.matcher import Matcher, PhraseMatcher
+        from spacy.symbols import NORM, ORTH
+
+        self.kind = kind
+        self.nlp = spacy.blank("en")
+        self.tokenize = cast(_Tokenizer, self.nlp.tokenizer)
+        for typed, (head, head_norm, tail) in MISSPELT_CONTRACTIONS.items():
+            self.tokenize.add_special_case(typed, [{ORTH: head, NORM: head_norm}, {ORTH: tail, NORM: "not"}])
+        self.checker = Matcher(self.nlp.vocab, validate=True)
+        self.phrase_matcher = PhraseMatcher(self.nlp.vocab, attr="NORM")
+        self.compiled: List[Tuple[str, List[Dict[str, Any]]]] = []
+        self.chains: List[_Chain] = []
+        self.segment_keys: Dict[str, str] = {}  # one matcher key per distinct segment, shared by all chains
+        self.word_segments: Dict[int, FrozenSet[int]] = {}
+        self.roles: Dict[int, _Role] = {}
+        self.groups: List[Tuple[str, ...]] = []
+
+    def one_token(self, value: str, flag_id: str, where: str) -> Token:
+        """The single token `value` is; a clitic ('s, 've, 'll) is read as it follows a word."""
+        doc = self.tokenize(_normalise_text(value))
+        if len(doc) != 1 and value[:1] in "'’":  # a clitic is one token only after a word
+            for host in ("i", "he", "do", "could"):
+                attached = self.tokenize(host + _normalise_text(value))
+                if len(attached) == 2 and attached[0].text == host:
+                    return attached[1]
+        if len(doc) != 1:
+            raise ValueError(f"{self.kind} {flag_id!r}: {where} {value!r} is {len(doc)} tokens; write one token per entry")
+        return doc[0]
+
+    def add_spellings(self, flags: List[Tuple[str, Dict[str, Any]]]) -> None:
+        """Make every spelling variant's norm its canonical form; conflicting or chained variants raise ValueError."""
+        kind = self.kind
+        spelled: Dict[str, Tuple[str, str]] = {}
+        for flag_id, patterns in flags:
+            for canonical, variants in _spellings(flag_id, patterns, kind).items():
+                canon = self.one_token(canonical, flag_id, "spelling").norm_
+                for variant in variants:
+                    token = self.one_token(variant, flag_id, "spelling variant")
+                    previous = spelled.get(token.lower_)
+                    if previous and previous[0] != canon:
+                        raise ValueError(
+                            f"{kind} {flag_id!r}: spelling {variant!r} -> {canon!r} conflicts with "
+                            f"{previous[0]!r} from {kind} {previous[1]!r}"
+                        )
+                    spelled[token.lower_] = (canon, flag_id)
+        for variant, (canon, _) in spelled.items():
+            self.nlp.vocab[variant].norm_ = canon
+        chained = sorted(v for v, (c, _) in spelled.items() if c in spelled and spelled[c][0] != c)
+        if chained:
+            raise ValueError(f"{kind} spellings: {chained[0]!r} maps to a form that is itself a variant")
+
+    def compiler(self, flag_id: str, patterns: Mapping[str, Any]) -> _Compiler:
+        """The token-pattern compiler for one flag (or the context), with its resolved word lists."""
+        words = _word_lists(flag_id, dict(patterns), lambda v: self.one_token(v, flag_id, "word").norm_, self.kind)
+        return _Compiler(flag_id, words, lambda v, w: self.one_token(v, flag_id, w).norm_, self.kind)
+
+    def add_flag(self, index: int, flag_id: str, patterns: Dict[str, Any]) -> None:
+        """Add one flag's groups (its own patterns or its all_of groups) and its excludes."""
+        compiler = self.compiler(flag_id, patterns)
+        if "all_of" in patterns:
+            named = {str(name): group for name, group in patterns["all_of"].items()}
+        else:
+            named = {"": {key: patterns[key] for key in GROUP_KEYS if key in patterns}}
+        self.groups.append(tuple(named))
+        for name, group in list(named.items()) + [(None, patterns.get("exclude"))]:
+            if group is None:
+                continue
+            label = "exclude" if name is None else (f"all_of.{name}" if name else "patterns")
+            self.add_group(f"{flag_id}/{label}", group, _Role(index, name), compiler, label, f"{self.kind} {flag_id!r}")
+
+    def add_context(self, groups: Mapping[str, Dict[str, Any]], context: Optional[Mapping[str, Any]]) -> None:
+        """Add the shared context's named groups (already checked by _check_context)."""
+        if not groups:
+            return
+        compiler = self.compiler("context", dict(context or {}))
+        for name, group in groups.items():
+            self.add_group(f"context/{name}", group, _Role(-1, None, name), compiler, name, f"{self.kind} context")
+
+    def add_group(self, key: str, group: Mapping[str, Any], role: _Role, compiler: _Compiler, label: str, owner: str) -> None:
+        """Add a group's phrases and token patterns under one matcher key with its role."""
+        self.roles[self.nlp.vocab.strings.add(key)] = role
+        for phrase in group.get("phrases") or []:
+            self.phrase_matcher.add(key, [self.nlp.make_doc(_normalise_text(phrase))])
+        for number, raw in enumerate(group.get("tokens") or [], start=1):
+            pattern = compiler.pattern(raw, f"{label}.tokens[{number}]")
+            self.add_pattern(key, pattern, role, f"{owner}: {label}.tokens[{number}]")
+
+    def add_pattern(self, key: str, pattern: List[Dict[str, Any]], role: _Role, where: str) -> None:
+        """Validate a token pattern (errors name `where`), then keep it for the matcher, or, with GAPs, as a chain of
+        shared gap-free segments (see _Chain)."""
+        try:
+            self.checker.add(key, [pattern])
+        except Exception as error:  # spaCy raises several types for bad patterns
+            raise ValueError(f"{where} is not a valid spaCy pattern: {error}") from error
+        parts = _split_gaps(pattern)
+        if parts is None:
+            self.compiled.append((key, pattern))
+            return
+        segments, gaps = parts
+        strings = self.nlp.vocab.strings
+        seg_ids = []
+        for segment in segments:
+            canon = json.dumps(segment, sort_keys=True)
+            if canon not in self.segment_keys:
+                self.segment_keys[canon] = f"red-flag-segment-{len(self.segment_keys)}"
+                words_only = _word_segment(segment)
+                if words_only is None:
+                    self.compiled.append((self.segment_keys[canon], segment))
+                else:
+                    seg_key = strings.add(self.segment_keys[canon])
+                    self.word_segments[seg_key] = frozenset(strings.add(w) for w in words_only)
+            seg_ids.append(strings.add(self.segment_keys[canon]))
+        self.chains.append(_Chain(role, tuple(seg_ids), tuple(gaps)))
+
+    def matcher(self) -> Tuple[Optional[_FirstTokenClasses], Matcher]:
+        """The first-token classes (if any pattern needs them) and the matcher with every kept pattern."""
+        from spacy.matcher import Matcher
+
+        classes = _FirstTokenClasses.build(self.nlp, self.compiled)
+        matcher = Matcher(self.nlp.vocab)
+        for key, pattern in classes.patterns if classes else self.compiled:
+            matcher.add(key, [pattern])
+        return classes, matcher
 
 
 class _Context:
@@ -630,11 +683,17 @@ class _FirstTokenClasses:
 
     PREFIX = "red-flag-class-"
 
-    def __init__(self, patterns: List[Tuple[str, List[Dict[str, Any]]]], keys: Any, values: Any, none: int) -> None:
+    def __init__(
+        self,
+        patterns: List[Tuple[str, List[Dict[str, Any]]]],
+        keys: NDArray[numpy.uint64],
+        values: NDArray[numpy.uint64],
+        none: int,
+    ) -> None:
         self.patterns, self._keys, self._values, self._none = patterns, keys, values, none
 
     @staticmethod
-    def _first_list(pattern: List[Dict[str, Any]]) -> Optional[frozenset]:
+    def _first_list(pattern: List[Dict[str, Any]]) -> Optional[FrozenSet[str]]:
         first = pattern[0]
         value = first.get("NORM")
         if set(first) == {"NORM"} and isinstance(value, dict) and set(value) == {"IN"}:
@@ -646,18 +705,18 @@ class _FirstTokenClasses:
         """Rewrite the patterns and build the NORM -> class lookup; None when no pattern needs it."""
         import numpy
 
-        lists: Dict[frozenset, int] = {}
+        lists: Dict[FrozenSet[str], int] = {}
         for _, pattern in compiled:
             found = cls._first_list(pattern)
             if found is not None:
                 lists.setdefault(found, len(lists))
         if not lists:
             return None
-        membership: Dict[str, set] = {}
+        membership: Dict[str, Set[int]] = {}
         for words, number in lists.items():
             for word in words:
                 membership.setdefault(word, set()).add(number)
-        names: Dict[frozenset, str] = {}
+        names: Dict[FrozenSet[int], str] = {}
         word_class = {}
         for word in sorted(membership):
             signature = frozenset(membership[word])
@@ -686,13 +745,16 @@ class _FirstTokenClasses:
         norms = doc.to_array(NORM).astype(numpy.uint64)
         at = numpy.minimum(numpy.searchsorted(self._keys, norms), len(self._keys) - 1)
         tags = numpy.where(self._keys[at] == norms, self._values[at], numpy.uint64(self._none))
-        doc.from_array([LEMMA], tags.astype(numpy.uint64).reshape(-1, 1))
+        # spaCy's stub asks for Ints2d (signed); the array of string hashes it takes at run time is unsigned
+        doc.from_array([LEMMA], cast("Ints2d", tags.astype(numpy.uint64).reshape(-1, 1)))
 
 
 class _Compiler:
     """Expand one flag's YAML token patterns (GAP, @words, NORM normalisation) into spaCy patterns."""
 
-    def __init__(self, flag_id: str, words: Dict[str, List[str]], norm: Any, kind: str = "red flag") -> None:
+    def __init__(
+        self, flag_id: str, words: Dict[str, List[str]], norm: Callable[[str, str], str], kind: str = "red flag"
+    ) -> None:
         self.flag_id, self.words, self.norm, self.kind = flag_id, words, norm, kind
 
     def fail(self, where: str, message: str) -> ValueError:
@@ -798,7 +860,7 @@ def _word_segment(segment: List[Dict[str, Any]]) -> Optional[List[str]]:
 
 
 def _join_chains(
-    chains: Sequence[_Chain], found: Dict[int, Dict[int, List[int]]], words: Mapping[int, frozenset], doc: Doc
+    chains: Sequence[_Chain], found: Dict[int, Dict[int, List[int]]], words: Mapping[int, FrozenSet[int]], doc: Doc
 ) -> List[Tuple[int, int, _Role]]:
     """Join segment matches into whole chain matches, honouring each GAP.
 
@@ -915,7 +977,7 @@ def _check_definitions(definitions: Any, kind: str = "red flag") -> List[Tuple[s
 
 def _check_precedence(
     definitions: List[Dict[str, Any]], kind: str = "red flag"
-) -> Tuple[Dict[int, frozenset], List[Optional[int]]]:
+) -> Tuple[Dict[int, FrozenSet[int]], List[Optional[int]]]:
     """Check each definition's optional `overrides` (ids of other flags) and `priority` (a positive integer).
 
     Returns flag index -> indices it overrides, and the priorities. Unknown ids, a flag overriding itself and
@@ -923,7 +985,7 @@ def _check_precedence(
     """
     ids = [item["id"] for item in definitions]
     index_of = {flag_id: number for number, flag_id in enumerate(ids)}
-    overrides: Dict[int, frozenset] = {}
+    overrides: Dict[int, FrozenSet[int]] = {}
     priorities: List[Optional[int]] = []
     for number, item in enumerate(definitions):
         flag_id = item["id"]
@@ -1017,7 +1079,7 @@ def _word_lists(flag_id: str, patterns: Dict[str, Any], norm: Any, kind: str = "
         items = raw[name]
         if not isinstance(items, list) or not items:
             raise ValueError(f"{kind} {flag_id!r}: word list {name!r} must be a non-empty list")
-        out = set()
+        out: Set[str] = set()
         for item in items:
             if not isinstance(item, str) or not item:
                 hint = " (quote YAML words such as no, on, off, yes)" if isinstance(item, bool) else ""
@@ -1120,11 +1182,18 @@ def _hit(flag_id: str, text: str, doc: Doc, start: int, end: int) -> RedFlagHit:
     return RedFlagHit(flag_id=flag_id, start=begin, end=finish, text=text[begin:finish])
 
 
+def default_path() -> Path:
+    """knowledge/red_flags.yml, from settings (KNOWLEDGE_DIR), never the working directory."""
+    from bot.settings import get_settings
+
+    return get_settings().knowledge_dir / "red_flags.yml"
+
+
 def load_definitions(path: Optional[Path] = None) -> List[Dict[str, Any]]:
-    """The `red_flags` list from knowledge/red_flags.yml (or `path`)."""
+    """The `red_flags` list from the knowledge dir's red_flags.yml (or `path`)."""
     import yaml
 
-    source = Path(path) if path is not None else DEFAULT_PATH
+    source = Path(path) if path is not None else default_path()
     data = yaml.load(source.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
     flags = data.get("red_flags") if isinstance(data, dict) else None
     if not isinstance(flags, list):
@@ -1138,10 +1207,10 @@ def load_definitions(path: Optional[Path] = None) -> List[Dict[str, Any]]:
 
 
 def load_context(path: Optional[Path] = None) -> Optional[Dict[str, Any]]:
-    """The shared `context` of knowledge/red_flags.yml (or `path`), or None when the file has none."""
+    """The shared `context` of the knowledge dir's red_flags.yml (or `path`), or None when the file has none."""
     import yaml
 
-    source = Path(path) if path is not None else DEFAULT_PATH
+    source = Path(path) if path is not None else default_path()
     data = yaml.load(source.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
     context = data.get("context") if isinstance(data, dict) else None
     if context is not None and not isinstance(context, dict):
@@ -1149,7 +1218,11 @@ def load_context(path: Optional[Path] = None) -> Optional[Dict[str, Any]]:
     return context
 
 
-@functools.cache
 def default_detector() -> RedFlagDetector:
-    """The detector for the project's knowledge/red_flags.yml (flags and shared context), built once."""
-    return RedFlagDetector.from_definitions(load_definitions(), context=load_context())
+    """The detector for the knowledge dir's red_flags.yml (flags and shared context), built once per file."""
+    return _detector_for(default_path())
+
+
+@functools.lru_cache(maxsize=4)
+def _detector_for(path: Path) -> RedFlagDetector:
+    return RedFlagDetector.from_definitions(load_definitions(path), context=load_context(path))
