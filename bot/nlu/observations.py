@@ -18,10 +18,10 @@ import functools
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from bot.knowledge.documents import Source
+    from bot.knowledge.documents import LineDict, Source
     from bot.nlu.red_flags import RedFlagDetector
 
 KIND = "observation"  # names the definitions in the engine's error messages
@@ -106,7 +106,6 @@ class ObservationFile:
     path: Path
     sources: Tuple[Source, ...]
     entries: Tuple[ObservationEntry, ...]
-    sources_line: int = 0
 
 
 def _about_family(item: Any, path: Path, what: str) -> bool:
@@ -147,86 +146,96 @@ def parse_observations(path: Path) -> ObservationFile:
     if not isinstance(raw, list) or not raw:
         raise KnowledgeError(path, data.line_of("observations"), "'observations' must be a non-empty list")
     known = {s.key for s in sources}
-    cited: set = set()
     entries: List[ObservationEntry] = []
     seen: Dict[str, int] = {}
     for item in raw:
         if not isinstance(item, LineDict):
             raise KnowledgeError(path, data.line_of("observations"), "each observation must be a mapping")
-        obs_id = str(item.get("id") or "").strip()
-        if not obs_id:
-            raise KnowledgeError(path, item.line, "an observation is missing 'id'")
-        what = f"observation '{obs_id}'"
-        if obs_id in seen:
-            raise KnowledgeError(path, item.line_of("id"), f"{what} is defined twice (first at line {seen[obs_id]})")
-        seen[obs_id] = item.line
-        unknown = sorted(str(k) for k in item if k not in OBSERVATION_KEYS)
-        if unknown:
-            raise KnowledgeError(
-                path,
-                item.line_of(unknown[0]),
-                f"{what}: unknown key(s) {', '.join(unknown)} (allowed: {', '.join(OBSERVATION_KEYS)})",
-            )
-        answers = item.get("answers") or {}
-        if not isinstance(answers, dict):
-            raise KnowledgeError(path, item.line_of("answers"), f"{what}: 'answers' must map a question slot to a value")
-        referral = item.get("referral")
-        say = str(item.get("say") or "").strip() or None
-        obs_sources = _text_list(item.get("sources"), path, item.line_of("sources"), f"{what}: 'sources'")
-        if referral is not None:
-            if referral not in OBSERVATION_REFERRALS:
-                hint = " (urgent signs belong in red_flags.yml)" if referral == "urgent" else ""
-                raise KnowledgeError(
-                    path,
-                    item.line_of("referral"),
-                    f"{what}: referral '{referral}' is not one of {', '.join(OBSERVATION_REFERRALS)}{hint}",
-                )
-            if say is None:
-                raise KnowledgeError(path, item.line_of("referral"), f"{what}: referral '{referral}' needs 'say' (the advice)")
-            if not obs_sources:
-                raise KnowledgeError(
-                    path, item.line_of("referral"), f"{what}: referral '{referral}' needs 'sources' (source keys)"
-                )
-        elif say is not None:
-            raise KnowledgeError(path, item.line_of("say"), f"{what}: 'say' is only used with a referral")
-        if not answers and referral is None:
-            raise KnowledgeError(path, item.line, f"{what} neither answers a question nor carries a referral")
-        for key in obs_sources:
-            if key not in known:
-                raise KnowledgeError(
-                    path, item.line_of("sources"), f"{what}: unknown source '{key}' (list it under the top-level sources)"
-                )
-        cited.update(obs_sources)
-        say_back = _required_text(item, "say_back", path, what)
-        if say_back[:1] != say_back[:1].lower() or say_back.endswith("."):
-            raise KnowledgeError(
-                path, item.line_of("say_back"), f"{what}: say_back continues a sentence: start lower-case, no full stop"
-            )
-        patterns = item.get("patterns")
-        if not isinstance(patterns, dict) or not patterns:
-            raise KnowledgeError(path, item.line_of("patterns"), f"{what}: 'patterns' must be a mapping")
-        observation = Observation(
-            id=obs_id,
-            label=_required_text(item, "label", path, what),
-            say_back=say_back,
-            answers={str(slot): value for slot, value in answers.items()},
-            referral=referral,
-            say=say,
-            sources=obs_sources,
-            routes_to=_text_list(item.get("routes_to"), path, item.line_of("routes_to"), f"{what}: 'routes_to'"),
-            about_family=_about_family(item, path, what),
-        )
-        lines = {key: item.line_of(key) for key in OBSERVATION_KEYS}
-        lines.update({f"answers.{slot}": answers.line_of(str(slot)) for slot in answers} if isinstance(answers, LineDict) else {})
-        entries.append(ObservationEntry(observation=observation, patterns=patterns, line=item.line, lines=lines))
-    if not entries:  # pragma: no cover - an empty list fails above
-        raise KnowledgeError(path, data.line_of("observations"), "no observations defined")
+        entries.append(_parse_entry(item, path, known, seen))
+    cited = {key for entry in entries for key in entry.observation.sources}
     for source in sources:
         if source.key not in cited:
             raw_sources = data.get("sources") or []
             line = next((s.line_of("key") for s in raw_sources if isinstance(s, LineDict) and str(s.get("key")) == source.key), 1)
             raise KnowledgeError(path, line, f"source '{source.key}' is not cited by any observation (remove it or cite it)")
-    return ObservationFile(path=path, sources=sources, entries=tuple(entries), sources_line=data.line_of("sources"))
+    return ObservationFile(path=path, sources=sources, entries=tuple(entries))
+
+
+def _parse_entry(item: LineDict, path: Path, known: Set[str], seen: Dict[str, int]) -> ObservationEntry:
+    """One observation of the file, checked on its own (`seen`: the ids so far, with their lines)."""
+    from bot.knowledge.documents import KnowledgeError, LineDict
+
+    obs_id = str(item.get("id") or "").strip()
+    if not obs_id:
+        raise KnowledgeError(path, item.line, "an observation is missing 'id'")
+    what = f"observation '{obs_id}'"
+    if obs_id in seen:
+        raise KnowledgeError(path, item.line_of("id"), f"{what} is defined twice (first at line {seen[obs_id]})")
+    seen[obs_id] = item.line
+    unknown = sorted(str(k) for k in item if k not in OBSERVATION_KEYS)
+    if unknown:
+        raise KnowledgeError(
+            path,
+            item.line_of(unknown[0]),
+            f"{what}: unknown key(s) {', '.join(unknown)} (allowed: {', '.join(OBSERVATION_KEYS)})",
+        )
+    answers = item.get("answers") or {}
+    if not isinstance(answers, dict):
+        raise KnowledgeError(path, item.line_of("answers"), f"{what}: 'answers' must map a question slot to a value")
+    referral, say, obs_sources = _referral(item, path, what)
+    if not answers and referral is None:
+        raise KnowledgeError(path, item.line, f"{what} neither answers a question nor carries a referral")
+    for key in obs_sources:
+        if key not in known:
+            raise KnowledgeError(
+                path, item.line_of("sources"), f"{what}: unknown source '{key}' (list it under the top-level sources)"
+            )
+    say_back = _required_text(item, "say_back", path, what)
+    if say_back[:1] != say_back[:1].lower() or say_back.endswith("."):
+        raise KnowledgeError(
+            path, item.line_of("say_back"), f"{what}: say_back continues a sentence: start lower-case, no full stop"
+        )
+    patterns = item.get("patterns")
+    if not isinstance(patterns, dict) or not patterns:
+        raise KnowledgeError(path, item.line_of("patterns"), f"{what}: 'patterns' must be a mapping")
+    observation = Observation(
+        id=obs_id,
+        label=_required_text(item, "label", path, what),
+        say_back=say_back,
+        answers={str(slot): value for slot, value in answers.items()},
+        referral=referral,
+        say=say,
+        sources=obs_sources,
+        routes_to=_text_list(item.get("routes_to"), path, item.line_of("routes_to"), f"{what}: 'routes_to'"),
+        about_family=_about_family(item, path, what),
+    )
+    lines = {key: item.line_of(key) for key in OBSERVATION_KEYS}
+    lines.update({f"answers.{slot}": answers.line_of(str(slot)) for slot in answers} if isinstance(answers, LineDict) else {})
+    return ObservationEntry(observation=observation, patterns=patterns, line=item.line, lines=lines)
+
+
+def _referral(item: LineDict, path: Path, what: str) -> Tuple[Optional[str], Optional[str], Tuple[str, ...]]:
+    """The observation's referral, advice and source keys: a referral is "provider" and needs both."""
+    from bot.knowledge.documents import KnowledgeError
+
+    referral = item.get("referral")
+    say = str(item.get("say") or "").strip() or None
+    obs_sources = _text_list(item.get("sources"), path, item.line_of("sources"), f"{what}: 'sources'")
+    if referral is not None:
+        if referral not in OBSERVATION_REFERRALS:
+            hint = " (urgent signs belong in red_flags.yml)" if referral == "urgent" else ""
+            raise KnowledgeError(
+                path,
+                item.line_of("referral"),
+                f"{what}: referral '{referral}' is not one of {', '.join(OBSERVATION_REFERRALS)}{hint}",
+            )
+        if say is None:
+            raise KnowledgeError(path, item.line_of("referral"), f"{what}: referral '{referral}' needs 'say' (the advice)")
+        if not obs_sources:
+            raise KnowledgeError(path, item.line_of("referral"), f"{what}: referral '{referral}' needs 'sources' (source keys)")
+    elif say is not None:
+        raise KnowledgeError(path, item.line_of("say"), f"{what}: 'say' is only used with a referral")
+    return str(referral) if referral is not None else None, say, obs_sources
 
 
 def _required_text(item: Any, key: str, path: Path, what: str) -> str:
