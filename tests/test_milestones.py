@@ -13,7 +13,7 @@ from bot.knowledge.store import KnowledgeBase
 from bot.knowledge.validate import load_knowledge
 from bot.settings import PROJECT_ROOT
 from bot.triage import dialogue, subjects
-from bot.triage.dialogue import GENERAL_OPTION, TriageState
+from bot.triage.dialogue import TriageState
 from bot.triage.milestones import compose_milestone_answer, stage, subject_for, verdict
 
 KNOWLEDGE = PROJECT_ROOT / "knowledge"
@@ -154,7 +154,7 @@ def test_a_valid_small_table_parses(tmp_path: Path) -> None:
 def test_check_by_is_optional(tmp_path: Path) -> None:
     table = parse_milestones(_write(tmp_path, GOOD.replace("    check_by: {months: 9, source: W}\n", "")), ["not_crawling"])
     sits = table.get("sits")
-    assert sits is not None and sits.check_by is None and sits.check_source is None and sits.thresholds == (3.8,)
+    assert sits is not None and sits.check_by is None and sits.check_source is None
 
 
 def test_built_knowledge_base_round_trips_the_table(kb: KnowledgeBase, table: MilestoneTable) -> None:
@@ -288,7 +288,7 @@ def test_stage_of_sitting(table: MilestoneTable, months: float, expected: str) -
 def test_milestone_question_asks_age_with_a_general_option(kb: KnowledgeBase, table: MilestoneTable) -> None:
     subject = subject_for(table.get("walks"))
     turn = dialogue.start(subject, kb.questions, empty(kb), TriageState(), "when do babies usually walk?")
-    assert turn.next_slot == "age_months" and GENERAL_OPTION in turn.messages[-1].buttons
+    assert turn.next_slot == "age_months" and {"title": "Just in general", "payload": "Just in general"} in turn.messages[-1].buttons
     general = dialogue.handle_reply(subject, kb.questions, "age_months", "inform", "Just in general", empty(kb), turn.state)
     assert general.next_slot is None  # no age: no "born early?" either, straight to the answer
 

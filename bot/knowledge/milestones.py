@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, Iterable, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from bot.knowledge.documents import KnowledgeError, LineDict, Source, load_yaml, parse_sources, regex_list
 
@@ -46,16 +46,6 @@ class Milestone:
     def window(self) -> Optional[Window]:
         """The usual range to compare with: WHO's when it has one, otherwise the other published range."""
         return self.who or self.usual
-
-    @property
-    def thresholds(self) -> Tuple[float, ...]:
-        """Every age at which the answer for this milestone changes."""
-        points = [self.check_by] if self.check_by is not None else []
-        if self.window:
-            points.append(self.window.start)
-        if self.cdc_months is not None:
-            points.append(self.cdc_months)
-        return tuple(sorted(set(points)))
 
 
 @dataclass(frozen=True)
@@ -106,64 +96,13 @@ def parse_milestones(path: Path, topic_ids: Iterable[str]) -> MilestoneTable:
     intent = str(data.get("intent") or "")
     if not intent.startswith("ask_"):
         raise KnowledgeError(path, data.line_of("intent"), f"intent '{intent}' must be named ask_<something>")
-    raw_sources = data.get("sources")
-    if not isinstance(raw_sources, dict) or not raw_sources:
-        raise KnowledgeError(path, data.line_of("sources"), "'sources' must map keys to {title, url}")
-    listed = []
-    for key, value in raw_sources.items():
-        item = LineDict({"key": key, **value}) if isinstance(value, dict) else value
-        if isinstance(item, LineDict):
-            item.line, item.key_lines = raw_sources.line_of(key), {}
-        listed.append(item)
-    keys = {s.key: s for s in parse_sources(listed, path, data.line_of("sources"), "milestone sources")}
+    keys = _sources(data, path)
     topics = set(topic_ids)
-    milestones = []
+    milestones: List[Milestone] = []
     for raw in data.get("milestones") or []:
         if not isinstance(raw, LineDict):
             raise KnowledgeError(path, data.line_of("milestones"), "each milestone must be a mapping")
-        milestone_id = str(raw.get("id") or "")
-        what = f"milestone '{milestone_id}'"
-        for key in ("id", "name", "doing", "example", "topic", "sources"):
-            if raw.get(key) in (None, "", []):
-                raise KnowledgeError(path, raw.line, f"{what} is missing '{key}'")
-        if any(m.id == milestone_id for m in milestones):
-            raise KnowledgeError(path, raw.line, f"{what} is defined twice")
-        if raw["topic"] not in topics:
-            raise KnowledgeError(path, raw.line_of("topic"), f"{what}: unknown topic '{raw['topic']}'")
-        # check_by is optional: leave it out when no source gives an age by which to see a provider
-        check = raw.get("check_by")
-        if check is not None and (not isinstance(check, dict) or check.get("source") not in keys):
-            raise KnowledgeError(path, raw.line_of("check_by"), f"{what}: check_by needs months and a known source key")
-        cdc = raw.get("cdc_2022")
-        if cdc is not None and not isinstance(cdc, dict):
-            raise KnowledgeError(path, raw.line_of("cdc_2022"), f"{what}: cdc_2022 needs months")
-        unknown = [key for key in raw["sources"] if key not in keys]
-        if unknown:
-            raise KnowledgeError(path, raw.line_of("sources"), f"{what}: unknown source key(s) {', '.join(map(str, unknown))}")
-        who = _window(raw.get("who"), path, raw.line_of("who"), f"{what} who", keys)
-        usual = _window(raw.get("usual"), path, raw.line_of("usual"), f"{what} usual", keys)
-        if who is None and usual is None and cdc is None:
-            raise KnowledgeError(path, raw.line, f"{what} needs at least one of who, usual or cdc_2022")
-        milestones.append(
-            Milestone(
-                id=milestone_id,
-                name=str(raw["name"]).strip(),
-                doing=str(raw["doing"]).strip(),
-                example=str(raw["example"]).strip(),
-                topic=str(raw["topic"]),
-                words=_words(raw.get("words"), path, raw.line_of("words"), what),
-                who=who,
-                usual=usual,
-                cdc_months=_number(cdc["months"], path, raw.line_of("cdc_2022"), f"{what} cdc_2022") if cdc else None,
-                cdc_says=str(cdc["says"]).strip() if cdc and cdc.get("says") else None,
-                check_by=_number(check.get("months"), path, raw.line_of("check_by"), f"{what} check_by") if check else None,
-                check_source=str(check["source"]) if check else None,
-                check_note=str(check["note"]).strip() if check and check.get("note") else None,
-                differ=str(raw["differ"]).strip() if raw.get("differ") else None,
-                sources=tuple(keys[key] for key in raw["sources"]),
-                line=raw.line,
-            )
-        )
+        milestones.append(_milestone(raw, path, keys, topics, {m.id for m in milestones}))
     if not milestones:
         raise KnowledgeError(path, data.line_of("milestones"), "no milestones defined")
     overview = data.get("overview_sources") or []
@@ -179,10 +118,70 @@ def parse_milestones(path: Path, topic_ids: Iterable[str]) -> MilestoneTable:
     return MilestoneTable(intent=intent, milestones=tuple(milestones), sources=tuple(keys[key] for key in overview))
 
 
+def _sources(data: LineDict, path: Path) -> Dict[str, Source]:
+    """The file's `sources` (key -> {title, url}), checked like any other source list."""
+    raw_sources = data.get("sources")
+    if not isinstance(raw_sources, LineDict) or not raw_sources:
+        raise KnowledgeError(path, data.line_of("sources"), "'sources' must map keys to {title, url}")
+    listed = []
+    for key, value in raw_sources.items():
+        item = LineDict({"key": key, **value}) if isinstance(value, dict) else value
+        if isinstance(item, LineDict):
+            item.line, item.key_lines = raw_sources.line_of(key), {}
+        listed.append(item)
+    return {s.key: s for s in parse_sources(listed, path, data.line_of("sources"), "milestone sources")}
+
+
+def _milestone(raw: LineDict, path: Path, keys: Dict[str, Source], topics: Set[str], defined: Set[str]) -> Milestone:
+    """One row of the table, checked against the file's sources, the known topics and the ids `defined` before it."""
+    milestone_id = str(raw.get("id") or "")
+    what = f"milestone '{milestone_id}'"
+    for key in ("id", "name", "doing", "example", "topic", "sources"):
+        if raw.get(key) in (None, "", []):
+            raise KnowledgeError(path, raw.line, f"{what} is missing '{key}'")
+    if milestone_id in defined:
+        raise KnowledgeError(path, raw.line, f"{what} is defined twice")
+    if raw["topic"] not in topics:
+        raise KnowledgeError(path, raw.line_of("topic"), f"{what}: unknown topic '{raw['topic']}'")
+    # check_by is optional: leave it out when no source gives an age by which to see a provider
+    check = raw.get("check_by")
+    if check is not None and (not isinstance(check, dict) or check.get("source") not in keys):
+        raise KnowledgeError(path, raw.line_of("check_by"), f"{what}: check_by needs months and a known source key")
+    cdc = raw.get("cdc_2022")
+    if cdc is not None and not isinstance(cdc, dict):
+        raise KnowledgeError(path, raw.line_of("cdc_2022"), f"{what}: cdc_2022 needs months")
+    unknown = [key for key in raw["sources"] if key not in keys]
+    if unknown:
+        raise KnowledgeError(path, raw.line_of("sources"), f"{what}: unknown source key(s) {', '.join(map(str, unknown))}")
+    who = _window(raw.get("who"), path, raw.line_of("who"), f"{what} who", keys)
+    usual = _window(raw.get("usual"), path, raw.line_of("usual"), f"{what} usual", keys)
+    if who is None and usual is None and cdc is None:
+        raise KnowledgeError(path, raw.line, f"{what} needs at least one of who, usual or cdc_2022")
+    return Milestone(
+        id=milestone_id,
+        name=str(raw["name"]).strip(),
+        doing=str(raw["doing"]).strip(),
+        example=str(raw["example"]).strip(),
+        topic=str(raw["topic"]),
+        words=_words(raw.get("words"), path, raw.line_of("words"), what),
+        who=who,
+        usual=usual,
+        cdc_months=_number(cdc["months"], path, raw.line_of("cdc_2022"), f"{what} cdc_2022") if cdc else None,
+        cdc_says=str(cdc["says"]).strip() if cdc and cdc.get("says") else None,
+        check_by=_number(check.get("months"), path, raw.line_of("check_by"), f"{what} check_by") if check else None,
+        check_source=str(check["source"]) if check else None,
+        check_note=str(check["note"]).strip() if check and check.get("note") else None,
+        differ=str(raw["differ"]).strip() if raw.get("differ") else None,
+        sources=tuple(keys[key] for key in raw["sources"]),
+        line=raw.line,
+    )
+
+
 # ------------------------------------------------------------------ finding the milestone a question names
 
 _NEGATION = re.compile(
-    r"\b(?:not|never|no|none|unable|cannot|(?:can|does|do|did|is|isn|has|have|hasn|haven|won|wont|doesn|dont|didn|aren|cant)(?:'t|t|nt| not))\b"
+    r"\b(?:not|never|no|none|unable|cannot|"
+    r"(?:can|does|do|did|is|isn|has|have|hasn|haven|won|wont|doesn|dont|didn|aren|cant)(?:'t|t|nt| not))\b"
 )
 
 
