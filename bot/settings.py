@@ -95,7 +95,7 @@ def _path(name: str, default: Path) -> Path:
 
 def _env(name: str, default: str) -> str:
     value = os.environ.get(name)
-    return value if value not in (None, "") else default
+    return value if value else default
 
 
 @lru_cache(maxsize=1)

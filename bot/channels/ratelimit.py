@@ -23,7 +23,7 @@ import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Deque, Iterable, Optional, Protocol, Sequence, Tuple, Union
+from typing import Any, Deque, Iterable, List, Optional, Protocol, Sequence, Tuple, Union
 
 from bot.settings import Settings, get_settings
 
@@ -151,7 +151,7 @@ class RedisBackend:
         """Record a hit on every key if every rule allows it; allow (and warn) when Redis cannot answer."""
         if not checks:
             return ALLOWED
-        args: list = [f"{time.time_ns()}-{secrets.token_hex(4)}"]
+        args: List[Union[str, int]] = [f"{time.time_ns()}-{secrets.token_hex(4)}"]
         for _, rule in checks:
             args += [rule.limit, int(rule.window * 1000)]
         try:

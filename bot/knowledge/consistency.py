@@ -15,18 +15,19 @@ ANSWER_VALUES = ("yes", "no", "unsure")
 REASSURANCE = re.compile(
     r"\b(?:only (?:needs|worth|calls for) a check|nothing (?:to worry|points|to check)|no need to|not a concern|"
     r"on track|within the usual|usual pattern|(?:completely|perfectly|entirely) (?:normal|typical|fine)|"
-    r"(?:it|this|that|which)(?: is|'s) (?:a |all |quite |very )?(?:normal|harmless|reassuring|fine)|exactly what to (?:look for|expect))\b",
+    r"(?:it|this|that|which)(?: is|'s) (?:a |all |quite |very )?(?:normal|harmless|reassuring|fine)|"
+    r"exactly what to (?:look for|expect))\b",
     re.IGNORECASE,
 )
 
 
 def _accepts(condition: Condition, value: str) -> bool:
     if condition.op == "eq":
-        return condition.value == value
+        return bool(condition.value == value)
     if condition.op == "in":
         return value in condition.value
     if condition.op == "ne":
-        return condition.value != value
+        return bool(condition.value != value)
     return False
 
 

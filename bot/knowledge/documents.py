@@ -34,7 +34,7 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-class LineDict(dict):
+class LineDict(Dict[str, Any]):
     """A dict that remembers the source line of itself and of each key."""
 
     line: int = 0
@@ -53,7 +53,7 @@ class _LineLoader(_FAST_SAFE_LOADER):  # type: ignore[misc, valid-type]
 
     offset = 0
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> LineDict:  # type: ignore[override]
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> LineDict:
         mapping = LineDict(super().construct_mapping(node, deep=True))
         mapping.line = node.start_mark.line + 1 + self.offset
         mapping.key_lines = {str(key_node.value): key_node.start_mark.line + 1 + self.offset for key_node, _ in node.value}
@@ -195,10 +195,10 @@ def parse_sources(raw: Any, path: Path, line: int, owner: str) -> Tuple[Source, 
     """Parse a `sources` list; each needs key, title and an http(s) url."""
     if not isinstance(raw, list) or not raw:
         raise KnowledgeError(path, line, f"{owner} has no sources: cite at least one (key, title, url)")
-    sources = []
+    sources: List[Source] = []
     for item in raw:
         where = item.line if isinstance(item, LineDict) else line
-        if not isinstance(item, dict):
+        if not isinstance(item, LineDict):
             raise KnowledgeError(path, where, f"{owner}: each source needs key, title and url")
         for key in ("key", "title", "url"):
             if not str(item.get(key) or "").strip():
@@ -215,12 +215,12 @@ def parse_questions(path: Path) -> Dict[str, Question]:
     """Parse knowledge/questions.yml."""
     data = load_yaml(path.read_text(encoding="utf-8"), path)
     raw = _require(data, "questions", path, "questions file")
-    if not isinstance(raw, dict):
+    if not isinstance(raw, LineDict):
         raise KnowledgeError(path, data.line_of("questions"), "'questions' must be a mapping of slot -> definition")
     questions = {}
     for slot, spec in raw.items():
         line = raw.line_of(slot)
-        if not isinstance(spec, dict):
+        if not isinstance(spec, LineDict):
             raise KnowledgeError(path, line, f"question '{slot}' must be a mapping")
         qtype = _require(spec, "type", path, f"question '{slot}'")
         if qtype not in ANSWER_TYPES:

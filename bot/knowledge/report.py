@@ -409,7 +409,8 @@ def _observations(knowledge: Knowledge) -> List[str]:
         by_key = {s.key: s for s in catalogue.sources}
         cited = "; ".join(_link(by_key[k]) if k in by_key else f"`{k}`" for k in observation.sources) or "none"
         lines += [
-            f"- **`{observation.id}`** ({_one_line(observation.label)}) → {REFERRAL_WORDS.get(str(observation.referral), observation.referral)}",
+            f"- **`{observation.id}`** ({_one_line(observation.label)}) → "
+            f"{REFERRAL_WORDS.get(str(observation.referral), observation.referral)}",
             f"  - Answers: {answers if observation.answers else '—'}",
             f"  - Says: {_quote(observation.say or '')}",
             f"  - Sources: {cited}",
@@ -465,7 +466,8 @@ def _red_flags(knowledge: Knowledge, precedence: Mapping[str, Precedence]) -> Li
         if flag.id in overridden_by:
             facts.append("overridden by " + ", ".join(f"`{o}`" for o in overridden_by[flag.id]))
         lines += [
-            f"- **`{flag.id}`** ({_one_line(flag.label)}) → {REFERRAL_WORDS.get(flag.referral, flag.referral)} · {' · '.join(facts)}",
+            f"- **`{flag.id}`** ({_one_line(flag.label)}) → "
+            f"{REFERRAL_WORDS.get(flag.referral, flag.referral)} · {' · '.join(facts)}",
             f"  - Message: {_quote(flag.message)}",
             f"  - Sources: {_sources(flag.sources)}",
         ]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
 
+from bot.contract import REFERRAL_LEVELS
 from bot.knowledge.documents import (
-    REFERRAL_LEVELS,
     Condition,
     KnowledgeError,
     LineDict,
@@ -79,7 +79,7 @@ def parse_safety_net(
         raise KnowledgeError(path, 1, "the safety net needs a 'checks' list")
     sources = parse_sources(data.get("sources"), path, data.line_of("sources"), "the safety net")
     keys = {s.key: s for s in sources}
-    checks = []
+    checks: List[Check] = []
     for raw in data["checks"]:
         if not isinstance(raw, LineDict):
             raise KnowledgeError(path, data.line_of("checks"), "each check is a mapping (id, slot, crosses, ...)")
@@ -98,7 +98,7 @@ def _check(
     questions: Mapping[str, Question],
     milestones: Optional[MilestoneTable],
     keys: Mapping[str, Source],
-    seen: set,
+    seen: Set[str],
 ) -> Check:
     check_id = str(raw.get("id") or "").strip()
     if not check_id:

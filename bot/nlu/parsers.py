@@ -361,12 +361,17 @@ _CORRECTED_WORDS = frozenset({"corrected", "adjusted", "corr", "adj"})
 _ACTUAL_WORDS = frozenset({"actual", "chronological", "chrono", "real"})
 # "a year" is an age after these (or at a clause start); elsewhere "a day" is a rate ("tummy time a day").
 _ARTICLE_AGE_AFTER = frozenset(
-    "is was were be been turned turns turning turn now aged am are she's he's it's i'm at by since from until till before than @".split()
+    (
+        "is was were be been turned turns turning turn now aged am are she's he's it's i'm "
+        "at by since from until till before than @"
+    ).split()
 )
 
 # Age roles. Hedges skipped when looking for the word that introduces an age:
 _SOFT_HEDGES = frozenset(
-    "about around roughly approximately approx nearly almost just only exactly like maybe probably least over under already ~".split()
+    (
+        "about around roughly approximately approx nearly almost just only exactly like maybe probably least over under already ~"
+    ).split()
 )
 _ROUND_WORDS = frozenset({"around", "about", "approximately", "approx", "roughly", "~"})
 _DETERMINERS = frozenset("my our his her their your a an this that the".split())
@@ -402,7 +407,10 @@ _ED_NOT_PAST = frozenset(
     exhausted obsessed involved required wanted wondered asked turned hoped heard corrected adjusted""".split()
 )
 _PRESENT_AUX = frozenset(
-    "is are am i'm be been being isn't aren't has have hasn't haven't it's that's we're they're you're get gets getting feel feels seem seems look looks i've we've they've you've".split()
+    (
+        "is are am i'm be been being isn't aren't has have hasn't haven't it's that's we're they're you're "
+        "get gets getting feel feels seem seems look looks i've we've they've you've"
+    ).split()
 )
 _ADVERBS = frozenset(
     "only just already never not first finally even really still properly actually also ever fully recently".split()

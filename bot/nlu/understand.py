@@ -336,7 +336,8 @@ _CLAUSE_END = re.compile(
 )
 # The child themself, even in the possessive ("my son's hips were checked").
 _THE_CHILD = re.compile(
-    r"\b(?:this one|mine|(?:my|our) (?:lo|little one|baby|son|daughter|boy|girl|kid|child|toddler)\b|(?:my )?\d+ ?(?:month|mo|week|year)s? old)",
+    r"\b(?:this one|mine|(?:my|our) (?:lo|little one|baby|son|daughter|boy|girl|kid|child|toddler)\b"
+    r"|(?:my )?\d+ ?(?:month|mo|week|year)s? old)",
     re.IGNORECASE,
 )
 
@@ -391,7 +392,8 @@ def routing_intent(
         return INFORM if intent != INFORM else None
     if intent not in ROUTABLE_INTENTS or not understanding.observations:
         return None
-    if understanding.suggested_topic in topic_intents:
-        return topic_intents[understanding.suggested_topic]
+    suggested = understanding.suggested_topic
+    if suggested is not None and suggested in topic_intents:
+        return topic_intents[suggested]
     by_intent = set(topic_intents.values())
     return next((name for name in ranking if name in by_intent), None)

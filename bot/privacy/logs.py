@@ -222,9 +222,9 @@ def install(loggers: Iterable[str] = LOGGERS) -> RedactingFilter:
     logging.captureWarnings(True)
     root = logging.getLogger()
     if not root.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-8s %(name)s  - %(message)s"))
-        root.addHandler(handler)
+        console = logging.StreamHandler()
+        console.setFormatter(logging.Formatter("%(asctime)s %(levelname)-8s %(name)s  - %(message)s"))
+        root.addHandler(console)
         if root.level > logging.INFO or root.level == logging.NOTSET:
             root.setLevel(logging.INFO)
     for handler in logging.getLogger().handlers:
