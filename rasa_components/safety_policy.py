@@ -57,11 +57,6 @@ class SafetyPolicy(Policy):
         **kwargs: Any,
     ) -> SafetyPolicy:
         """Create the policy (nothing to train)."""
-        if not adaptations.installed():
-            logger.warning(
-                "Rasa was started without rasa_components.run: a custom action that fails will not be reported "
-                "to the caregiver (see rasa_components/adaptations.py)."
-            )
         return cls({**cls.get_default_config(), **config}, model_storage, resource, execution_context)
 
     @classmethod
@@ -73,7 +68,12 @@ class SafetyPolicy(Policy):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> SafetyPolicy:
-        """Load the policy (nothing was persisted)."""
+        """Load the policy (nothing was persisted), for a Rasa process that will predict."""
+        if not adaptations.installed():
+            logger.warning(
+                "Rasa was started without rasa_components.run: a custom action that fails will not be reported "
+                "to the caregiver (see rasa_components/adaptations.py)."
+            )
         return cls.create(config, model_storage, resource, execution_context)
 
     def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
