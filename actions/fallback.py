@@ -10,6 +10,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.tracker_io import knowledge_base
+from bot.knowledge.messages import say
+from bot.triage.milestones import tell_me_about
 
 OUT_OF_SCOPE = "utter_out_of_scope"
 # The same reply, opening with the emergency line: for a message outside the topics that mentions a health worry
@@ -56,11 +58,9 @@ class ActionSuggestTopic(Action):
         if not matches:
             dispatcher.utter_message(response="utter_default")
             return []
-        buttons = [{"title": topic.title, "payload": f"Tell me about {topic.title.lower()}"} for topic, _ in matches]
-        dispatcher.utter_message(
-            text="Sorry, I'm not sure I understood. Is your question about one of these?",
-            buttons=buttons + [{"title": "Something else", "payload": "What can you help with?"}],
-        )
+        buttons = [{"title": topic.title, "payload": tell_me_about(topic.title)} for topic, _ in matches]
+        something_else = {"title": say("topics.something_else.title"), "payload": say("topics.something_else.payload")}
+        dispatcher.utter_message(text=say("topics.suggest"), buttons=buttons + [something_else])
         return []
 
 

@@ -30,7 +30,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
-from bot.channels.inbound import RATE_LIMITED, TECHNICAL_TROUBLE, oversized_request_notice, read_message
+from bot.channels.inbound import oversized_request_notice, rate_limited_notice, read_message, technical_trouble_notice
 from bot.channels.ratelimit import client_address, get_rate_limiter, networks
 from bot.settings import get_settings
 
@@ -81,7 +81,7 @@ class TokenRestInput(RestInput):
             await on_new_message(UserMessage(text, QueueOutputChannel(queue), sender_id, input_channel=input_channel))
         except Exception:
             logger.exception("Handling a REST message failed.")
-            await queue.put({"recipient_id": sender_id, "text": TECHNICAL_TROUBLE})
+            await queue.put({"recipient_id": sender_id, "text": technical_trouble_notice()})
         finally:
             await queue.put("DONE")
 
@@ -115,7 +115,9 @@ class TokenRestInput(RestInput):
             address = client_address(request.ip, request.headers.get("x-forwarded-for"), trusted)
             decision = await get_rate_limiter().check(conversation=sender, address=address)
             if not decision.allowed:
-                return _reply(stream, sender, RATE_LIMITED, 429, {"Retry-After": str(max(1, round(decision.retry_after)))})
+                return _reply(
+                    stream, sender, rate_limited_notice(), 429, {"Retry-After": str(max(1, round(decision.retry_after)))}
+                )
             inbound = read_message(body.get("message"), settings.max_message_chars)
             if inbound.text is None:
                 return _reply(stream, sender, inbound.reply or "", 200)
@@ -132,7 +134,7 @@ class TokenRestInput(RestInput):
             except Exception:  # the details go to the log, never the parent's text
                 logger.exception("Handling a REST message failed.")
                 if not collector.messages:
-                    collector.messages.append({"recipient_id": sender, "text": TECHNICAL_TROUBLE})
+                    collector.messages.append({"recipient_id": sender, "text": technical_trouble_notice()})
             return response.json(collector.messages)
 
         return webhook

@@ -20,7 +20,7 @@ import httpx
 import pytest
 import socketio
 
-from bot.channels.inbound import RATE_LIMITED, TEXT_ONLY, Inbound, as_text, clean_text, read_message, too_long_notice
+from bot.channels.inbound import Inbound, as_text, clean_text, read_message, too_long_notice
 from bot.channels.ratelimit import MemoryBackend, RateLimiter, RedisBackend, Rule, client_address, networks
 from bot.serve import wait_until_up
 from bot.settings import PROJECT_ROOT
@@ -37,6 +37,8 @@ from tests.test_messaging_channels import (
 from tests.test_webchat_channel import SocketChat
 
 PER_CONVERSATION, PER_ADDRESS = 6, 8
+TEXT_ONLY = "Sorry, I can only read text messages. Please type your question."
+RATE_LIMITED = "You're sending messages faster than I can read them — please wait a few seconds."
 URGENT_WORDS = ("get medical help now", "emergency")
 
 # ---- the pure checks every channel applies ----

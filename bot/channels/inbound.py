@@ -21,30 +21,40 @@ import unicodedata
 from dataclasses import dataclass
 from typing import AbstractSet, Any, Optional
 
-TEXT_ONLY = "Sorry, I can only read text messages. Please type your question."
-# When a message could not be handled at all (a store is down): the emergency line first, as in
-# utter_technical_trouble, because the message we could not read may have described one.
-TECHNICAL_TROUBLE = (
-    "If your child seems very unwell or you are worried right now, call your local emergency number. "
-    "Sorry — something went wrong on my side and I couldn't read your message. Please try again in a moment."
-)
-RATE_LIMITED = "You're sending messages faster than I can read them — please wait a few seconds."
-_SHORTER = "Could you send it in shorter parts, or tell me the main worry in a sentence or two?"
+from bot.knowledge.messages import say
+
 _COMMAND_PREFIX = re.compile(r"^[\s/]+")  # leading slashes, and the spaces before, between and after them
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _KEPT_CONTROLS = frozenset("\n\t")
+
+
+def text_only_notice() -> str:
+    """The reply to a message that is not text (or nothing but spaces and control characters)."""
+    return say("channel.text_only")
+
+
+def technical_trouble_notice() -> str:
+    """The reply when a message could not be handled at all (a store is down): the emergency line first, as in
+    utter_technical_trouble, because the message we could not read may have described an emergency."""
+    return f"{say('safety.emergency_first')} {say('trouble.unread')}"
+
+
+def rate_limited_notice() -> str:
+    """The reply to a message sent faster than the rate limit allows."""
+    return say("channel.rate_limited")
 
 
 def too_long_notice(text: str, max_chars: int) -> Optional[str]:
     """A friendly notice when a message is over the limit, else None."""
     if len(text) <= max_chars:
         return None
-    return f"Sorry, that message is too long for me ({len(text):,} characters; the limit is {max_chars:,}). {_SHORTER}"
+    return f"{say('channel.too_long', count=f'{len(text):,}', max=f'{max_chars:,}')} {say('channel.shorter')}"
 
 
 def oversized_request_notice(max_chars: int) -> str:
     """The "too long" notice for a request refused by its size in bytes, before its text was read."""
-    return f"Sorry, that message is too long for me (the limit is {max_chars:,} characters). {_SHORTER}"
+    return f"{say('channel.too_long_request', max=f'{max_chars:,}')} {say('channel.shorter')}"
+
 
 
 @dataclass(frozen=True)
@@ -77,11 +87,11 @@ def as_text(text: str, allowed_commands: AbstractSet[str] = frozenset()) -> str:
 def read_message(raw: Any, max_chars: int, allowed_commands: AbstractSet[str] = frozenset()) -> Inbound:
     """What to do with a message as received: pass on `text`, or send `reply` and stop."""
     if not isinstance(raw, str):
-        return Inbound(reply=TEXT_ONLY, refused="not_text")
+        return Inbound(reply=text_only_notice(), refused="not_text")
     notice = too_long_notice(raw, max_chars)
     if notice:
         return Inbound(reply=notice, refused="too_long")
     text = as_text(clean_text(raw), allowed_commands)
     if not text.strip():
-        return Inbound(reply=TEXT_ONLY, refused="not_text")
+        return Inbound(reply=text_only_notice(), refused="not_text")
     return Inbound(text=text)

@@ -16,6 +16,8 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import httpx
 
+from bot.knowledge.messages import say
+
 logger = logging.getLogger(__name__)
 TELEGRAM_LIMIT = 4096  # characters per Telegram message
 WHATSAPP_LIMIT = 1600  # characters per WhatsApp message through Twilio
@@ -54,7 +56,7 @@ def _numbers_are_answers(buttons: Sequence[Dict[str, Any]]) -> bool:
 def numbered_options(text: str, buttons: Sequence[Dict[str, Any]]) -> str:
     """A question followed by its quick replies as a numbered list (WhatsApp has no buttons here)."""
     lines = [f"{i}. {b['title']}" for i, b in enumerate(buttons, 1)]
-    how = "Reply with the words, or “option 2” and so on" if _numbers_are_answers(buttons) else "Reply with a number or the words"
+    how = say("channel.numbered_words" if _numbers_are_answers(buttons) else "channel.numbered_number")
     return f"{text}\n\n{how}:\n" + "\n".join(lines)
 
 

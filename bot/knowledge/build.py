@@ -58,6 +58,7 @@ def fingerprint(root: Path) -> str:
         "export.py",
         "safety_net.py",
         "consistency.py",
+        "messages.py",
     ):
         digest.update((Path(__file__).parent / module).read_bytes())
     return digest.hexdigest()

@@ -1,7 +1,8 @@
 """Write the Rasa domain and rules that the knowledge implies, so a new topic needs no hand edits.
 
 Generated: domain/_generated.yml (topic intents, the topic/answer/red-flag slots, the triage form, the
-urgent-help response per red flag) and data/rules/_generated.yml (a topic question starts the form).
+urgent-help response per red flag, the utter_* responses written from the message catalogue) and
+data/rules/_generated.yml (a topic question starts the form).
 Plain YAML text: this module does not import rasa.
 """
 
@@ -12,6 +13,7 @@ from typing import Any, Dict
 
 import yaml
 
+from bot.knowledge.messages import domain_responses, get_catalogue
 from bot.knowledge.validate import Knowledge
 
 HEADER = "# Generated from knowledge/ by `python -m bot.knowledge.build` (make knowledge). Do not edit.\n"
@@ -48,12 +50,13 @@ def domain_data(knowledge: Knowledge) -> Dict[str, Any]:
     ]
     generic = knowledge.red_flags_default_message
     milestone_intents = [knowledge.milestones.intent] if knowledge.milestones else []
+    messages = knowledge.messages or get_catalogue()  # a knowledge folder without messages/ uses the project's
     return {
         "version": "3.1",
         "intents": [t.intent for t in topics] + milestone_intents,
         "slots": slots,
         "forms": {FORM: {"required_slots": []}},  # validate_triage_form picks each question (requested_slot)
-        "responses": {"utter_urgent_help": variations + [{"text": generic}]},
+        "responses": {"utter_urgent_help": variations + [{"text": generic}], **domain_responses(messages)},
     }
 
 

@@ -21,6 +21,8 @@ from bot.knowledge.documents import (
     parse_red_flags,
     parse_topic,
 )
+from bot.knowledge.messages import FOLDER as MESSAGES_FOLDER
+from bot.knowledge.messages import Catalogue, get_catalogue, load_catalogue
 from bot.knowledge.milestones import MilestoneTable, parse_milestones
 from bot.knowledge.safety_net import SafetyNet, parse_safety_net
 from bot.nlu.observations import ObservationCatalogue, ObservationFile, compile_detector, parse_observations
@@ -42,6 +44,7 @@ class Knowledge:
     milestones: Optional[MilestoneTable] = None
     observations: Optional[ObservationCatalogue] = None  # observations.yml, with its detector already compiled
     safety_net: Optional[SafetyNet] = None  # safety_net.yml: child-level checks evaluated in every topic
+    messages: Optional[Catalogue] = None  # messages/*.yml: the assistant's sentences (None: the folder has none)
 
 
 def load_knowledge(root: Path) -> Knowledge:
@@ -65,7 +68,9 @@ def load_knowledge(root: Path) -> Knowledge:
             )
         topics[topic.id], intents[topic.intent] = topic, topic.id
     red_flags, default_message = parse_red_flags(root / "red_flags.yml")
-    topics = {topic_id: with_get_help_now(topic, red_flags) for topic_id, topic in topics.items()}
+    messages = load_catalogue(root / MESSAGES_FOLDER) if (root / MESSAGES_FOLDER).is_dir() else None
+    get_help_now = (messages or get_catalogue()).say("advice.get_help_now")
+    topics = {topic_id: with_get_help_now(topic, red_flags, get_help_now) for topic_id, topic in topics.items()}
     milestones = None
     if (root / "milestones.yml").exists():
         milestones = parse_milestones(root / "milestones.yml", topics)
@@ -93,14 +98,13 @@ def load_knowledge(root: Path) -> Knowledge:
         red_flags_default_message=default_message,
         milestones=milestones,
         observations=observations,
+        messages=messages,
     )
 
 
-GET_HELP_NOW = "**Get help now** (call your local emergency number or go to the emergency department) if your child:"
-
-
-def with_get_help_now(topic: Topic, red_flags: Dict[str, RedFlag]) -> Topic:
-    """The topic with its "Get help now" list, written from the red flags it names (one wording for each emergency)."""
+def with_get_help_now(topic: Topic, red_flags: Dict[str, RedFlag], heading: str) -> Topic:
+    """The topic with its "Get help now" list (`heading`, then the signpost of each red flag it names: one wording
+    for each emergency)."""
     if not topic.get_help_now:
         return topic
     unknown = [f for f in topic.get_help_now if f not in red_flags]
@@ -111,7 +115,7 @@ def with_get_help_now(topic: Topic, red_flags: Dict[str, RedFlag]) -> Topic:
     when = topic.section("when")
     assert when is not None  # check_topic requires it
     listed = "\n".join(f"- {red_flags[f].signpost}" for f in topic.get_help_now)
-    body = f"{when.body.rstrip()}\n\n{GET_HELP_NOW}\n{listed}"
+    body = f"{when.body.rstrip()}\n\n{heading}\n{listed}"
     sections = tuple(replace(s, body=body) if s.key == "when" else s for s in topic.sections)
     return replace(topic, sections=sections)
 

@@ -3,40 +3,24 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from bot.contract import OBSERVATION_PREFIX
 from bot.knowledge.documents import Rule, Source, Topic
+from bot.knowledge.messages import say
 from bot.nlu.observations import ObservationCatalogue
 from bot.triage.age import AgeUsed, describe_months
 from bot.triage.rules import Decision, decide, higher
 
 OLDEST_COVERED_MONTHS = 36.0
 
-REFERRAL_LINES = {
-    "provider": (
-        "**My suggestion: talk to your child's doctor, nurse or health visitor about this** — not as an "
-        "emergency, but soon, so someone can look at how your child moves."
-    ),
-    "none": (
-        "From what you've told me, nothing points to needing a check right now. Keep an eye on progress, "
-        "and trust your instinct: if you are worried, it is always fine to ask your provider."
-    ),
-    "urgent": "**Please get medical help now.** In an emergency, call your local emergency number.",
-}
-# When this question alone would not be urgent but something earlier in the conversation was.
-URGENT_EARLIER_LINE = (
-    "**What you told me earlier still needs medical help now**, if your child has not been seen since. "
-    "In an emergency, call your local emergency number."
-)
-
 
 def carried_referral(own: str, previous_referral: Optional[str]) -> Tuple[str, str]:
     """The referral and its closing line: an emergency earlier in the conversation is never downgraded."""
     if previous_referral == "urgent" and own != "urgent":
-        return "urgent", URGENT_EARLIER_LINE
-    return own, REFERRAL_LINES[own]
+        return "urgent", say("advice.urgent_earlier")
+    return own, say(f"advice.referral.{own}")
 
 
 @dataclass(frozen=True)
@@ -54,9 +38,7 @@ class Advice:
     topic_id: str
     referral: str
     rule_ids: Tuple[str, ...]
-    age: AgeUsed
     messages: Tuple[Message, ...]
-    sources: Tuple[Source, ...] = field(default=())
 
 
 def describe_age(age: AgeUsed) -> Optional[str]:
@@ -64,13 +46,9 @@ def describe_age(age: AgeUsed) -> Optional[str]:
     if age.actual_months is None:
         return None
     actual = describe_months(age.actual_months)
-    if age.corrected and age.months is not None:
-        return (
-            f"I used a corrected age of **{describe_months(age.months)}** (your child is {actual} old and was born "
-            f"about {age.weeks_early:g} weeks early; for babies born more than 3 weeks early, milestones are "
-            "judged by corrected age until about 2 years)."
-        )
-    return f"I used your child's age: **{actual}**."
+    if age.corrected and age.months is not None and age.weeks_early is not None:
+        return say("advice.age_corrected", corrected=describe_months(age.months), actual=actual, weeks_early=age.weeks_early)
+    return say("advice.age_actual", age=actual)
 
 
 def _compact(text: str) -> str:
@@ -80,7 +58,7 @@ def _compact(text: str) -> str:
 
 def sources_text(sources: Tuple[Source, ...]) -> str:
     """A Markdown list of sources: title and link."""
-    return "**Sources**\n" + "\n".join(f"- [{s.title}]({s.url})" for s in sources)
+    return say("advice.sources") + "\n" + "\n".join(f"- [{s.title}]({s.url})" for s in sources)
 
 
 @dataclass(frozen=True)
@@ -170,33 +148,33 @@ def compose_advice(
     referral, referral_line = carried_referral(higher(decision.referral, signs.referral), previous_referral)
     messages: List[Message] = []
     if changed:
-        messages.append(Message(f"{changed} Here is my advice again, for what you've told me now."))
+        messages.append(Message(f"{changed} {say('advice.again')}"))
     if summary:
         messages.append(Message(summary))
-    intro = f"Thanks — here is what I can tell you about **{topic.title.lower()}**."
-    age_line = describe_age(decision.age)
-    if age_line:
-        intro += " " + age_line
-    if decision.age.actual_months is not None and decision.age.actual_months > OLDEST_COVERED_MONTHS:
-        intro += (
-            " My information is about babies and toddlers up to about 3 years, so please check with your "
-            "child's doctor about an older child."
-        )
-    messages.append(Message(intro))
+    older = decision.age.actual_months is not None and decision.age.actual_months > OLDEST_COVERED_MONTHS
+    intro = [
+        say("advice.intro", topic=topic.title.lower()),
+        describe_age(decision.age),
+        say("advice.older_child") if older else None,
+    ]
+    messages.append(Message(" ".join(line for line in intro if line)))
     covered = [c.slot for rule in decision.rules if rule.referral != "none" for c in rule.conditions]
     tailored = [rule.say for rule in shown_rules(decision.rules, referral)] + list(signs.beyond(covered))
-    messages.append(Message(_compact("\n\n".join(["**For your child**", *tailored, referral_line]))))
+    messages.append(Message(_compact("\n\n".join([say("advice.for_your_child"), *tailored, referral_line]))))
     for key in ("why", "try", "when"):
         section = topic.section(key)
         if section:
             messages.append(Message(_compact(f"**{section.heading}**\n{section.body}")))
     messages.append(Message(sources_text(merge_sources(topic.sources, signs.sources))))
-    messages.append(Message("This is general information, not a diagnosis. Is there anything else you'd like to ask?"))
+    messages.append(Message(closing_line()))
     return Advice(
         topic_id=topic.id,
         referral=referral,
         rule_ids=tuple(rule.id for rule in decision.rules) + signs.rule_ids,
-        age=decision.age,
         messages=tuple(messages),
-        sources=topic.sources,
     )
+
+
+def closing_line(more: str = "") -> str:
+    """The line that ends every answer: "not a diagnosis", then `more` (else "anything else you'd like to ask?")."""
+    return f"{say('advice.not_a_diagnosis')} {more or say('advice.anything_else')}"

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from bot.contract import WEEKS_PER_MONTH
+from bot.knowledge.messages import say
 
 PRETERM_THRESHOLD_WEEKS = 3.0
 CORRECT_UNTIL_MONTHS = 24.0
@@ -45,10 +46,17 @@ def describe_months(months: float) -> str:
     """'10 months', '1 year and 2 months', '3 weeks' - how a parent would say it."""
     if months < 1:
         weeks = max(1, round(months * WEEKS_PER_MONTH))
-        return f"{weeks} week{'s' if weeks != 1 else ''}"
+        return say(f"units.weeks.{plural(weeks)}", n=weeks)
     whole = round(months * 2) / 2
     if whole < 24:
-        text = f"{whole:g} month{'s' if whole != 1 else ''}"
-        return text.replace(".5 months", "½ months")
+        return say(f"units.months.{plural(whole)}", n=f"{whole:g}".replace(".5", "½"))
     years, rest = divmod(round(months), 12)
-    return f"{years} years" + (f" and {rest} month{'s' if rest != 1 else ''}" if rest else "")
+    if not rest:
+        return say(f"units.years.{plural(years)}", n=years)
+    years_text = say(f"units.years.{plural(years)}", n=years)
+    return say("units.years_and_months", years=years_text, months=say(f"units.months.{plural(rest)}", n=rest))
+
+
+def plural(amount: float) -> str:
+    """The catalogue's plural form for an amount: 'one' for exactly 1, else 'other'."""
+    return "one" if amount == 1 else "other"

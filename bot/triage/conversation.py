@@ -10,17 +10,11 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from bot.knowledge.documents import Question
+from bot.knowledge.messages import say
 from bot.nlu.understand import CANCEL, CLARIFY, REPEAT, SKIP, Understanding
 from bot.triage.advice import Message
 from bot.triage.dialogue import merge_facts
 from bot.triage.summary import changed_line, describe_value
-
-ASK_TOPIC = "What would you like to know about how your child moves?"
-NOTHING_TO_REPEAT = "There's nothing to repeat yet. " + ASK_TOPIC
-CLARIFY_TEXT = (
-    "I answer questions about how babies and toddlers move, such as crawling, bottom scooting, standing and "
-    'walking. Tell me what you\'ve noticed, for example "my 10 month old crawls backwards".'
-)
 
 
 @dataclass(frozen=True)
@@ -52,23 +46,28 @@ def after_questions(
         lead = changed_line(changes, questions) if changes else _noted(updates, questions)
         return Reply((), updates, seen, advise_again=True, lead=lead)
     if updates or new_signs:
-        return Reply((Message(f"{_noted(updates, questions)} {ASK_TOPIC}"),), updates, seen)
-    return Reply((Message(f"Thanks! {ASK_TOPIC}"),), {}, seen)
+        return Reply((_then_ask_topic(_noted(updates, questions)),), updates, seen)
+    return Reply((_then_ask_topic(say("conversation.thanks")),), {}, seen)
+
+
+def _then_ask_topic(lead: str) -> Message:
+    """`lead`, then "What would you like to know about how your child moves?"."""
+    return Message(f"{lead} {say('conversation.ask_topic')}")
 
 
 def _noted(updates: Mapping[str, Any], questions: Mapping[str, Question]) -> str:
-    items = [describe_value(questions[slot], value) for slot, value in updates.items() if slot in questions]
-    items = [i for i in items if i]
-    return f"Thanks, I've noted that: {'; '.join(items)}." if items else "Thanks, I've noted that."
+    described = [describe_value(questions[slot], value) for slot, value in updates.items() if slot in questions]
+    items = [item for item in described if item]
+    return say("conversation.noted_facts", facts="; ".join(items)) if items else say("conversation.noted")
 
 
 def _repair_messages(repair: str, last_bot: Sequence[Mapping[str, Any]]) -> Tuple[Message, ...]:
     if repair == REPEAT:
         if not last_bot:
-            return (Message(NOTHING_TO_REPEAT),)
+            return (_then_ask_topic(say("conversation.nothing_to_repeat")),)
         return tuple(Message(str(m.get("text") or ""), tuple(m.get("buttons") or ())) for m in last_bot if m.get("text"))
     if repair == CLARIFY:
-        return (Message(CLARIFY_TEXT),)
+        return (Message(say("conversation.clarify")),)
     if repair in (CANCEL, SKIP):
-        return (Message(f"OK. {ASK_TOPIC}"),)
-    return (Message(ASK_TOPIC),)
+        return (_then_ask_topic(say("conversation.ok")),)
+    return (Message(say("conversation.ask_topic")),)

@@ -6,35 +6,29 @@ Pure functions over the topic, the answers so far and a small state; the Rasa fo
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Mapping, Optional, Protocol, Tuple
 
 from bot.contract import REQUEST_HUMAN_INTENT
 from bot.knowledge.documents import Question
+from bot.knowledge.messages import say
 from bot.nlu.understand import CLARIFY, REPEAT, SKIP, Understanding, understand
 from bot.triage.advice import Message
-from bot.triage.age import asks_about_prematurity
+from bot.triage.age import asks_about_prematurity, plural
 from bot.triage.answers import Answer, AnswerStatus, interpret_answer
 from bot.triage.summary import changed_line
 
 # Intents that interrupt a follow-up question instead of answering it.
 ASK_WHY = "ask_why"
 GOODBYE = "goodbye"
-# What to ask when a reply is right but lacks the number ("yes, she was early", "she can, a bit").
-DETAIL_PROMPTS = {"weeks_early": "About how many weeks early?", "seconds": "Roughly how many seconds?"}
-
-
-GENERAL_OPTION = {"title": "Just in general", "payload": "Just in general"}
-CANCEL_TEXT = "OK, I'll stop the questions there. What would you like to ask instead?"
+# What to ask when a reply is right but lacks the number ("yes, she was early", "she can, a bit"): catalogue keys.
+DETAIL_PROMPTS = {"weeks_early": "triage.detail.weeks_early", "seconds": "triage.detail.seconds"}
 # Said before asking the pending question again when the reply was small talk or outside what we cover.
 ASIDES = {
-    "greet": "Hi again!",
-    "thank": "You're welcome!",
-    "ask_capabilities": "I help with how babies and toddlers move, and I need a few answers to tailor my advice.",
-    "out_of_scope": (
-        "I can only help with how babies and toddlers move, so I can't answer that one: your doctor, nurse or "
-        "health visitor can. If you're worried about your child right now, call your local emergency number."
-    ),
+    "greet": "triage.aside.greet",
+    "thank": "triage.aside.thank",
+    "ask_capabilities": "triage.aside.ask_capabilities",
+    "out_of_scope": "out_of_scope.during_questions",
 }
 
 
@@ -193,8 +187,9 @@ def ask(question: Question, prefix: str = "", subject: Optional[Subject] = None)
     """The message that asks a question, with its quick replies (plus "Just in general" for a milestone's age)."""
     buttons = tuple(question.buttons)
     if question.type == "months" and subject is not None and subject.general_option:
-        buttons += (GENERAL_OPTION,)
-    return Message(f"{prefix}{question.ask}", buttons)
+        general = say("triage.general_option")
+        buttons += ({"title": general, "payload": general},)
+    return Message(f"{prefix} {question.ask}" if prefix else question.ask, buttons)
 
 
 def start(
@@ -213,17 +208,12 @@ def start(
     switched = state.topic is not None and state.topic != topic.id
     new_state = TriageState(topic=topic.id, skipped=state.skipped if not switched else (), not_yet=not_yet)
     pending = next_question(topic, answers, new_state)
-    if switched:
-        lead = f"OK, let's look at **{topic.title.lower()}** instead."
-    else:
-        lead = f"I can help with **{topic.title.lower()}**."
+    lead = [say("triage.switched" if switched else "triage.start", topic=topic.title.lower())]
     if changes:
-        lead += " " + changed_line(changes, questions)
-    if pending and topic.general_option:
-        lead += " I can compare with your child if you tell me a little about them."
-    elif pending:
-        lead += " A few quick questions first, so my advice fits your child."
-    return _finish(topic, questions, dict(answers), updates, new_state, [Message(lead)], changes)
+        lead.append(changed_line(changes, questions))
+    if pending:
+        lead.append(say("triage.compare_offer" if topic.general_option else "triage.few_questions"))
+    return _finish(topic, questions, dict(answers), updates, new_state, [Message(" ".join(lead))], changes)
 
 
 def _repair(
@@ -232,18 +222,18 @@ def _repair(
     """Repeat, explain, skip the pending question, or stop the questions: what the parent asked of the conversation."""
     slot = question.slot
     if repair == REPEAT:
-        return Turn(messages=(ask(question, prefix="Of course. ", subject=topic),), answers={}, state=state, next_slot=slot)
+        return Turn(messages=(ask(question, say("triage.of_course"), topic),), answers={}, state=state, next_slot=slot)
     if repair == CLARIFY:
         return Turn(
-            messages=(Message(f"{question.why} For example: {question.example}."), ask(question, prefix="So: ", subject=topic)),
+            messages=(Message(f"{question.why} {for_example(question)}"), ask(question, say("triage.so"), topic)),
             answers={},
             state=state,
             next_slot=slot,
         )
     if repair == SKIP:
-        return _finish(topic, questions, known, {}, state.with_skipped(slot), [Message("OK, we'll skip that one.")])
+        return _finish(topic, questions, known, {}, state.with_skipped(slot), [Message(say("triage.skip"))])
     return Turn(
-        messages=(Message(CANCEL_TEXT),),
+        messages=(Message(say("triage.cancel")),),
         answers={},
         state=replace(state, stopped=True),
         next_slot=None,
@@ -269,44 +259,16 @@ def handle_reply(
     acknowledged and the question asked again.
     """
     question = questions[slot]
-    updates: Dict[str, Any] = {}
-    known = {**answers}
-    if intent == ASK_WHY:
-        return Turn(
-            messages=(Message(question.why), ask(question, prefix="So: ", subject=topic)),
-            answers=updates,
-            state=state,
-            next_slot=slot,
-        )
-    if intent == REQUEST_HUMAN_INTENT:
-        note = (
-            "I've noted that you'd like to talk to a person, and the support team will see this conversation. "
-            "I'm an automated assistant and can't connect you live. If you're worried about your child right "
-            "now, call your doctor or health visitor — or your local emergency number in an emergency. "
-            "Meanwhile, I can keep helping:"
-        )
-        return Turn(
-            messages=(Message(note), ask(question, subject=topic)),
-            answers=updates,
-            state=state,
-            next_slot=slot,
-            human_requested=True,
-        )
-    if intent == GOODBYE and says_goodbye(text):  # "ya" or "seems even to me" taken for a goodbye is an answer
-        return Turn(
-            messages=(Message("OK, we'll stop here. Come back any time — just ask your question again."),),
-            answers=updates,
-            state=replace(state, stopped=True),
-            next_slot=None,
-        )
+    interrupted = _interruption(topic, question, intent, text, state)
+    if interrupted is not None:
+        return interrupted
     heard = _understanding(understanding, text)
     if heard.repair and not heard.facts:
-        return _repair(topic, question, heard.repair, known, questions, state)
-    updates, changes = merge_facts(_stated_besides(heard, question), known, questions, skip=slot)
-    known.update(updates)
-    messages: List[Message] = []
+        return _repair(topic, question, heard.repair, {**answers}, questions, state)
+    updates, changes = merge_facts(_stated_besides(heard, question), answers, questions, skip=slot)
+    reply = _Reply(topic, questions, question, {**answers, **updates}, updates, changes)
     if changes:
-        messages.append(Message(changed_line(changes, questions)))
+        reply.messages.append(Message(changed_line(changes, questions)))
     own = heard.value_for(slot)
     if own is not None:
         answer = Answer(AnswerStatus.VALUE, own)
@@ -314,54 +276,92 @@ def handle_reply(
         answer = Answer(AnswerStatus.UNPARSED)  # "sorry, he's 17 months not 11": not an answer to this question
     else:
         answer = interpret_answer(question.type, heard.own_text(text or ""), question.all_clear, question.reads)
+    return _answered(reply, intent, answer, state, max_reasks)
+
+
+def _interruption(topic: Subject, question: Question, intent: Optional[str], text: str, state: TriageState) -> Optional[Turn]:
+    """The turn for a reply that interrupts the question ("why do you ask?", asking for a person, a real goodbye)."""
+    slot = question.slot
+    if intent == ASK_WHY:
+        return Turn(
+            messages=(Message(question.why), ask(question, say("triage.so"), topic)), answers={}, state=state, next_slot=slot
+        )
+    if intent == REQUEST_HUMAN_INTENT:
+        note = Message(f"{say('handoff.noted')} {say('handoff.meanwhile')}")
+        return Turn(messages=(note, ask(question, subject=topic)), answers={}, state=state, next_slot=slot, human_requested=True)
+    if intent == GOODBYE and says_goodbye(text):  # "ya" or "seems even to me" taken for a goodbye is an answer
+        return Turn(messages=(Message(say("triage.goodbye")),), answers={}, state=replace(state, stopped=True), next_slot=None)
+    return None
+
+
+@dataclass
+class _Reply:
+    """A reply being handled: the question it answers, what is known with it, and what to say so far."""
+
+    topic: Subject
+    questions: Mapping[str, Question]
+    question: Question
+    known: Dict[str, Any]
+    updates: Dict[str, Any]
+    changes: Tuple[Change, ...]
+    messages: List[Message] = field(default_factory=list)
+
+    def again(self, state: TriageState, *messages: Message) -> Turn:
+        """Ask the same question again (one more unusable reply), after what was said so far and `messages`."""
+        slot = self.question.slot
+        return Turn(
+            messages=(*self.messages, *messages),
+            answers=self.updates,
+            state=state.with_failure(slot),
+            next_slot=slot,
+            changes=self.changes,
+        )
+
+
+def _answered(reply: _Reply, intent: Optional[str], answer: Answer, state: TriageState, max_reasks: int) -> Turn:
+    """Keep a usable answer and go on; else ask again (narrower, for the detail, after an aside) or leave it out."""
+    question, slot, topic = reply.question, reply.question.slot, reply.topic
+    retry = state.failures_for(slot) < max_reasks
     if answer.status is AnswerStatus.VALUE and answer.value == "unsure" and _narrow_on_unsure(question, state):
-        state = state.with_failure(slot)  # "not sure" about a warning sign: ask once in a narrower, concrete way
-        return Turn(messages=(*messages, narrower(question)), answers=updates, state=state, next_slot=slot, changes=changes)
+        return reply.again(state, narrower(question))  # "not sure" about a warning sign: ask once, narrower and concrete
     if answer.status is AnswerStatus.VALUE:
-        updates[slot] = answer.value
-        known[slot] = answer.value
+        reply.updates[slot] = reply.known[slot] = answer.value
     elif answer.status is AnswerStatus.UNKNOWN:
         state = state.with_skipped(slot)
-        messages.append(Message("No problem — we'll go without that."))
-    elif updates and state.failures_for(slot) < max_reasks:  # the reply told us something else: keep it, ask again
-        if not changes:
-            messages.append(Message("Thanks, I've noted that."))
-        state = state.with_failure(slot)
-        return Turn(
-            messages=(*messages, ask(question, subject=topic)), answers=updates, state=state, next_slot=slot, changes=changes
-        )
-    elif answer.status is AnswerStatus.NEEDS_DETAIL and state.failures_for(slot) < max_reasks:
-        state = state.with_failure(slot)
-        return Turn(messages=(detail_prompt(question, answer),), answers=updates, state=state, next_slot=slot)
-    elif intent in ASIDES and state.failures_for(slot) < max_reasks:  # chit-chat or a question we can't handle
-        state = state.with_failure(slot)
-        aside = Message(
-            f"{ASIDES[intent]} So: {question.ask} For example: {question.example}.", ask(question, subject=topic).buttons
-        )
-        return Turn(messages=(aside,), answers=updates, state=state, next_slot=slot)
-    elif state.failures_for(slot) < max_reasks:
-        state = state.with_failure(slot)
-        return Turn(messages=(reask(question),), answers=updates, state=state, next_slot=slot)
+        reply.messages.append(Message(say("triage.unknown")))
+    elif reply.updates and retry:  # the reply told us something else: keep it, ask again
+        noted = () if reply.changes else (Message(say("conversation.noted")),)
+        return reply.again(state, *noted, ask(question, subject=topic))
+    elif answer.status is AnswerStatus.NEEDS_DETAIL and retry:
+        return reply.again(state, detail_prompt(question, answer))
+    elif intent in ASIDES and retry:  # chit-chat or a question we can't handle
+        again = f"{say(ASIDES[intent])} {say('triage.so')} {question.ask} {for_example(question)}"
+        return reply.again(state, Message(again, ask(question, subject=topic).buttons))
+    elif retry:
+        return reply.again(state, reask(question))
     else:
         state = state.with_skipped(slot)
-        messages.append(Message("No problem — I'll leave that one out and carry on."))
-    return _finish(topic, questions, known, updates, state, messages, changes)
+        reply.messages.append(Message(say("triage.gave_up")))
+    return _finish(topic, reply.questions, reply.known, reply.updates, state, reply.messages, reply.changes)
+
+
+def for_example(question: Question) -> str:
+    """ "For example: <the question's example>." """
+    return say("triage.for_example", example=question.example)
 
 
 def detail_prompt(question: Question, answer: Answer) -> Message:
     """Ask for what a partly understood reply lacks: the number of weeks or seconds, or months versus years."""
     if question.type == "months" and isinstance(answer.value, float):
-        n = f"{answer.value:g}"
-        months, years = f"{n} month{'s' if n != '1' else ''}", f"{n} year{'s' if n != '1' else ''}"
+        n = answer.value
+        months, years = say(f"units.months.{plural(n)}", n=n), say(f"units.years.{plural(n)}", n=n)
         return Message(
-            f"Just to be sure: do you mean {months} or {years}?",
+            say("triage.months_or_years", months=months, years=years),
             ({"title": months, "payload": months}, {"title": years, "payload": years}),
         )
     if question.type == "months":
-        return Message(f"Thanks. And how old is your child now? For example: {question.example}.")
-    return Message(
-        f"Thanks. {DETAIL_PROMPTS.get(question.type, 'Could you be a bit more specific?')} For example: {question.example}."
-    )
+        return Message(f"{say('triage.ask_age_again')} {for_example(question)}")
+    return Message(f"{say(DETAIL_PROMPTS.get(question.type, 'triage.detail.other'))} {for_example(question)}")
 
 
 NUMBER_SOURCES = frozenset({"age", "weeks_early", "duration"})
@@ -387,17 +387,15 @@ def narrower(question: Question) -> Message:
     """After "not sure" to a question about a warning sign: the same question, asked about what can be seen."""
     clarify = question.clarify
     assert clarify is not None
-    return Message(f"That's OK — let me ask it another way. {clarify.text}", tuple(clarify.buttons))
+    return Message(f"{say('triage.another_way')} {clarify.text}", tuple(clarify.buttons))
 
 
-def reask(question: Question, hint: str = "") -> Message:
+def reask(question: Question) -> Message:
     """Ask again after a reply we couldn't use: the question's narrower follow-up when it has one."""
     clarify = question.clarify
     if clarify:
-        return Message(f"{hint}Sorry, I'm not sure I understood. {clarify.text}", tuple(clarify.buttons))
-    return Message(
-        f"{hint}Sorry, I couldn't use that answer. {question.ask} For example: {question.example}.", tuple(question.buttons)
-    )
+        return Message(f"{say('triage.not_understood')} {clarify.text}", tuple(clarify.buttons))
+    return Message(f"{say('triage.unusable')} {question.ask} {for_example(question)}", tuple(question.buttons))
 
 
 def _finish(

@@ -7,8 +7,9 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from bot.contract import MILESTONE_PREFIX
 from bot.knowledge.documents import Source
+from bot.knowledge.messages import say
 from bot.knowledge.milestones import Milestone, MilestoneTable
-from bot.triage.advice import Message, Signs, carried_referral, describe_age, merge_sources, sources_text
+from bot.triage.advice import Message, Signs, carried_referral, closing_line, describe_age, merge_sources, sources_text
 from bot.triage.age import CORRECT_UNTIL_MONTHS, AgeUsed, age_for_rules, describe_months
 from bot.triage.rules import higher
 
@@ -29,10 +30,8 @@ class MilestoneSubject:
 def subject_for(milestone: Optional[Milestone]) -> MilestoneSubject:
     """The question plan for a milestone (None: milestones in general, e.g. 'what should a 9 month old do?')."""
     if milestone is None:
-        return MilestoneSubject(
-            id=MILESTONE_PREFIX + OVERVIEW, title="the usual ages for sitting, crawling, standing and walking"
-        )
-    return MilestoneSubject(id=MILESTONE_PREFIX + milestone.id, title=f"when babies usually {milestone.doing}")
+        return MilestoneSubject(id=MILESTONE_PREFIX + OVERVIEW, title=say("milestone.overview_title"))
+    return MilestoneSubject(id=MILESTONE_PREFIX + milestone.id, title=say("milestone.subject_title", doing=milestone.doing))
 
 
 def is_milestone_subject(subject_id: Optional[str]) -> bool:
@@ -58,7 +57,7 @@ class MilestoneAnswer:
 
 
 def _months(value: float) -> str:
-    return f"{value:g} months"
+    return say("milestone.months", n=value)
 
 
 def usual_lines(milestone: Milestone) -> List[str]:
@@ -66,78 +65,45 @@ def usual_lines(milestone: Milestone) -> List[str]:
     lines = []
     if milestone.who:
         who = milestone.who
-        lines.append(
-            f"In the WHO study of healthy children in five countries, babies first managed this anywhere between "
-            f"{who.start:g} and {who.end:g} months, {who.mean:g} months on average."
-        )
+        lines.append(say("milestone.usual.who", start=who.start, end=who.end, mean=who.mean))
     elif milestone.usual:
-        lines.append(f"It usually happens between {milestone.usual.start:g} and {milestone.usual.end:g} months.")
+        lines.append(say("milestone.usual.range", start=milestone.usual.start, end=milestone.usual.end))
     if milestone.cdc_months is not None:
-        says = milestone.cdc_says or f"{milestone.doing} by {_months(milestone.cdc_months)}"
-        lines.append(f"The CDC's 2022 checklists expect at least 3 in 4 children to {says}.")
-    if milestone.check_by is None:
-        lines.append(
-            "Our sources give no fixed age by which this on its own calls for a check. If your child doesn't "
-            f"{milestone.doing} yet, mention it at the next check-up, or sooner if you're worried or other skills are late too."
+        says = milestone.cdc_says or say(
+            "milestone.usual.cdc_default", doing=milestone.doing, months=_months(milestone.cdc_months)
         )
+        lines.append(say("milestone.usual.cdc", says=says))
+    if milestone.check_by is None:
+        lines.append(say("milestone.usual.no_fixed_age", doing=milestone.doing))
         return lines
     note = f" ({milestone.check_note})" if milestone.check_note else ""
-    lines.append(f"Talk to a provider if your child doesn't {milestone.doing} by {_months(milestone.check_by)}{note}.")
+    lines.append(say("milestone.usual.talk_to_provider", doing=milestone.doing, months=_months(milestone.check_by), note=note))
     return lines
 
 
 def verdict(milestone: Milestone, months: float, not_yet: bool, corrected: bool) -> Tuple[str, str]:
     """One sentence comparing the child's age with the milestone, and the referral level it implies."""
-    age = describe_months(months) + (" corrected age" if corrected else "")
-    window = milestone.window
-    if milestone.check_by is not None and months >= milestone.check_by:
+    age = describe_months(months)
+    age = say("milestone.corrected_age", age=age) if corrected else age
+    doing, window, check_by = milestone.doing, milestone.window, milestone.check_by
+    past_cdc = milestone.cdc_months is not None and months >= milestone.cdc_months
+    if check_by is not None and months >= check_by:
         if not_yet:
-            return (
-                f"At {age}, most children {milestone.doing}. As yours doesn't yet, please ask a provider to take a look; "
-                "it's often nothing serious, and it's always better to check early.",
-                "provider",
-            )
-        return (
-            f"At {age}, most children {milestone.doing}. If yours doesn't yet, raise it with a provider now rather than waiting.",
-            "none",
-        )
+            return say("milestone.verdict.late_not_yet", age=age, doing=doing), "provider"
+        return say("milestone.verdict.late", age=age, doing=doing), "none"
     if window and months < window.start:
-        return (
-            f"At {age}, it's early for this: the first healthy babies usually start at around {_months(window.start)}, "
-            "so not yet is exactly what to expect.",
-            "none",
-        )
-    if milestone.check_by is None:
+        return say("milestone.verdict.early", age=age, start=_months(window.start)), "none"
+    if check_by is None:
         # no source gives an age to see a provider about this milestone alone: say so, and what the CDC expects
-        if milestone.cdc_months is not None and months >= milestone.cdc_months:
-            return (
-                f"At {age}, your child is past the age by which 3 in 4 children do this on the CDC's checklist. "
-                "There's no fixed age at which this alone calls for a check, but if yours doesn't "
-                f"{milestone.doing} yet, mention it at the next check-up, or sooner if you're worried.",
-                "none",
-            )
-        cdc = (
-            f" The CDC's checklist expects 3 in 4 children to manage it by {_months(milestone.cdc_months)}."
-            if milestone.cdc_months is not None
-            else ""
-        )
-        return (
-            f"At {age}, your child is within the usual range: some children {milestone.doing} already and others "
-            f"don't yet.{cdc} There's no fixed age at which this alone calls for a check.",
-            "none",
-        )
-    if milestone.cdc_months is not None and months >= milestone.cdc_months:
-        return (
-            f"At {age}, your child is past the age by which 3 in 4 children do this on the CDC's checklist, but "
-            f"within the usual range: it only counts as late after {_months(milestone.check_by)}. If yours doesn't "
-            f"{milestone.doing} yet, mention it at the next check-up, or sooner if you're worried.",
-            "none",
-        )
-    return (
-        f"At {age}, your child is within the usual range: some children {milestone.doing} already and others don't yet. "
-        f"It's only worth a check if it hasn't happened by {_months(milestone.check_by)}.",
-        "none",
-    )
+        if past_cdc:
+            return say("milestone.verdict.past_cdc_no_check", age=age, doing=doing), "none"
+        lines = [say("milestone.verdict.within_no_check", age=age, doing=doing)]
+        if milestone.cdc_months is not None:
+            lines.append(say("milestone.verdict.cdc_expects", months=_months(milestone.cdc_months)))
+        return " ".join([*lines, say("milestone.verdict.no_check_age")]), "none"
+    if past_cdc:
+        return say("milestone.verdict.past_cdc", age=age, doing=doing, check_by=_months(check_by)), "none"
+    return say("milestone.verdict.within", age=age, doing=doing, check_by=_months(check_by)), "none"
 
 
 def typical_age(milestone: Milestone) -> float:
@@ -171,17 +137,20 @@ def overview_lines(table: MilestoneTable, months: Optional[float]) -> List[str]:
         lines = []
         for m in ordered:
             if m.who:
-                lines.append(f"- **{m.name}**: {m.who.start:g} to {m.who.end:g} months, {m.who.mean:g} on average (WHO)")
+                lines.append(say("milestone.overview.who", name=m.name, start=m.who.start, end=m.who.end, mean=m.who.mean))
             elif m.usual:
-                lines.append(f"- **{m.name}**: usually {m.usual.start:g} to {m.usual.end:g} months")
+                lines.append(say("milestone.overview.range", name=m.name, start=m.usual.start, end=m.usual.end))
             else:
-                lines.append(f"- **{m.name}**: by {_months(m.cdc_months or m.check_by or 0)} for 3 in 4 babies (CDC 2022)")
+                lines.append(say("milestone.overview.cdc", name=m.name, months=_months(m.cdc_months or m.check_by or 0)))
         return lines
     groups: Dict[str, List[str]] = {"done": [], "now": [], "later": []}
     for m in ordered:
         groups[stage(m, months)].append(m.name.lower())
-    labels = {"done": "Most children already manage", "now": "Many are learning around now", "later": "Still to come"}
-    return [f"- **{labels[key]}:** {', '.join(names)}" for key, names in groups.items() if names]
+    return [
+        say("milestone.overview.stage", label=say(f"milestone.overview.{key}"), names=", ".join(names))
+        for key, names in groups.items()
+        if names
+    ]
 
 
 def compose_milestone_answer(
@@ -199,58 +168,22 @@ def compose_milestone_answer(
     Signs the parent described (observations that call for a provider) are advised on whatever the question.
     """
     age = age_for_rules(answers.get("age_months"), answers.get("weeks_early"))
-    months = age.months
+    signs = signs or Signs("none", (), (), ())
     messages: List[Message] = [Message(summary)] if summary else []
-    referral: Optional[str] = None
-    heading = milestone.name.lower() if milestone else "the main movement milestones"
-    intro = f"Here's what's usual for **{heading}**."
-    age_line = describe_age(age)
-    if age_line:
-        intro += " " + age_line
-    if months is not None and age.weeks_early is None and (age.actual_months or 0) < CORRECT_UNTIL_MONTHS:
-        intro += " If your child was born more than 3 weeks early, compare by corrected age (age minus the weeks early) instead."
-    messages.append(Message(intro))
+    messages.append(Message(_intro(milestone, age)))
     if milestone is None:
-        title = f"**Around {describe_months(months)}**" if months is not None else "**The usual order and ages**"
-        messages.append(Message("\n".join([title, *overview_lines(table, months)])))
-        if signs and signs.lines:  # what the parent told us about the child counts here too
-            referral, closing = carried_referral(signs.referral, previous_referral)
-            messages.append(Message("\n".join(["**For your child**", *signs.lines, closing])))
-        messages.append(Message('Ask me about any of them, for example "when do babies usually pull up?", for more detail.'))
+        referral, body = _overview(table, age.months, signs, previous_referral)
         sources = table.sources
     else:
-        body = ["**What's usual**", *(f"- {line}" for line in usual_lines(milestone))]
-        if milestone.differ:
-            body.append(f"**Where sources differ:** {milestone.differ}")
-        messages.append(Message("\n".join(body)))
-        if months is not None or (signs and signs.lines):
-            lines = []
-            if months is not None:
-                sentence, referral = verdict(milestone, months, not_yet, age.corrected)
-                lines.append(sentence)
-            if signs and signs.lines:
-                if referral == "none" and signs.referral != "none":
-                    lines = []  # one message per situation: no "within the usual range" beside a reason to see someone
-                referral = higher(referral or "none", signs.referral)
-                lines += list(signs.lines)
-            referral, closing = carried_referral(referral or "none", previous_referral)
-            messages.append(Message("\n".join(["**For your child**", *lines, closing])))
-        else:
-            messages.append(
-                Message(
-                    f'If you\'d like me to compare with your child, ask again with their age, for example "{milestone.example}".'
-                )
-            )
+        referral, body = _about(milestone, age, not_yet, signs, previous_referral)
         sources = milestone.sources
-    if signs:
-        sources = merge_sources(sources, signs.sources)
-    messages.append(Message(sources_text(sources)))
-    closing = "This is general information, not a diagnosis. Is there anything else you'd like to ask?"
-    buttons: Tuple[dict, ...] = ()
+    sources = merge_sources(sources, signs.sources)
+    messages += [*body, Message(sources_text(sources))]
     if milestone is not None and topic_title:
-        closing = f"This is general information, not a diagnosis. I can also tell you more about **{topic_title.lower()}**."
-        buttons = ({"title": topic_title, "payload": f"Tell me about {topic_title.lower()}"},)
-    messages.append(Message(closing, buttons))
+        button = {"title": topic_title, "payload": tell_me_about(topic_title)}
+        messages.append(Message(closing_line(say("milestone.more_about", topic=topic_title.lower())), (button,)))
+    else:
+        messages.append(Message(closing_line()))
     return MilestoneAnswer(
         milestone_id=milestone.id if milestone else OVERVIEW,
         referral=referral,
@@ -259,6 +192,60 @@ def compose_milestone_answer(
         sources=sources,
         topic=milestone.topic if milestone else None,
     )
+
+
+def tell_me_about(topic_title: str) -> str:
+    """The payload of a button that asks about a topic ("Tell me about not walking yet")."""
+    return say("topics.tell_me_about", topic=topic_title.lower())
+
+
+def _intro(milestone: Optional[Milestone], age: AgeUsed) -> str:
+    """ "Here's what's usual for ...", the age used, and a reminder about corrected age when it may matter."""
+    heading = milestone.name.lower() if milestone else say("milestone.main_milestones")
+    lines = [say("milestone.intro", heading=heading), describe_age(age)]
+    if age.months is not None and age.weeks_early is None and (age.actual_months or 0) < CORRECT_UNTIL_MONTHS:
+        lines.append(say("milestone.compare_corrected"))
+    return " ".join(line for line in lines if line)
+
+
+def _overview(
+    table: MilestoneTable, months: Optional[float], signs: Signs, previous_referral: Optional[str]
+) -> Tuple[Optional[str], List[Message]]:
+    """Every milestone (where a child of `months` stands with each), and the signs described: referral, messages."""
+    title = say("milestone.overview.around", age=describe_months(months)) if months is not None else None
+    messages = [Message("\n".join([title or say("milestone.overview.usual_order"), *overview_lines(table, months)]))]
+    referral: Optional[str] = None
+    if signs.lines:  # what the parent told us about the child counts here too
+        referral, closing = carried_referral(signs.referral, previous_referral)
+        messages.append(Message("\n".join([say("advice.for_your_child"), *signs.lines, closing])))
+    messages.append(Message(say("milestone.overview.ask_more")))
+    return referral, messages
+
+
+def _about(
+    milestone: Milestone, age: AgeUsed, not_yet: bool, signs: Signs, previous_referral: Optional[str]
+) -> Tuple[Optional[str], List[Message]]:
+    """What's usual for one milestone, and where this child stands (when the age or signs are known)."""
+    body = [say("milestone.usual.heading"), *(f"- {line}" for line in usual_lines(milestone))]
+    if milestone.differ:
+        body.append(say("milestone.usual.differ", differ=milestone.differ))
+    messages = [Message("\n".join(body))]
+    if age.months is None and not signs.lines:
+        messages.append(Message(say("milestone.compare_offer", example=milestone.example)))
+        return None, messages
+    lines: List[str] = []
+    referral: Optional[str] = None
+    if age.months is not None:
+        sentence, referral = verdict(milestone, age.months, not_yet, age.corrected)
+        lines.append(sentence)
+    if signs.lines:
+        if referral == "none" and signs.referral != "none":
+            lines = []  # one message per situation: no "within the usual range" beside a reason to see someone
+        referral = higher(referral or "none", signs.referral)
+        lines += list(signs.lines)
+    referral, closing = carried_referral(referral or "none", previous_referral)
+    messages.append(Message("\n".join([say("advice.for_your_child"), *lines, closing])))
+    return referral, messages
 
 
 def answer_subject(

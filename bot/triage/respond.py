@@ -10,6 +10,7 @@ from typing import Any, Mapping, Optional, Sequence, Tuple
 
 from bot.contract import MILESTONE_PREFIX
 from bot.knowledge.documents import Question, Topic
+from bot.knowledge.messages import say
 from bot.knowledge.milestones import MilestoneTable
 from bot.knowledge.safety_net import SafetyNet
 from bot.nlu.observations import ObservationCatalogue
@@ -62,7 +63,7 @@ def advise(
         )
         messages = answer.messages
         if changed:
-            messages = (Message(f"{changed} Here is my answer again, for what you've told me now."), *messages)
+            messages = (Message(f"{changed} {say('milestone.again')}"), *messages)
         return Outcome(messages, answer.referral, (MILESTONE_PREFIX + answer.milestone_id, *signs.rule_ids), answer.topic)
     topic = topics.get(subject_id or "")
     if topic is None:

@@ -121,11 +121,11 @@ class Guarded:
 
     @property
     def id(self) -> str:  # noqa: D102
-        return self.subject.id
+        return str(self.subject.id)
 
     @property
     def title(self) -> str:  # noqa: D102
-        return self.subject.title
+        return str(self.subject.title)
 
     @property
     def questions(self) -> Tuple[str, ...]:  # noqa: D102

@@ -6,10 +6,11 @@ observation's `say_back` (knowledge/observations.yml), so a clinician edits it a
 
 from __future__ import annotations
 
-from typing import Any, Iterable, List, Mapping, Optional, Sequence
+from typing import Any, Iterable, List, Mapping, Optional, Sequence, Set
 
 from bot.knowledge.documents import Question
-from bot.triage.age import describe_months
+from bot.knowledge.messages import say
+from bot.triage.age import describe_months, plural
 
 
 def describe_value(question: Question, value: Any) -> Optional[str]:
@@ -21,17 +22,17 @@ def describe_value(question: Question, value: Any) -> Optional[str]:
     if question.type == "weeks_early":
         weeks = float(value)
         if weeks <= 0:
-            return "born on time"
+            return say("summary.born_on_time")
         if weeks < 1:
-            return "born a few days early"
-        return f"born {weeks:g} week{'s' if weeks != 1 else ''} early"
+            return say("summary.born_days_early")
+        return say(f"summary.born_weeks_early.{plural(weeks)}", weeks=weeks)
     if question.type == "seconds":
         seconds = float(value)
         if seconds <= 0:
-            return "doesn't stand alone yet"
+            return say("summary.not_standing_alone")
         if seconds >= 60:
-            return f"stands alone for about {seconds / 60:g} minute{'s' if seconds >= 120 else ''}"
-        return f"stands alone for about {seconds:g} second{'s' if seconds != 1 else ''}"
+            return say(f"summary.stands_alone_minutes.{plural(seconds / 60)}", minutes=seconds / 60)
+        return say(f"summary.stands_alone_seconds.{plural(seconds)}", seconds=seconds)
     return question.say_back.get(str(value))
 
 
@@ -44,7 +45,7 @@ def summary_line(
 ) -> Optional[str]:
     """ "From what you've told me: 19 months, born on time, pulls up, ..." — None when nothing is known."""
     parts: List[str] = []
-    used = set()
+    used: Set[str] = set()
     for slot, question in questions.items():
         value = answers.get(slot)
         if value is None:
@@ -61,7 +62,7 @@ def summary_line(
     parts = list(dict.fromkeys(p for p in parts if p))
     if not parts:
         return None
-    return "From what you've told me: " + ", ".join(parts) + ". If I got something wrong, just tell me and I'll update it."
+    return say("summary.told_me", facts=", ".join(parts))
 
 
 def changed_line(changes: Iterable[Any], questions: Mapping[str, Question]) -> str:
@@ -73,7 +74,7 @@ def changed_line(changes: Iterable[Any], questions: Mapping[str, Question]) -> s
             continue
         new, old = describe_value(question, change.new), describe_value(question, change.old)
         if new:
-            items.append(f"{new} (instead of {old})" if old and old != new else new)
+            items.append(say("summary.instead_of", new=new, old=old) if old and old != new else new)
     if not items:
-        return "Thanks — I've updated that."
-    return "Thanks — I've updated that: " + "; ".join(items) + "."
+        return say("summary.updated")
+    return say("summary.updated_facts", facts="; ".join(items))

@@ -25,7 +25,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import Sanic, response
 from sanic.exceptions import NotFound
 from sanic.request import Request
-from sanic.response import HTTPResponse
+from sanic.response import BaseHTTPResponse, HTTPResponse
 
 from bot.knowledge.store import KnowledgeBaseMissing, get_knowledge_base
 from bot.review.db import get_engine
@@ -44,8 +44,8 @@ DEMO_PAGES = {
 
 
 def widget_config(settings: Settings) -> Dict[str, Any]:
-    """The config object the demo pages give the widget."""
-    return {"serverUrl": settings.rasa_public_url, "title": "Baby movement helper", "lang": "en"}
+    """The config object the demo pages give the widget (its title is the widget's own, from the catalogue)."""
+    return {"serverUrl": settings.rasa_public_url, "lang": "en"}
 
 
 def script_json(value: Any) -> str:
@@ -120,16 +120,19 @@ def create_app(settings: Settings, name: str = "caregiver_web") -> Sanic:
     demo_css = DEMO_CSS.read_bytes()
     headers_of_site = site_headers(settings, [config], [WIDGET_CSS.read_text(encoding="utf-8")])
 
-    @app.on_response
-    async def security_headers(request: Request, resp: HTTPResponse) -> None:
+    async def security_headers(request: Request, resp: BaseHTTPResponse) -> None:
         for name, value in (review.SECURITY_HEADERS if review.is_dashboard(request.path) else headers_of_site).items():
             resp.headers[name] = value
 
-    @app.exception(NotFound)
-    async def not_found(request: Request, error: NotFound) -> HTTPResponse:
+    app.register_middleware(security_headers, "response")
+
+    async def not_found(request: Request, error: Exception) -> HTTPResponse:
         if review.is_dashboard(request.path):  # the dashboard's own page: no inline styles for its policy to block
             return review.not_found_page(templates)
-        return app.error_handler.default(request, error)
+        default: HTTPResponse = app.error_handler.default(request, error)  # type: ignore[no-untyped-call]  # sanic: untyped
+        return default
+
+    app.error_handler.add(NotFound, not_found)
 
     def demo_page(template: str, title: str) -> Any:
         async def handler(_: Request) -> HTTPResponse:

@@ -3,12 +3,17 @@
 The widget ships as a single `widget.js` with no CDN and no build tool: the pinned socket.io client
 (static/vendor/, MIT licence alongside) runs inside a private scope, so it neither sets nor reads the
 host page's globals (`io`, AMD `define`), and our modules share that scope in a fixed order.
+The interface texts (`STRINGS`, by language) come from the message catalogue (knowledge/messages/), written
+into the bundle when it is built at start-up.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any, Dict, Optional
+
+from bot.knowledge.messages import ENGLISH, Catalogue, get_catalogue
 
 STATIC = Path(__file__).resolve().parent / "static"
 VENDOR = STATIC / "vendor" / "socket.io.min.js"
@@ -26,10 +31,24 @@ LIBRARY = (
 )  # exposed as CaregiverChat.lib for tests and hosts
 
 
-def build_widget(static: Path = STATIC) -> str:
-    """The complete widget.js text."""
+def widget_strings(catalogue: Catalogue) -> Dict[str, Dict[str, Any]]:
+    """The widget's STRINGS: its interface texts (`widget.*`) in each language, English complete (the widget falls
+    back to it), with the assistant's own greeting and example questions as the greeting and suggestions."""
+    prefix = "widget."
+    strings: Dict[str, Dict[str, Any]] = {
+        language: {key[len(prefix) :]: text for key, text in texts.items() if key.startswith(prefix)}
+        for language, texts in catalogue.texts.items()
+    }
+    strings[ENGLISH]["greeting"] = catalogue.say("greet.text")
+    strings[ENGLISH]["suggestions"] = catalogue.buttons("greet.example")
+    return strings
+
+
+def build_widget(static: Path = STATIC, catalogue: Optional[Catalogue] = None) -> str:
+    """The complete widget.js text (its texts from `catalogue`, by default the project's)."""
     widget_dir = static / "widget"
     css = (widget_dir / "widget.css").read_text(encoding="utf-8")
+    strings = json.dumps(widget_strings(catalogue or get_catalogue()), indent=1)
     modules = "\n".join((widget_dir / name).read_text(encoding="utf-8") for name in MODULES)
     vendor = (static / "vendor" / VENDOR.name).read_text(encoding="utf-8")
     vendor = "\n".join(line for line in vendor.splitlines() if not line.startswith("//# sourceMappingURL="))
@@ -43,6 +62,7 @@ def build_widget(static: Path = STATIC) -> str:
         "var socketIo = module.exports;\n"
         '(function () {\n"use strict";\n'
         f"var WIDGET_CSS = {json.dumps(css)};\n"
+        f"var STRINGS = {strings};\n"
         f"{modules}\n"
         "var widget = boot(window, document.currentScript);\n"
         "window.CaregiverChat = {\n"

@@ -5,7 +5,7 @@
 var DEFAULTS = {
   serverUrl: null,
   socketPath: "/socket.io",
-  title: "Baby movement helper",
+  title: STRINGS.en.title,  // the catalogue's widget.title
   lang: "en",
   disclaimer: null,
   colors: { primary: "#1f5f8b" },
@@ -40,6 +40,11 @@ function mergeConfig(pageConfig, scriptData, scriptSrc) {
 }
 
 var ICON = '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"/></svg>';
+
+function suggestion(example) {
+  // A suggested question: the catalogue's {title, payload}, or a page's plain text (sent as shown).
+  return typeof example === "string" ? { title: example, payload: example } : { title: example.title, payload: example.payload };
+}
 
 function el(doc, tag, attrs, text) {
   var node = doc.createElement(tag);
@@ -181,7 +186,7 @@ ChatWidget.prototype.render = function () {
   this.log.textContent = "";
   this.log.appendChild(el(this.doc, "p", { class: "disclaimer", role: "note" }, this.text.disclaimer));
   if (!this.state.messages.length) {
-    this.appendMessage({ sender: "bot", text: this.text.greeting, quick_replies: this.text.suggestions.map(function (s) { return { title: s, payload: s }; }) }, true);
+    this.appendMessage({ sender: "bot", text: this.text.greeting, quick_replies: this.text.suggestions.map(suggestion) }, true);
   }
   var self = this;
   var lastBot = -1;
