@@ -9,6 +9,7 @@ sign-out, the guard), pages (overview, list, transcript), work (tags, notes, rev
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Callable, NamedTuple, Optional, Tuple
 
 from jinja2 import Environment
@@ -17,7 +18,6 @@ from sanic.exceptions import NotFound
 from sqlalchemy.engine import Engine
 
 from bot.knowledge.store import KnowledgeBase
-from bot.review.accounts import ADMIN
 from bot.settings import Settings
 from bot.web.revalidated import revalidated
 from bot.web.review import admin, auth, exports, pages, work
@@ -33,22 +33,35 @@ from bot.web.review.context import (
     refused_page,
 )
 
-__all__ = ["ROUTES", "SECURITY_HEADERS", "Refused", "blueprint", "is_dashboard", "not_found_page"]
+__all__ = ["ROUTES", "Access", "SECURITY_HEADERS", "Refused", "blueprint", "is_dashboard", "not_found_page"]
 
-PUBLIC = "public"  # anyone
-SIGNED_IN = "signed in"  # any account
 GET, POST = ("GET",), ("POST",)
 CONVERSATION = "/conversations/<sender_id:str>"
 
 
+class Access(Enum):
+    """Who may use a route."""
+
+    PUBLIC = "anyone"
+    SIGNED_IN = "any account"
+    ADMIN = "an administrator account"
+
+
+PUBLIC, SIGNED_IN, ADMIN = Access.PUBLIC, Access.SIGNED_IN, Access.ADMIN
+
+
 class Route(NamedTuple):
-    """One dashboard route: methods, path under /review, handler, who may use it (PUBLIC, SIGNED_IN or ADMIN)."""
+    """One dashboard route: methods, path under /review, handler, who may use it."""
 
     methods: Tuple[str, ...]
     uri: str
     handler: auth.Handler
-    access: str
+    access: Access
     name: Optional[str] = None  # the route's name when it is not the handler's
+
+    def guarded_handler(self) -> auth.Handler:
+        """The handler behind the sign-in its access calls for."""
+        return self.handler if self.access is PUBLIC else auth.guarded(self.handler, admin_only=self.access is ADMIN)
 
 
 ROUTES = (
@@ -86,18 +99,13 @@ def blueprint(
     )
     bp = Blueprint("review", url_prefix=PREFIX)
     for route in ROUTES:
-        handler = (
-            route.handler
-            if route.access == PUBLIC
-            else auth.guarded(route.handler, route.access if route.access == ADMIN else None)
-        )
         bp.route(
             route.uri,
             methods=route.methods,
             name=route.name or route.handler.__name__,
             unquote="<" in route.uri,
             ctx_dashboard=dashboard,
-        )(handler)
+        )(route.guarded_handler())
     bp.exception(Refused)(refused_page)
     bp.exception(NotFound)(not_found_in_route)
     return bp

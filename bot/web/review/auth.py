@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from functools import wraps
-from typing import Any, Awaitable, Callable, Optional
+from typing import Any, Awaitable, Callable
 from urllib.parse import quote
 
 from sanic import response
@@ -23,9 +23,9 @@ NOTICES = {
 }
 
 
-def guarded(handler: Handler, role: Optional[str] = None) -> Handler:
+def guarded(handler: Handler, admin_only: bool = False) -> Handler:
     """handler behind the dashboard's sign-in: a session (else to the sign-in page, coming back afterwards), the
-    session's CSRF token on every POST, and role when given (accounts.ADMIN)."""
+    session's CSRF token on every POST, and an administrator account when admin_only."""
 
     @wraps(handler)
     async def guard(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
@@ -42,7 +42,7 @@ def guarded(handler: Handler, role: Optional[str] = None) -> Handler:
                 "This form has expired",
                 "The page was open too long or came from elsewhere. Go back, reload it and try again.",
             )
-        if role and session.user.role != role:
+        if admin_only and not session.user.is_admin:
             raise Refused(403, "Not allowed", "This needs an administrator account.")
         return await handler(request, *args, **kwargs)
 
