@@ -48,6 +48,8 @@ RELIANCES = (
             "SQLTrackerStore.session_scope()",
             "SQLTrackerStore.SQLEvent",
             "TrackerStore.stream_events(tracker)",
+            "MessageProcessor saves the tracker object retrieve() returned (an attribute set there counts the events "
+            "already stored; without it, save falls back to _additional_events)",
         ),
         "Rasa's save writes event.as_dict() as it is; personal identifiers must be redacted before they reach the "
         "database, and a turn must be kept in memory while the database is down (see that module).",

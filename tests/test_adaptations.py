@@ -253,6 +253,8 @@ def _source_hash(path: str) -> str:
         ("rasa.core.tracker_store:SQLTrackerStore._additional_events", "d22f99eb863acb07"),
         ("rasa.core.tracker_store:SQLTrackerStore.session_scope", "6775e1ede3ec8d2d"),
         ("rasa.core.tracker_store:SQLTrackerStore.stream_events", "efd3615f5340218a"),
+        ("rasa.core.processor:MessageProcessor.get_tracker", "a62e1aad7734c717"),
+        ("rasa.core.processor:MessageProcessor.save_tracker", "e4532dd4d2970f5d"),
         # RELIANCES: the web chat (Rasa's agent on the app, the Sanic request in the socket's environ, the blueprint)
         ("rasa.core.run:load_agent_on_start", "b23e12447febeb64"),
         ("engineio.async_drivers.sanic:translate_request", "8bb56691f71cfc2e"),

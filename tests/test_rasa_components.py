@@ -286,6 +286,12 @@ def test_a_failed_action_gets_the_technical_trouble_reply_then_listens() -> None
     answered = _policy_tracker(*failed.events, ActionExecuted("utter_technical_trouble"))
     assert SafetyPolicy.next_action(answered, Domain.empty()) == "action_listen"
 
+    # a model trained before the action_failed slot existed still records the event, and the policy keys on it
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    older_model = DialogueStateTracker.from_events("parent", list(failed.events), slots=[])
+    assert SafetyPolicy.next_action(older_model, Domain.empty()) == "utter_technical_trouble"
+
 
 def test_a_custom_action_that_returns_nothing_is_not_a_failure() -> None:
     from rasa.shared.core.domain import Domain
