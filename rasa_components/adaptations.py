@@ -3,8 +3,8 @@
 Two kinds:
 - patches, replaced on Rasa's classes by `install()`, which the Rasa process runs once at start-up (its one
   start-up point is `python -m rasa_components.run`, the command bot/serve.py's rasa_command builds):
-    1. RemoteAction._validate_action_result: one compiled JSON-schema validator (FAST_VALIDATION);
-    2. RemoteAction.run and FormAction.run: a custom action that fails is reported as an event (FAILURE_SIGNAL);
+    1. RemoteAction._validate_action_result: one compiled JSON-schema validator (validate_action_result);
+    2. RemoteAction.run and FormAction.run: a custom action that fails is reported as an event (signalling_run);
 - reliances: our own classes built on Rasa's private methods or attributes, listed in RELIANCES and read
   through the accessors below (rasa_agent, sanic_request) rather than at each use.
 Nothing runs at import. tests/test_adaptations.py pins the Rasa source and signatures each entry was checked
@@ -94,7 +94,7 @@ def sanic_request(environ: Mapping[str, Any]) -> Any:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Patch 1: FAST_VALIDATION
+# Patch 1: FAST_VALIDATION (validate_action_result)
 
 
 @lru_cache(maxsize=1)
@@ -108,8 +108,16 @@ def _compiled_validator() -> Any:
     return cls(schema)
 
 
-def _validate_action_result(self: Any, result: Dict[str, Any]) -> bool:
-    """FAST_VALIDATION: a valid response passes the compiled validator; an invalid one goes to Rasa's own check."""
+def validate_action_result(self: Any, result: Dict[str, Any]) -> bool:
+    """Patch 1, FAST_VALIDATION: RemoteAction._validate_action_result (checked against Rasa 3.6.21).
+
+    What Rasa does: jsonschema.validate(result, action_response_format_spec()), which also checks the schema itself
+    against the JSON-Schema meta-schema on every call.
+    What we change: a valid response passes one validator compiled once (~0.1 ms); a response it rejects is handed
+    to Rasa's own method, so the error raised (jsonschema.ValidationError with Rasa's message) is unchanged.
+    Why: the per-call meta-schema check costs about 20 ms per action-server response on a 2-core machine, the
+    largest part of a form turn's latency (make bench).
+    """
     from jsonschema.exceptions import best_match
 
     if best_match(_compiled_validator().iter_errors(result)) is None:
@@ -117,16 +125,8 @@ def _validate_action_result(self: Any, result: Dict[str, Any]) -> bool:
     return bool(_originals[("RemoteAction", "_validate_action_result")](self, result))  # raises with Rasa's message
 
 
-FAST_VALIDATION = """RemoteAction._validate_action_result (Rasa 3.6.21).
-Rasa: calls jsonschema.validate(result, action_response_format_spec()), which also checks the schema itself against
-the JSON-Schema meta-schema on every call: about 20 ms per action-server response on a 2-core machine, the largest
-part of a form turn's latency (make bench).
-We: validate against one validator compiled once (~0.1 ms); a response it rejects is handed to Rasa's own method,
-so the error raised (jsonschema.ValidationError with Rasa's message) is unchanged."""
-
-
 # ---------------------------------------------------------------------------------------------------------------
-# Patch 2: FAILURE_SIGNAL
+# Patch 2: FAILURE_SIGNAL (signalling_run)
 
 _in_form: ContextVar[bool] = ContextVar("caregiver_running_a_form", default=False)
 
@@ -146,8 +146,20 @@ def _recovered(tracker: DialogueStateTracker) -> List[Event]:
     return [SlotSet(ACTION_FAILED_SLOT, None)] if slot is not None and slot.value is not None else []
 
 
-def _signalling(key: Tuple[str, str], inside_form: bool) -> Callable[..., Any]:
-    """A run() that returns failure_events instead of raising (but not for rejections, nor inside a form's run)."""
+def signalling_run(key: Tuple[str, str], inside_form: bool) -> Callable[..., Any]:
+    """Patch 2, FAILURE_SIGNAL: RemoteAction.run and FormAction.run (LoopAction.run), checked against Rasa 3.6.21.
+
+    What Rasa does: when the action server cannot be reached, errors, or answers something invalid, RemoteAction.run
+    raises; MessageProcessor._run_action catches any exception, logs it and records the action with no events at
+    all, which is also what a custom action that legitimately returns nothing looks like.
+    What we change: the same failure returns one event, SlotSet(action_failed, <action or form name>)
+    (bot.contract.ACTION_FAILED_SLOT, unfeaturized in domain/core.yml); the next custom action or form that
+    succeeds sets it back to None. A form's validation action still raises inside the form, so the form's run
+    fails as a whole: nothing of that turn is applied and the form stays active, to resume when the server is back.
+    ActionExecutionRejection is not a failure and is raised as before.
+    Why: SafetyPolicy must tell the caregiver when an answer could not be given (utter_technical_trouble), and
+    only then: it keys on this event instead of guessing from "no events".
+    """
     from rasa.core.actions.action import ActionExecutionRejection
 
     async def run(self: Any, output_channel: Any, nlg: Any, tracker: DialogueStateTracker, domain: Any) -> List[Event]:
@@ -169,17 +181,6 @@ def _signalling(key: Tuple[str, str], inside_form: bool) -> Callable[..., Any]:
     return run
 
 
-FAILURE_SIGNAL = """RemoteAction.run and FormAction.run (LoopAction.run in Rasa 3.6.21).
-Rasa: when the action server cannot be reached, errors, or answers something invalid, RemoteAction.run raises;
-MessageProcessor._run_action catches any exception, logs it and records the action with no events at all, which
-is also what a custom action that legitimately returns nothing looks like.
-We: the same failure returns one event, SlotSet(action_failed, <action or form name>) (bot.contract
-ACTION_FAILED_SLOT, unfeaturized in domain/core.yml), which SafetyPolicy answers with utter_technical_trouble; the
-next custom action or form that succeeds sets it back to None. A form's validation action still raises inside
-the form, so the form's run fails as a whole: nothing of that turn is applied and the form stays active, to
-resume when the server is back. ActionExecutionRejection is not a failure and is raised as before."""
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # Installing
 
@@ -193,9 +194,9 @@ def _patches() -> Dict[Tuple[str, str], Tuple[type, Any]]:
     from rasa.core.actions.forms import FormAction
 
     return {
-        ("RemoteAction", "_validate_action_result"): (RemoteAction, _validate_action_result),
-        ("RemoteAction", "run"): (RemoteAction, _signalling(("RemoteAction", "run"), inside_form=False)),
-        ("FormAction", "run"): (FormAction, _signalling(("FormAction", "run"), inside_form=True)),
+        ("RemoteAction", "_validate_action_result"): (RemoteAction, validate_action_result),
+        ("RemoteAction", "run"): (RemoteAction, signalling_run(("RemoteAction", "run"), inside_form=False)),
+        ("FormAction", "run"): (FormAction, signalling_run(("FormAction", "run"), inside_form=True)),
     }
 
 

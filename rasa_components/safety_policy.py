@@ -37,7 +37,7 @@ class SafetyPolicy(Policy):
     - once `referral` has been urgent in a conversation, it is set back to urgent whenever anything lowered it
       (going back a turn, starting over, a new topic, an event posted through the HTTP API);
     - after a restart: listen (Rasa would otherwise predict on an empty tracker);
-    - after a custom action or form that could not run (its action_failed event, see adaptations.FAILURE_SIGNAL):
+    - after a custom action or form that could not run (its action_failed event, see adaptations.signalling_run):
       tell the caregiver, then listen. The form stays active so the conversation resumes when the server is back.
       A custom action that returns no events is not a failure.
     """
