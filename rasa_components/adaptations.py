@@ -72,6 +72,15 @@ RELIANCES = (
         "The origin check must see the socket.io path Rasa mounts the server on.",
     ),
     Reliance(
+        "rasa_components.rest.TokenRestInput.on_message_wrapper",
+        (
+            "RestInput.stream_response calls self.on_message_wrapper(on_new_message, text, queue, sender, channel, "
+            "metadata) and streams the queue until it holds 'DONE'",
+        ),
+        "Rasa's wrapper never puts 'DONE' when handling fails, so a streaming client would wait forever; ours "
+        "sends the technical-trouble reply and always ends the stream.",
+    ),
+    Reliance(
         "rasa_components.intent_classifier.TfidfLogisticRegressionClassifier",
         ("LogisticRegressionClassifier._create_X(messages)", "LogisticRegressionClassifier._create_training_matrix"),
         "The features are TF-IDF weighted between Rasa's feature extraction and its scikit-learn classifier.",

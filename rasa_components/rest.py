@@ -76,7 +76,10 @@ class TokenRestInput(RestInput):
         input_channel: str,
         metadata: Optional[Dict[str, Any]],
     ) -> None:
-        """Rasa's streaming handler, ending the stream even when handling fails (Rasa's would wait forever)."""
+        """Rasa's streaming handler, ending the stream even when handling fails (Rasa's would wait forever).
+
+        Overrides the method RestInput.stream_response calls: listed in rasa_components/adaptations.py (RELIANCES).
+        """
         try:
             await on_new_message(UserMessage(text, QueueOutputChannel(queue), sender_id, input_channel=input_channel))
         except Exception:

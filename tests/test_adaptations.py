@@ -260,6 +260,9 @@ def _source_hash(path: str) -> str:
         ("engineio.async_drivers.sanic:translate_request", "8bb56691f71cfc2e"),
         ("rasa.core.channels.socketio:SocketBlueprint.__init__", "94295faa26593068"),
         ("rasa.core.channels.socketio:SocketBlueprint.register", "707dff87ab9fcb26"),
+        # RELIANCES: the REST channel's streaming wrapper
+        ("rasa.core.channels.rest:RestInput.stream_response", "1fe0bdd810046ffe"),
+        ("rasa.core.channels.rest:RestInput.on_message_wrapper", "6f349398dc626764"),
         # RELIANCES: the TF-IDF intent classifier
         ("rasa.nlu.classifiers.logistic_regression_classifier:LogisticRegressionClassifier._create_X", "6f50b5eef8a879c4"),
         (
