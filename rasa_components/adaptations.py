@@ -81,6 +81,12 @@ RELIANCES = (
         "sends the technical-trouble reply and always ends the stream.",
     ),
     Reliance(
+        "rasa_components.slash_commands.SlashCommandsAsText",
+        ("RegexMessageHandler.process, run last in every NLU graph, reads the message's TEXT as the pipeline left it",),
+        'A message starting with "/" must not replace what the red-flag rules found: dropping the slash from TEXT '
+        "first means the handler never sees a command.",
+    ),
+    Reliance(
         "rasa_components.intent_classifier.TfidfLogisticRegressionClassifier",
         ("LogisticRegressionClassifier._create_X(messages)", "LogisticRegressionClassifier._create_training_matrix"),
         "The features are TF-IDF weighted between Rasa's feature extraction and its scikit-learn classifier.",

@@ -3,7 +3,8 @@
 Rasa's LogisticRegressionClassifier fits raw counts with a fixed C=1. Weighting the same features by
 TF-IDF (log counts; n-grams that few examples share count more; each row scaled to unit length) and
 regularising less separates our many similar-sounding topic intents better. `make eval` reports both
-side by side (configs/count_logreg.yml is the stock component).
+side by side (configs/count_logreg.yml is the stock component). Builds on the stock component's private
+_create_X and _create_training_matrix: listed in rasa_components/adaptations.py (RELIANCES).
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from any channel or from the HTTP API is meant as a command. This component runs
 drops the leading slashes from the text every later component reads (the tokenizer and featurizers included),
 so the handler never sees a command. The channels already drop the slashes (bot.channels.inbound, the same
 function); this component is what holds for the HTTP API's /messages and /model/parse and any other channel.
+Relies on how Rasa 3.6.21's RegexMessageHandler reads the text: listed in rasa_components/adaptations.py (RELIANCES).
 """
 
 from __future__ import annotations

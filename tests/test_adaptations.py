@@ -263,6 +263,8 @@ def _source_hash(path: str) -> str:
         # RELIANCES: the REST channel's streaming wrapper
         ("rasa.core.channels.rest:RestInput.stream_response", "1fe0bdd810046ffe"),
         ("rasa.core.channels.rest:RestInput.on_message_wrapper", "6f349398dc626764"),
+        # RELIANCES: slash commands read as text
+        ("rasa.nlu.classifiers.regex_message_handler:RegexMessageHandler.process", "c0b15285ba78223d"),
         # RELIANCES: the TF-IDF intent classifier
         ("rasa.nlu.classifiers.logistic_regression_classifier:LogisticRegressionClassifier._create_X", "6f50b5eef8a879c4"),
         (
