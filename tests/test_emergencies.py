@@ -3,6 +3,7 @@ message each one gets, and the out-of-scope reply that puts the emergency line f
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Dict, List
 
@@ -277,30 +278,11 @@ MESSAGE_WORDS = {
     "seizure": ["seizure", "now"],
 }
 
-NEW_EMERGENCIES = (
-    "young_baby_fever",
-    "non_blanching_rash",
-    "swallowed_battery",
-    "swallowed_magnet",
-    "poisoning",
-    "dehydration",
-    "unresponsive",
-    "bruising_non_mobile",
-    "burn",
-    "road_accident",
-    "sudden_leg_weakness",
-)
-
 
 @pytest.mark.parametrize("flag_id, text", [(f, t) for f, texts in VIGNETTES.items() for t in texts])
 def test_each_vignette_gets_its_own_message(detector: RedFlagDetector, flag_id: str, text: str) -> None:
     assert flag_id in flags(detector, text)
     assert primary(detector, text) == flag_id
-
-
-def test_every_new_emergency_has_many_vignettes() -> None:
-    for flag_id in NEW_EMERGENCIES:
-        assert len(VIGNETTES[flag_id]) >= 8, flag_id
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -460,13 +442,6 @@ def test_the_issue_near_misses_fire_nothing(detector: RedFlagDetector, text: str
     assert flags(detector, text) == []
 
 
-def test_every_new_emergency_has_near_misses() -> None:
-    for flag_id in NEW_EMERGENCIES:
-        if flag_id == "unresponsive":
-            continue  # collapse words used loosely are in its list; it has no history of its own
-        assert len(NEAR_MISSES[flag_id]) >= 5, flag_id
-
-
 # ---------------------------------------------------------------------------------------------------
 # Precedence: the message that fits what was described
 
@@ -516,7 +491,7 @@ def _message(flag_id: str) -> str:
 def test_each_message_names_what_was_described(flag_id: str) -> None:
     message = _message(flag_id).lower()
     for word in MESSAGE_WORDS[flag_id]:
-        assert word.lower() in message, (flag_id, word)
+        assert re.search(rf"\b{re.escape(word.lower())}\b", message), (flag_id, word)  # whole words: "now" is not "know"
 
 
 def test_messages_are_short_and_every_flag_has_a_signpost() -> None:
@@ -544,14 +519,14 @@ def test_the_bruising_message_signposts_and_never_accuses() -> None:
     message = _message("bruising_non_mobile").lower()
     for word in ("abuse", "harm", "non-accidental", "social", "hurt", "injur", "maltreat", "suspic", "police"):
         assert word not in message, word
-    assert "doctor today" in message or "seen by a doctor today" in message
+    assert "seen by a doctor today" in message
 
 
 def test_the_default_message_does_not_offer_a_reason_to_wait() -> None:
     data = yaml.safe_load((ROOT / "knowledge" / "red_flags.yml").read_text(encoding="utf-8"))
     default = " ".join(data["default_message"].split()).lower()
     assert "today" not in default and "if you are unsure" not in default
-    assert "now" in default
+    assert "go to the nearest emergency department now" in default
 
 
 def test_collapse_messages_fit_what_was_described() -> None:
@@ -561,7 +536,7 @@ def test_collapse_messages_fit_what_was_described() -> None:
 
 
 def test_sudden_leg_weakness_is_an_emergency_and_loss_of_skills_stays_gradual() -> None:
-    assert "emergency" in _message("sudden_leg_weakness").lower() and "now" in _message("sudden_leg_weakness")
+    assert "call your local emergency number or go to the emergency department now" in _message("sudden_leg_weakness")
     assert "today" in _message("loss_of_skills")
 
 

@@ -1037,10 +1037,8 @@ def test_positive_phrasings_are_found(catalogue: ObservationCatalogue, observati
     assert observation_id in found(catalogue, text)
 
 
-def test_every_observation_has_at_least_eight_positive_phrasings(catalogue: ObservationCatalogue) -> None:
-    assert set(POSITIVES) == set(catalogue.observations)
-    assert all(len(texts) >= 8 for texts in POSITIVES.values())
-    assert sum(len(texts) for texts in POSITIVES.values()) >= 250
+def test_every_observation_has_positive_phrasings(catalogue: ObservationCatalogue) -> None:
+    assert set(POSITIVES) == set(catalogue.observations)  # one added to observations.yml without phrasings fails here
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -1837,12 +1835,6 @@ for _obs, _texts in OPENING_NEAR_MISSES.items():
     NEAR_MISSES.setdefault(_obs, []).extend(_texts)
 
 
-def test_every_opening_family_has_six_phrasings_and_four_near_misses() -> None:
-    assert set(OPENING_NEAR_MISSES) == set(OPENING_POSITIVES)
-    assert all(len(texts) >= 6 for texts in OPENING_POSITIVES.values())
-    assert all(len(texts) >= 4 for texts in OPENING_NEAR_MISSES.values())
-
-
 @pytest.mark.parametrize(
     "text, slot, value",
     [
@@ -1875,16 +1867,6 @@ def test_opening_facts_do_not_give_the_neighbouring_observation(catalogue: Obser
 @pytest.mark.parametrize("observation_id, text", [(obs, text) for obs, texts in NEAR_MISSES.items() for text in texts])
 def test_near_misses_do_not_give_the_observation(catalogue: ObservationCatalogue, observation_id: str, text: str) -> None:
     assert observation_id not in found(catalogue, text)
-
-
-def test_there_are_many_near_misses() -> None:
-    assert sum(len(texts) for texts in NEAR_MISSES.values()) >= 80
-
-
-def test_every_recall_family_has_eight_phrasings_and_four_near_misses() -> None:
-    assert set(RECALL_NEAR_MISSES) == set(RECALL_POSITIVES)
-    assert all(len(texts) >= 8 for texts in RECALL_POSITIVES.values())
-    assert all(len(texts) >= 4 for texts in RECALL_NEAR_MISSES.values())
 
 
 @pytest.mark.parametrize(
@@ -2031,20 +2013,7 @@ def test_engine_errors_name_the_kind(definitions: list, message: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------
-# Speed
-
-
-def test_typical_message_is_fast(catalogue: ObservationCatalogue) -> None:
-    corpus = [t for texts in POSITIVES.values() for t in texts] + [t for texts in NEAR_MISSES.values() for t in texts]
-    for text in corpus:
-        catalogue.detect(text)  # warm up
-    start = time.perf_counter()
-    for text in corpus:
-        catalogue.detect(text)
-    per_message = (time.perf_counter() - start) / len(corpus)
-    # A guard against blow-ups, not a performance claim (about 0.6 ms idle; `make bench` measures speed): a loaded
-    # 2-core CI machine must not make it flaky.
-    assert per_message < 0.005
+# Speed: super-linear blow-ups on long messages (per-message time is measured by `make bench`)
 
 
 @pytest.mark.parametrize(
@@ -2057,17 +2026,26 @@ def test_typical_message_is_fast(catalogue: ObservationCatalogue) -> None:
         "not not , and ",
     ],
 )
-def test_100k_message_is_fast_and_still_finds_an_observation_at_the_end(catalogue: ObservationCatalogue, chunk: str) -> None:
+def test_100k_message_takes_linear_time_and_still_finds_an_observation_at_the_end(
+    catalogue: ObservationCatalogue, chunk: str
+) -> None:
     tail = " Also she keeps one hand in a fist."
-    text = (chunk * (100_000 // len(chunk) + 1))[: 100_000 - len(tail)] + tail
-    assert len(text) == 100_000
-    catalogue.detect(text)  # warm up the vocabulary
-    start = time.perf_counter()
-    hits = catalogue.detect(text)
-    elapsed = time.perf_counter() - start
+
+    def text(size: int) -> str:
+        return (chunk * (size // len(chunk) + 1))[: size - len(tail)] + tail
+
+    quarter, full = text(25_000), text(100_000)
+    catalogue.detect(quarter)  # warm up the vocabulary
+    started = time.process_time()  # CPU time: a loaded machine stretches wall time, not this
+    catalogue.detect(quarter)
+    quarter_time = time.process_time() - started
+    started = time.process_time()
+    hits = catalogue.detect(full)
+    full_time = time.process_time() - started
     assert "hand_fisted" in [h.observation_id for h in hits]
-    assert all(h.end <= len(text) for h in hits)
-    assert elapsed < 5.0  # a guard against super-linear blow-ups (about 0.3-0.8 s here), not a performance claim
+    assert all(h.end <= len(full) for h in hits)
+    # Four times the text: linear takes ~4x (3.6-4.8x measured), quadratic 16x. Below 0.2 s, noise rules.
+    assert full_time < 8 * quarter_time or full_time < 0.2
 
 
 # ---------------------------------------------------------------------------------------------------
