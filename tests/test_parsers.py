@@ -10,7 +10,6 @@ import pytest
 from bot.nlu.parsers import (
     EntityMatch,
     extract_entities,
-    parse_age_months,
     parse_bare_number,
     parse_duration_seconds,
     parse_early_amount,
@@ -23,6 +22,11 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 # Expected values are written out: a month is 365.25 / 12 = 30.4375 days = 4.3482 weeks, so 6 weeks = 1.3799 months,
 # 9 days = 0.2957 months and a month early = 4.3482 weeks (4 decimals, hence the 0.01 % tolerance: 4.345 or
 # 52 / 12 weeks a month would fail).
+
+
+def parse_age_months(text: str) -> Optional[float]:
+    """The child's current age as the NLU reads it: the first age mention without a role (not past, norm, corrected)."""
+    return next((m.value for m in extract_entities(text) if m.entity == "age" and m.role is None), None)
 
 
 def approx(value: float) -> object:

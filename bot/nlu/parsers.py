@@ -13,8 +13,8 @@ Roles (``EntityMatch.role``): an age is the child's current age unless its conte
 ``"past"`` marks a past moment ("crawled at 7 months", "since 9 months", "when he was 4 months",
 "at his 6 week check", "her 2 month jabs": a visit named by an age is a moment, not the current
 age), ``"reference"`` a norm or future moment ("should she walk by 12 months?"), and
-``"corrected"`` a corrected age ("6 months corrected"). ``parse_age_months`` reads only ages
-without a role.
+``"corrected"`` a corrected age ("6 months corrected"). The child's current age is an age without
+a role.
 
 Bare numbers as ages: a bare 1-4 (digits or words, "and a half" allowed) after "nearly",
 "almost", "turning", "turned", "turns", "just over", "over", "going on" or "will be" reads as
@@ -859,11 +859,6 @@ def extract_entities(text: str) -> List[EntityMatch]:
 def _first(text: str, entity: str) -> Optional[float]:
     """Value of the first mention of the given entity type (ages: the first without a role)."""
     return next((m.value for m in extract_entities(text) if m.entity == entity and m.role is None), None)
-
-
-def parse_age_months(text: str) -> Optional[float]:
-    """The child's current age in months: the first age that is not past, a norm or corrected."""
-    return _first(text, AGE)
 
 
 def parse_duration_seconds(text: str) -> Optional[float]:

@@ -859,75 +859,90 @@ def _word_segment(segment: List[Dict[str, Any]]) -> Optional[List[str]]:
     return None
 
 
+class _Segments:
+    """Where the segments of the chains occur in one doc: matcher segments as matched, word segments looked up.
+
+    `found` maps a matcher segment to {start: [ends]}; `words` maps a word segment to its NORM hashes, looked up
+    in the doc here (lazily: a long message is indexed only when a chain needs it).
+    """
+
+    def __init__(self, found: Dict[int, Dict[int, List[int]]], words: Mapping[int, FrozenSet[int]], doc: Doc) -> None:
+        self._found, self._words, self._doc = found, words, doc
+        self.length = len(doc)
+        self._norms: List[int] = []
+        self._index: Dict[int, List[int]] = {}
+        self._blocked: Dict[int, bool] = {}
+        self._present: Dict[int, bool] = {}
+
+    def _word_norms(self) -> List[int]:
+        if not self._norms:
+            from spacy.attrs import NORM
+
+            self._norms.extend(self._doc.to_array(NORM).tolist())
+            for position, norm in enumerate(self._norms):
+                self._index.setdefault(norm, []).append(position)
+        return self._norms
+
+    def has(self, key: int) -> bool:
+        """Does the segment occur at all?"""
+        if key in self._found:
+            return True
+        value = self._present.get(key)
+        if value is None:
+            wanted = self._words.get(key)
+            self._word_norms()
+            value = self._present[key] = wanted is not None and not wanted.isdisjoint(self._index)
+        return value
+
+    def starts(self, key: int) -> List[Tuple[int, List[int]]]:
+        """Each start of the segment with its ends."""
+        if key in self._found:
+            return list(self._found[key].items())
+        return [(p, [p + 1]) for norm in self._words[key].intersection(self._index) for p in self._index[norm]]
+
+    def ends_at(self, key: int, position: int) -> Optional[List[int]]:
+        """The ends of the segment starting at `position`, if it starts there."""
+        table = self._found.get(key)
+        if table is not None:
+            return table.get(position)
+        return [position + 1] if position < self.length and self._norms[position] in self._words[key] else None
+
+    def is_blocked(self, position: int) -> bool:
+        """A token a GAP may not cover."""
+        value = self._blocked.get(position)
+        if value is None:
+            token = self._doc[position]
+            value = self._blocked[position] = token.is_space or token.norm_ in GAP_STOP
+        return value
+
+    def after_gap(self, key: int, frontier: Iterable[int], gap: int) -> Set[int]:
+        """The ends of the segment starting at most `gap` unblocked tokens after one of the `frontier` ends."""
+        following: Set[int] = set()
+        for end in frontier:
+            position = end
+            while True:
+                hit = self.ends_at(key, position)
+                if hit:
+                    following.update(hit)
+                if position - end >= gap or position >= self.length or self.is_blocked(position):
+                    break
+                position += 1
+        return following
+
+
 def _join_chains(
     chains: Sequence[_Chain], found: Dict[int, Dict[int, List[int]]], words: Mapping[int, FrozenSet[int]], doc: Doc
 ) -> List[Tuple[int, int, _Role]]:
-    """Join segment matches into whole chain matches, honouring each GAP.
-
-    `found` maps a matcher segment to {start: [ends]}; `words` maps a word segment to its NORM hashes,
-    looked up in the doc here (lazily: a long message is indexed only when a chain needs it).
-    """
-    from spacy.attrs import NORM
-
-    norms: List[int] = []
-    index: Dict[int, List[int]] = {}
-    blocked: Dict[int, bool] = {}
-    present: Dict[int, bool] = {}
-
-    def word_norms() -> List[int]:
-        if not norms:
-            norms.extend(doc.to_array(NORM).tolist())
-            for position, norm in enumerate(norms):
-                index.setdefault(norm, []).append(position)
-        return norms
-
-    def has(key: int) -> bool:  # does the segment occur at all?
-        if key in found:
-            return True
-        value = present.get(key)
-        if value is None:
-            wanted = words.get(key)
-            word_norms()
-            value = present[key] = wanted is not None and not wanted.isdisjoint(index)
-        return value
-
-    def starts(key: int) -> List[Tuple[int, List[int]]]:
-        if key in found:
-            return list(found[key].items())
-        return [(p, [p + 1]) for norm in words[key].intersection(index) for p in index[norm]]
-
-    def ends_at(key: int, position: int) -> Optional[List[int]]:
-        table = found.get(key)
-        if table is not None:
-            return table.get(position)
-        return [position + 1] if position < length and norms[position] in words[key] else None
-
-    def is_blocked(position: int) -> bool:  # a token a GAP may not cover
-        value = blocked.get(position)
-        if value is None:
-            token = doc[position]
-            value = blocked[position] = token.is_space or token.norm_ in GAP_STOP
-        return value
-
+    """Join segment matches into whole chain matches, honouring each GAP (see _Segments for `found` and `words`)."""
+    segments = _Segments(found, words, doc)
     out = set()
-    length = len(doc)
     for chain in chains:
-        if not all(has(key) for key in chain.segments):
+        if not all(segments.has(key) for key in chain.segments):
             continue
-        for start, ends in starts(chain.segments[0]):
+        for start, ends in segments.starts(chain.segments[0]):
             frontier = set(ends)
             for gap, key in zip(chain.gaps, chain.segments[1:], strict=False):
-                following = set()
-                for end in frontier:
-                    position = end
-                    while True:
-                        hit = ends_at(key, position)
-                        if hit:
-                            following.update(hit)
-                        if position - end >= gap or position >= length or is_blocked(position):
-                            break
-                        position += 1
-                frontier = following
+                frontier = segments.after_gap(key, frontier, gap)
                 if not frontier:
                     break
             for end in frontier:
