@@ -10,10 +10,14 @@ from typing import Dict, Iterator, List, Set, Tuple
 
 import pytest
 
-from bot.knowledge.documents import KnowledgeError
-from bot.knowledge.messages import MessageError, load_catalogue, say
+from bot.knowledge.documents import KnowledgeError, Question
+from bot.knowledge.messages import MessageError, domain_responses, get_catalogue, load_catalogue, say
 from bot.knowledge.validate import load_knowledge
 from bot.settings import PROJECT_ROOT
+from bot.triage import dialogue
+from bot.triage.dialogue import TriageState
+from bot.triage.milestones import MilestoneSubject
+from bot.web.bundle import widget_strings
 from tests.test_knowledge_build import write_knowledge
 
 CODE_DIRS = ("bot", "actions", "rasa_components")
@@ -284,3 +288,34 @@ def test_the_knowledge_build_fails_on_a_broken_catalogue(tmp_path: Path) -> None
     _catalogue(root, {"en.yml": ENGLISH, "es.yml": 'widget:\n  counter: "{count}"\n'})
     with pytest.raises(KnowledgeError, match=r"es.yml:2: key 'widget.counter': placeholders differ"):
         load_knowledge(root)
+
+
+# ---- each sentence once: the widget, the domain and the code share entries ----
+
+
+def test_the_widget_greets_with_the_assistants_greeting_and_examples() -> None:
+    catalogue = get_catalogue()
+    strings = widget_strings(catalogue)
+    greet = domain_responses(catalogue)["utter_greet"][0]
+    assert strings["en"]["greeting"].startswith("Hi! I answer questions about how babies and toddlers move: crawling")
+    assert greet["text"].startswith(strings["en"]["greeting"] + "\n\n")
+    assert greet["text"].endswith(
+        "I give general information, not a diagnosis. In an emergency, call your local emergency number."
+    )
+    assert strings["en"]["suggestions"] == greet["buttons"]
+    assert strings["en"]["suggestions"][0] == {
+        "title": "My baby crawls backwards",
+        "payload": "Why is my baby crawling backwards?",
+    }
+    assert strings["es"]["send"] == "Enviar" and "greeting" not in strings["es"]  # not translated: English in the widget
+
+
+def test_the_hand_off_text_is_the_same_in_the_domain_and_during_the_questions() -> None:
+    handoff = domain_responses(get_catalogue())["utter_human_handoff"][0]["text"]
+    assert handoff.startswith("I've noted that you'd like to talk to a person")
+    question = Question(slot="age_months", type="months", ask="How old is your child?", example="10 months", why="Age matters.")
+    subject = MilestoneSubject(id="milestone:walks", title="when babies usually walk")
+    turn = dialogue.handle_reply(
+        subject, {"age_months": question}, "age_months", "request_human", "a person please", {}, TriageState()
+    )
+    assert turn.human_requested and turn.messages[0].text == handoff + " Meanwhile, I can keep helping:"
