@@ -56,7 +56,6 @@ def oversized_request_notice(max_chars: int) -> str:
     return f"{say('channel.too_long_request', max=f'{max_chars:,}')} {say('channel.shorter')}"
 
 
-
 @dataclass(frozen=True)
 class Inbound:
     """A message as the channel should pass it on: `text` for Rasa, or a `reply` (and `refused` reason) instead."""
