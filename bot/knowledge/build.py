@@ -13,13 +13,14 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import List
+from typing import Iterable, List
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from bot.knowledge.documents import KnowledgeError
+from bot.knowledge.documents import KnowledgeError, Question, Source, Topic
 from bot.knowledge.export import write_rasa_files
+from bot.knowledge.milestones import MilestoneTable
 from bot.knowledge.models import (
     FTS_CREATE,
     FTS_TABLE,
@@ -27,7 +28,6 @@ from bot.knowledge.models import (
     BuildInfo,
     MilestoneRow,
     QuestionRow,
-    RedFlagRow,
     SectionRow,
     SourceRow,
     TopicRow,
@@ -35,7 +35,7 @@ from bot.knowledge.models import (
 from bot.knowledge.validate import Knowledge, load_knowledge
 from bot.settings import PROJECT_ROOT, get_settings
 
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 
 
 def input_files(root: Path) -> List[Path]:
@@ -91,75 +91,79 @@ def write_database(knowledge: Knowledge, db_path: Path, stamp: str) -> None:
             session.execute(text(FTS_CREATE))
             session.add_all([BuildInfo(key="fingerprint", value=stamp), BuildInfo(key="schema", value=SCHEMA_VERSION)])
             for position, question in enumerate(knowledge.questions.values()):
-                session.add(
-                    QuestionRow(
-                        slot=question.slot,
-                        position=position,
-                        type=question.type,
-                        ask=question.ask,
-                        example=question.example,
-                        why=question.why,
-                        buttons=list(question.buttons),
-                        all_clear=question.all_clear,
-                        say_back=dict(question.say_back),
-                        clarify=dataclasses.asdict(question.clarify) if question.clarify else None,
-                        reads={value: list(patterns) for value, patterns in question.reads.items()},
-                    )
-                )
+                session.add(_question_row(question, position))
             for topic in knowledge.topics.values():
-                session.add(
-                    TopicRow(
-                        id=topic.id,
-                        title=topic.title,
-                        intent=topic.intent,
-                        summary=topic.summary,
-                        questions=list(topic.questions),
-                        rules=[
-                            {
-                                "id": r.id,
-                                "referral": r.referral,
-                                "say": r.say,
-                                "line": r.line,
-                                "always_shown": r.always_shown,
-                                "sources": list(r.sources),
-                                "conditions": [dataclasses.asdict(c) for c in r.conditions],
-                            }
-                            for r in topic.rules
-                        ],
-                        path=str(topic.path.relative_to(PROJECT_ROOT) if topic.path.is_relative_to(PROJECT_ROOT) else topic.path),
-                    )
-                )
-                _add_sources(session, f"topic:{topic.id}", topic.sources)
-                session.execute(
-                    text(f"INSERT INTO {FTS_TABLE} (topic_id, section, title, body) VALUES (:t, 'summary', :title, :body)"),
-                    {"t": topic.id, "title": topic.title, "body": topic.summary},
-                )
-                for position, section in enumerate(topic.sections):
-                    session.add(
-                        SectionRow(
-                            topic_id=topic.id, position=position, key=section.key, heading=section.heading, body=section.body
-                        )
-                    )
-                    session.execute(
-                        text(f"INSERT INTO {FTS_TABLE} (topic_id, section, title, body) VALUES (:t, :s, :title, :body)"),
-                        {"t": topic.id, "s": section.key, "title": topic.title, "body": section.body},
-                    )
+                _add_topic(session, topic)
             if knowledge.milestones:
-                session.add(BuildInfo(key="milestone_intent", value=knowledge.milestones.intent))
-                _add_sources(session, "milestones:overview", knowledge.milestones.sources)
-                for position, milestone in enumerate(knowledge.milestones.milestones):
-                    data = {k: v for k, v in dataclasses.asdict(milestone).items() if k != "sources"}
-                    session.add(MilestoneRow(id=milestone.id, position=position, data=data))
-                    _add_sources(session, f"milestone:{milestone.id}", milestone.sources)
-            for flag in knowledge.red_flags.values():
-                session.add(RedFlagRow(id=flag.id, label=flag.label, referral=flag.referral, message=flag.message))
-                _add_sources(session, f"red_flag:{flag.id}", flag.sources)
+                _add_milestones(session, knowledge.milestones)
     finally:
         engine.dispose()
     os.replace(tmp_name, db_path)
 
 
-def _add_sources(session: Session, owner: str, sources) -> None:
+def _question_row(question: Question, position: int) -> QuestionRow:
+    return QuestionRow(
+        slot=question.slot,
+        position=position,
+        type=question.type,
+        ask=question.ask,
+        example=question.example,
+        why=question.why,
+        buttons=list(question.buttons),
+        all_clear=question.all_clear,
+        say_back=dict(question.say_back),
+        clarify=dataclasses.asdict(question.clarify) if question.clarify else None,
+        reads={value: list(patterns) for value, patterns in question.reads.items()},
+    )
+
+
+def _add_topic(session: Session, topic: Topic) -> None:
+    """The topic's row, sources and sections, and its summary and sections in the full-text index."""
+    session.add(
+        TopicRow(
+            id=topic.id,
+            title=topic.title,
+            intent=topic.intent,
+            summary=topic.summary,
+            questions=list(topic.questions),
+            rules=[
+                {
+                    "id": r.id,
+                    "referral": r.referral,
+                    "say": r.say,
+                    "line": r.line,
+                    "always_shown": r.always_shown,
+                    "sources": list(r.sources),
+                    "conditions": [dataclasses.asdict(c) for c in r.conditions],
+                }
+                for r in topic.rules
+            ],
+            path=str(topic.path.relative_to(PROJECT_ROOT) if topic.path.is_relative_to(PROJECT_ROOT) else topic.path),
+        )
+    )
+    _add_sources(session, f"topic:{topic.id}", topic.sources)
+    session.execute(
+        text(f"INSERT INTO {FTS_TABLE} (topic_id, section, title, body) VALUES (:t, 'summary', :title, :body)"),
+        {"t": topic.id, "title": topic.title, "body": topic.summary},
+    )
+    for position, section in enumerate(topic.sections):
+        session.add(SectionRow(topic_id=topic.id, position=position, key=section.key, heading=section.heading, body=section.body))
+        session.execute(
+            text(f"INSERT INTO {FTS_TABLE} (topic_id, section, title, body) VALUES (:t, :s, :title, :body)"),
+            {"t": topic.id, "s": section.key, "title": topic.title, "body": section.body},
+        )
+
+
+def _add_milestones(session: Session, table: MilestoneTable) -> None:
+    session.add(BuildInfo(key="milestone_intent", value=table.intent))
+    _add_sources(session, "milestones:overview", table.sources)
+    for position, milestone in enumerate(table.milestones):
+        data = {k: v for k, v in dataclasses.asdict(milestone).items() if k != "sources"}
+        session.add(MilestoneRow(id=milestone.id, position=position, data=data))
+        _add_sources(session, f"milestone:{milestone.id}", milestone.sources)
+
+
+def _add_sources(session: Session, owner: str, sources: Iterable[Source]) -> None:
     for position, source in enumerate(sources):
         session.add(SourceRow(owner=owner, position=position, key=source.key, title=source.title, url=source.url))
 
@@ -187,7 +191,8 @@ def main(argv: List[str] | None = None) -> int:
         if args.check:
             knowledge = load_knowledge(get_settings().knowledge_dir)
             print(
-                f"knowledge OK: {len(knowledge.topics)} topics, {len(knowledge.questions)} questions, {len(knowledge.red_flags)} red flags"
+                f"knowledge OK: {len(knowledge.topics)} topics, {len(knowledge.questions)} questions, "
+                f"{len(knowledge.red_flags)} red flags"
             )
             return 0
         changed = build(force=args.force)

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import declarative_base
 
-Base = declarative_base()
+if TYPE_CHECKING:
+
+    class Base:
+        """What mypy needs of the declarative base (SQLAlchemy 1.4 ships no types; its columns read as Any)."""
+
+        metadata: Any
+
+        def __init__(self, **values: Any) -> None: ...
+
+else:
+    Base = declarative_base()
 
 FTS_TABLE = "passage_index"
 FTS_CREATE = (
@@ -65,25 +77,15 @@ class SectionRow(Base):
 
 
 class SourceRow(Base):
-    """A source cited by a topic or a red flag."""
+    """A source cited by a topic, a milestone or the milestone overview."""
 
     __tablename__ = "sources"
     id = Column(Integer, primary_key=True)
-    owner = Column(String(80), nullable=False, index=True)  # "topic:<id>" or "red_flag:<id>"
+    owner = Column(String(80), nullable=False, index=True)  # "topic:<id>", "milestone:<id>" or "milestones:overview"
     position = Column(Integer, nullable=False)
     key = Column(String(64), nullable=False)
     title = Column(Text, nullable=False)
     url = Column(Text, nullable=False)
-
-
-class RedFlagRow(Base):
-    """A red flag and the message given when it is detected."""
-
-    __tablename__ = "red_flags"
-    id = Column(String(64), primary_key=True)
-    label = Column(Text, nullable=False)
-    referral = Column(String(16), nullable=False)
-    message = Column(Text, nullable=False)
 
 
 class MilestoneRow(Base):

@@ -29,7 +29,6 @@ class SearchHit:
     topic_id: str
     section: str
     title: str
-    snippet: str
     score: float
 
 
@@ -92,7 +91,6 @@ class KnowledgeBase:
                 for row in session.scalars(select(TopicRow).order_by(TopicRow.id))
             }
             self.milestones: Optional[MilestoneTable] = self._milestones(session, sources)
-        self._by_intent = {topic.intent: topic for topic in self.topics.values()}
 
     @staticmethod
     def _milestones(session: Session, sources: Dict[str, List[Source]]) -> Optional[MilestoneTable]:
@@ -126,14 +124,6 @@ class KnowledgeBase:
         """The topic with this id, if any."""
         return self.topics.get(topic_id or "")
 
-    def topic_for_intent(self, intent: Optional[str]) -> Optional[Topic]:
-        """The topic a classifier intent asks about, if any."""
-        return self._by_intent.get(intent or "")
-
-    def question(self, slot: str) -> Question:
-        """The definition of a follow-up question."""
-        return self.questions[slot]
-
     def search(self, query: str, limit: int = 3) -> List[SearchHit]:
         """Full-text search over topic summaries and sections, best first (BM25)."""
         words = re.findall(r"[a-z]{3,}", query.lower())[:20]
@@ -141,12 +131,12 @@ class KnowledgeBase:
             return []
         match = " OR ".join(f'"{w}"' for w in words)
         sql = text(
-            f"SELECT topic_id, section, title, snippet({FTS_TABLE}, 3, '', '', ' … ', 12), bm25({FTS_TABLE}) "
+            f"SELECT topic_id, section, title, bm25({FTS_TABLE}) "
             f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :match ORDER BY bm25({FTS_TABLE}) LIMIT :limit"
         )
         with self._engine.connect() as conn:
             rows = conn.execute(sql, {"match": match, "limit": limit}).all()
-        return [SearchHit(topic_id=r[0], section=r[1], title=r[2], snippet=r[3], score=-float(r[4])) for r in rows]
+        return [SearchHit(topic_id=r[0], section=r[1], title=r[2], score=-float(r[3])) for r in rows]
 
     def best_topics(self, query: str, limit: int = 2) -> List[Tuple[Topic, float]]:
         """Distinct topics whose passages match the query, best first."""
