@@ -6,7 +6,7 @@ import math
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, FrozenSet, Iterable, List, Optional, Tuple
 
 from bot.knowledge.consistency import check_coverage, check_reassurance, check_thresholds
 from bot.knowledge.documents import (
@@ -148,8 +148,8 @@ def check_observations(parsed: ObservationFile, questions: Dict[str, Question], 
         detector = compile_detector(definitions)
     except ValueError as error:
         named = re.match(r"observation '([^']+)'", str(error))
-        entry = next((e for e in parsed.entries if named and e.observation.id == named.group(1)), None)
-        line = entry.lines["patterns"] if entry is not None else parsed.entries[0].line
+        failed = next((e for e in parsed.entries if named and e.observation.id == named.group(1)), None)
+        line = failed.lines["patterns"] if failed is not None else parsed.entries[0].line
         raise KnowledgeError(path, line, f"invalid patterns: {error}") from error
     return ObservationCatalogue(
         {e.observation.id: e.observation for e in parsed.entries}, parsed.sources, definitions, detector=detector
@@ -295,7 +295,7 @@ def _satisfiable(conditions: Iterable[Condition], qtype: str) -> bool:
 
 def _check_contradictions(topic: Topic) -> None:
     """Two rules with the same conditions must not disagree (or repeat each other)."""
-    by_conditions: Dict[frozenset, Rule] = {}
+    by_conditions: Dict[FrozenSet[Tuple[str, str, str]], Rule] = {}
     for rule in topic.rules:
         key = frozenset((c.slot, c.op, repr(c.value)) for c in rule.conditions)
         if key in by_conditions:
