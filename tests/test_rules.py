@@ -443,7 +443,8 @@ def test_unknown_answers_match_no_rule_but_known_false() -> None:
 @pytest.mark.parametrize(
     "age, weeks, expected, corrected",
     [
-        (10, 6, 8.6, True),  # 6 weeks early: 10 - 6/4.33
+        (10, 6, 8.6, True),  # 6 weeks early: 10 - 6 / 4.3482 (a month is 365.25 / 12 days), to a tenth
+        (10, 5, 8.9, True),  # 10 - 5 / 4.3482 = 8.8501: 4.345 or 52 / 12 weeks a month would give 8.8
         (10, 3, 10, False),  # 3 weeks is not "more than 3 weeks"
         (10, 3.5, 9.2, True),
         (30, 10, 30, False),  # no correction past about 2 years
@@ -455,7 +456,7 @@ def test_unknown_answers_match_no_rule_but_known_false() -> None:
 def test_corrected_age(age: Optional[float], weeks: Optional[float], expected: Optional[float], corrected: bool) -> None:
     used = age_for_rules(age, weeks)
     assert used.corrected is corrected
-    assert used.months == (pytest.approx(expected, abs=0.1) if expected is not None else None)
+    assert used.months == (pytest.approx(expected, abs=1e-9) if expected is not None else None)
 
 
 @pytest.mark.parametrize(

@@ -84,7 +84,8 @@ def test_every_topic_refers_when_a_known_fact_crosses_a_threshold(kb: KnowledgeB
         for check in net.checks:
             fact = _crossing(check, check.crosses if value == "crosses" else "unsure")
             need = check.referral if value == "crosses" else "provider"
-            for months, (weeks_early, extra) in itertools.product(_ages(check), [(0, 0.0), (10, 10 / 4.345)]):
+            # born 10 weeks early: 2.2998 months (10 / 4.3482) older, so the corrected age is the threshold age
+            for months, (weeks_early, extra) in itertools.product(_ages(check), [(0, 0.0), (10, 2.2998)]):
                 for answers in own:
                     given = {**answers, **fact, "age_months": months + extra, "weeks_early": weeks_early}
                     outcome = _advise(kb, subject, given)
