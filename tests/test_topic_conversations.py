@@ -37,8 +37,103 @@ class Conversation:
 
 
 URGENT_MESSAGE = "she has a high fever and now won't put any weight on her leg"
+# Urgent replies are checked by the red flag's own message (knowledge/red_flags.yml), so the right one must be said.
+FEVER_NO_WEIGHT = "A fever together with a limp"
+SEIZURE = "A seizure (fit) needs urgent help"
 
 CONVERSATIONS = [
+    # crawling backwards
+    Conversation(
+        "crawling_backward",
+        "none",
+        "why is my baby crawling backwards",
+        (("age_months", "8 months"), ("weeks_early", "no"), ("alternating_crawl", "not sure"), ("uses_both_sides", "yes")),
+    ),
+    Conversation(
+        "crawling_backward",
+        "provider",
+        "my 13 month old only crawls backwards, is that normal?",
+        (("weeks_early", "no she was on time"), ("alternating_crawl", "no"), ("uses_both_sides", "yes")),
+    ),
+    Conversation(
+        "crawling_backward",
+        "urgent",
+        "why does my baby crawl backwards",
+        (("age_months", "he just had a seizure and is not responding"),),
+        (SEIZURE,),
+    ),
+    # bottom scooting
+    Conversation(
+        "bottom_scooting",
+        "none",
+        "my daughter bum shuffles everywhere and won't crawl, she's 10 months",
+        (
+            ("weeks_early", "nope"),
+            ("uses_both_sides", "yes both sides"),
+            ("bears_weight", "yes"),
+            ("pulls_to_stand", "not yet"),
+            ("hips_checked", "not that I know of"),
+            ("breech", "no"),
+            ("hip_family_history", "no"),
+        ),
+    ),
+    Conversation(
+        "bottom_scooting",
+        "provider",
+        "my 14 month old scoots on her bum instead of crawling",
+        (
+            ("weeks_early", "no"),
+            ("uses_both_sides", "yes"),
+            ("bears_weight", "no she lifts her legs up"),
+            ("pulls_to_stand", "no"),
+            ("hips_checked", "the doctor checks them every visit"),
+            ("breech", "no"),
+            ("hip_family_history", "no"),
+        ),
+    ),
+    Conversation(
+        "bottom_scooting",
+        "urgent",
+        "she shuffles on her bottom instead of crawling",
+        (("age_months", "11 months"), ("weeks_early", URGENT_MESSAGE)),
+        (FEVER_NO_WEIGHT,),
+    ),
+    # late walking
+    Conversation(
+        "late_walking",
+        "none",
+        "my 13 month old has no interest in taking steps on his own",
+        (
+            ("weeks_early", "born on time"),
+            ("pulls_to_stand", "yes he pulls up on everything"),
+            ("stands_alone_seconds", "about 10 secs"),
+            ("uses_both_sides", "yes"),
+            ("hips_checked", "yes"),
+            ("breech", "no"),
+            ("hip_family_history", "no"),
+        ),
+    ),
+    Conversation(
+        "late_walking",
+        "provider",
+        "my son is 20 months and still not walking on his own",
+        (
+            ("weeks_early", "no he was full term"),
+            ("pulls_to_stand", "yes"),
+            ("stands_alone_seconds", "not at all"),
+            ("uses_both_sides", "yes"),
+            ("hips_checked", "no"),
+            ("breech", "no"),
+            ("hip_family_history", "no"),
+        ),
+    ),
+    Conversation(
+        "late_walking",
+        "urgent",
+        "my toddler isn't walking yet",
+        (("age_months", "18 months"), ("weeks_early", "he fell down the stairs and now he screams if we touch his leg")),
+        ("After a fall or knock like this",),
+    ),
     # army crawling
     Conversation(
         "army_crawling",
@@ -59,7 +154,11 @@ CONVERSATIONS = [
         ("12 months",),
     ),
     Conversation(
-        "army_crawling", "urgent", "she only belly crawls, pulling herself with her arms", (("age_months", URGENT_MESSAGE),)
+        "army_crawling",
+        "urgent",
+        "she only belly crawls, pulling herself with her arms",
+        (("age_months", URGENT_MESSAGE),),
+        (FEVER_NO_WEIGHT,),
     ),
     # not crawling
     Conversation(
@@ -90,6 +189,7 @@ CONVERSATIONS = [
         "urgent",
         "my baby skipped crawling completely",
         (("age_months", "he used to sit up by himself and now he can't anymore"),),
+        ("stops doing something they could already do",),  # loss of skills: a doctor today
     ),
     # standing alone
     Conversation(
@@ -125,6 +225,7 @@ CONVERSATIONS = [
         "urgent",
         "she won't let go of the sofa to stand by herself",
         (("age_months", "14 months"), ("weeks_early", URGENT_MESSAGE)),
+        (FEVER_NO_WEIGHT,),
     ),
     # tummy time
     Conversation(
@@ -140,7 +241,9 @@ CONVERSATIONS = [
         "my 5 month old screams during tummy time",
         (("weeks_early", "no"), ("lifts_head", "no"), ("rolls_over", "no")),
     ),
-    Conversation("tummy_time", "urgent", "how much tummy time does a baby need", (("age_months", "he had a seizure just now"),)),
+    Conversation(
+        "tummy_time", "urgent", "how much tummy time does a baby need", (("age_months", "he had a seizure just now"),), (SEIZURE,)
+    ),
     # hip health
     Conversation(
         "hip_health",
@@ -171,6 +274,7 @@ CONVERSATIONS = [
         "urgent",
         "one of her thigh creases looks different, is that hip dysplasia?",
         (("breech", "she's had a fever since last night and is limping and won't stand"),),
+        (FEVER_NO_WEIGHT,),
     ),  # the creases: told
     # corrected age
     Conversation(
@@ -191,6 +295,7 @@ CONVERSATIONS = [
         "urgent",
         "my premature baby, how do I adjust her age for milestones",
         (("age_months", "she stopped breathing for a moment and went blue"),),
+        ("Trouble breathing needs help right away",),
     ),
     # toe walking
     Conversation(
@@ -210,6 +315,7 @@ CONVERSATIONS = [
         "urgent",
         "my son walks on his toes",
         (("age_months", "20 months"), ("weeks_early", "no"), ("toe_walking_one_side", URGENT_MESSAGE)),
+        (FEVER_NO_WEIGHT,),
     ),
     # milestones: in general (no referral), then tailored by (corrected) age
     Conversation(
@@ -266,14 +372,14 @@ def test_conversation(services: Services, conversation: Conversation) -> None:
     slots = chat.slots()
     text = "\n".join(said)
     assert slots["referral"] == conversation.referral, text
+    for phrase in conversation.says:
+        assert phrase in text, text
     if conversation.referral == "urgent":
-        assert "get medical help now" in text.lower() or "emergency" in text.lower()
+        assert conversation.says  # the red flag's own message, not any mention of an emergency
         assert slots["requested_slot"] is None  # the questions stop
         return
     assert slots["topic"] == conversation.topic, text
     assert slots["requested_slot"] is None and "**Sources**" in text
-    for phrase in conversation.says:
-        assert phrase in text
 
 
 TOPICS = load_knowledge(PROJECT_ROOT / "knowledge").topics
