@@ -2,9 +2,13 @@
 
 For each config: training time from scratch (empty graph cache), time from starting both servers to the
 first answer, REST reply latency over scripted conversations (one user; includes the action-server call),
-and peak RSS (VmHWM) of the Rasa and action-server processes. Reports medians, p95 and ratios.
+and peak RSS (VmHWM) of the Rasa and action-server processes. Reports medians, p95 and ratios. Then the time per
+message of the in-process steps every message goes through (entity parsers, red-flag detector, observation
+catalogue, `understand`), beside the budgets unit tests used to assert (wall-clock limits of a few ms there only
+measured how busy the machine was; the unit tests keep ratio checks against super-linear blow-ups).
 
 Usage: python -m tests.tools.benchmark [--rounds 3] [--baseline configs/baseline_default.yml]
+       python -m tests.tools.benchmark --core-only   (the in-process steps alone: seconds, no training or servers)
        python -m tests.tools.benchmark --baseline-root /path/to/other/checkout   (e.g. `git worktree add` of the
        previous main: that tree's own config, data and code, served the same way, side by side with this one)
 Writes reports/bench.md.
@@ -24,7 +28,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import Callable, List, Optional, Tuple
 
 import httpx
 
@@ -45,6 +49,15 @@ CONVERSATIONS: List[List[str]] = [
     ],
     ["my toddler won't take steps on his own", "why do you ask?", "1yo", "no", "yes", "half a minute", "yes", "yes"],
     ["what's a good recipe for pancakes", "my baby has a fever and won't put weight on his leg", "start over", "hello"],
+]
+
+# Longer messages than the scripted replies, as parents write them: every step reads the whole message.
+CORE_EXTRA_MESSAGES = [
+    "my 14 month old stood for about 10 secs, she was born 6 weeks early, is that ok?",
+    "he's 15 months and not walking, his legs go stiff and cross over when I lift him under the arms",
+    "she used to crawl but since last week she won't put weight on her left leg and she has a temperature",
+    "my cousin's baby drags a leg and mine always reaches with her left hand, is that normal?",
+    "he was breech and had his hips scanned at 6 weeks, the creases look even, no limp, not sitting alone yet",
 ]
 
 
@@ -169,6 +182,47 @@ def percentile(values: List[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
 
 
+def per_message_ms(step: Callable[[str], object], messages: List[str], rounds: int) -> Tuple[float, float]:
+    """Median and p95 over the messages of each message's best time of `rounds` runs, in ms (after a warm-up pass)."""
+    for text in messages:
+        step(text)
+    best = []
+    for text in messages:
+        times = []
+        for _ in range(rounds):
+            started = time.perf_counter()
+            step(text)
+            times.append(time.perf_counter() - started)
+        best.append(min(times) * 1000)
+    return statistics.median(best), percentile(best, 95)
+
+
+def core_table(rounds: int = 5) -> str:
+    """Markdown table: time per message of the in-process steps, beside the budget the unit tests used to assert."""
+    from bot.nlu.observations import default_catalogue
+    from bot.nlu.parsers import extract_entities
+    from bot.nlu.red_flags import default_detector
+    from bot.nlu.understand import understand
+
+    detector, catalogue = default_detector(), default_catalogue()
+    steps: List[Tuple[str, Callable[[str], object], str]] = [
+        ("entity parsers (`extract_entities`)", extract_entities, "1"),
+        ("red-flag detector", detector.detect, "4"),
+        ("observation catalogue", catalogue.detect, "5"),
+        ("`understand` (the whole reading of a message)", understand, "-"),
+    ]
+    messages = [text for script in CONVERSATIONS for text in script] + CORE_EXTRA_MESSAGES
+    lines = [
+        f"{len(messages)} messages, best of {rounds} runs each, one process.\n",
+        "| step | per message p50 (ms) | p95 (ms) | former unit-test budget (ms) |",
+        "|---|---:|---:|---:|",
+    ]
+    for label, step, budget in steps:
+        p50, p95 = per_message_ms(step, messages, rounds)
+        lines.append(f"| {label} | {p50:.2f} | {p95:.2f} | {budget} |")
+    return "\n".join(lines)
+
+
 def table(results: List[Result]) -> str:
     """Markdown table of medians, with the ratio baseline / ours."""
     ours, base = results
@@ -191,7 +245,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="train + serve rounds per config")
     parser.add_argument("--baseline", type=Path, default=PROJECT_ROOT / "configs" / "baseline_default.yml")
     parser.add_argument("--baseline-root", type=Path, help="another checkout to compare with (its config.yml)")
+    parser.add_argument("--core-only", action="store_true", help="only the in-process steps per message (no servers)")
     args = parser.parse_args(argv)
+    if args.core_only:
+        print(core_table())
+        return 0
     if args.baseline_root:
         root = args.baseline_root.resolve()
         commit = subprocess.run(
@@ -215,7 +273,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         f"# Benchmark: {results[0].name} vs {results[1].name}\n\n"
         f"{args.rounds} rounds per config, interleaved; {messages} scripted messages per round "
         f"({len(CONVERSATIONS)} conversations, one user at a time, REST channel, action server included).\n"
-        f"Machine: {os.cpu_count()} cores. Peak RSS is VmHWM of each server process.\n\n{table(results)}\n"
+        f"Machine: {os.cpu_count()} cores. Peak RSS is VmHWM of each server process.\n\n{table(results)}\n\n"
+        f"## In-process steps, per message ({results[0].name})\n\n{core_table()}\n"
     )
     out_file = PROJECT_ROOT / "reports" / "bench.md"
     out_file.parent.mkdir(exist_ok=True)
