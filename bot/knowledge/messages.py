@@ -44,13 +44,14 @@ def _malformed(text: str) -> str:
     for name in _PLACEHOLDER.findall(text):
         if not _NAME.match(name):
             return f"placeholder {{{name}}} is not a name (letters, digits, underscores)"
-    if "{" in _PLACEHOLDER.sub("", text) or "}" in _PLACEHOLDER.sub("", text):
+    rest = _PLACEHOLDER.sub("", text)
+    if "{" in rest or "}" in rest:
         return "has a brace outside a {name} placeholder"
     return ""
 
 
 def _texts(path: Path) -> Dict[str, Tuple[str, int]]:
-    """key -> (text, line) for one catalogue file, with the file's shape checked."""
+    """key -> (text, line) for one catalogue file, in file order, with the file's shape checked."""
     try:
         root = yaml.compose(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
@@ -59,23 +60,25 @@ def _texts(path: Path) -> Dict[str, Tuple[str, int]]:
     if not isinstance(root, yaml.MappingNode):
         raise KnowledgeError(path, 1, "a message catalogue is a mapping of keys to texts (or to more keys)")
     texts: Dict[str, Tuple[str, int]] = {}
-    pending: List[Tuple[str, yaml.MappingNode]] = [("", root)]
-    while pending:
-        prefix, node = pending.pop(0)
-        for key_node, value in node.value:
-            line = key_node.start_mark.line + 1
-            if not isinstance(key_node, yaml.ScalarNode) or not _KEY_PART.match(str(key_node.value)):
-                raise KnowledgeError(path, line, f"key '{prefix}{key_node.value}': use letters, digits and underscores")
-            key = prefix + str(key_node.value)
-            if key in texts or any(k.startswith(key + ".") for k in texts):
-                raise KnowledgeError(path, line, f"key '{key}' is defined twice")
-            if isinstance(value, yaml.MappingNode):
-                pending.append((key + ".", value))
-            elif isinstance(value, yaml.ScalarNode) and value.tag == "tag:yaml.org,2002:str":
-                texts[key] = (_checked_text(path, line, key, str(value.value)), line)
-            else:
-                raise KnowledgeError(path, line, f"key '{key}': a message is a text (quote numbers and yes/no words)")
+    _collect(path, "", root, texts)
     return texts
+
+
+def _collect(path: Path, prefix: str, node: yaml.MappingNode, texts: Dict[str, Tuple[str, int]]) -> None:
+    """Add the texts under one mapping to `texts`, keys prefixed with the path to it."""
+    for key_node, value in node.value:
+        line = key_node.start_mark.line + 1
+        if not isinstance(key_node, yaml.ScalarNode) or not _KEY_PART.match(str(key_node.value)):
+            raise KnowledgeError(path, line, f"key '{prefix}{key_node.value}': use letters, digits and underscores")
+        key = prefix + str(key_node.value)
+        if key in texts or any(k.startswith(key + ".") for k in texts):
+            raise KnowledgeError(path, line, f"key '{key}' is defined twice")
+        if isinstance(value, yaml.MappingNode):
+            _collect(path, key + ".", value, texts)
+        elif isinstance(value, yaml.ScalarNode) and value.tag == "tag:yaml.org,2002:str":
+            texts[key] = (_checked_text(path, line, key, str(value.value)), line)
+        else:
+            raise KnowledgeError(path, line, f"key '{key}': a message is a text (quote numbers and yes/no words)")
 
 
 def _checked_text(path: Path, line: int, key: str, text: str) -> str:
