@@ -18,6 +18,7 @@ from typing import Iterable, List
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
+from bot.contract import MILESTONE_PREFIX
 from bot.knowledge.documents import KnowledgeError, Question, Source, Topic
 from bot.knowledge.export import write_rasa_files
 from bot.knowledge.milestones import MilestoneTable
@@ -160,7 +161,7 @@ def _add_milestones(session: Session, table: MilestoneTable) -> None:
     for position, milestone in enumerate(table.milestones):
         data = {k: v for k, v in dataclasses.asdict(milestone).items() if k != "sources"}
         session.add(MilestoneRow(id=milestone.id, position=position, data=data))
-        _add_sources(session, f"milestone:{milestone.id}", milestone.sources)
+        _add_sources(session, f"{MILESTONE_PREFIX}{milestone.id}", milestone.sources)
 
 
 def _add_sources(session: Session, owner: str, sources: Iterable[Source]) -> None:

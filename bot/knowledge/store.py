@@ -11,6 +11,7 @@ from typing import Dict, List, Optional, Tuple
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
+from bot.contract import MILESTONE_PREFIX
 from bot.knowledge.documents import Clarify, Condition, Question, Rule, Section, Source, Topic
 from bot.knowledge.milestones import Milestone, MilestoneTable, Window
 from bot.knowledge.models import FTS_TABLE, BuildInfo, MilestoneRow, QuestionRow, SectionRow, SourceRow, TopicRow
@@ -103,7 +104,7 @@ class KnowledgeBase:
             for key in ("who", "usual"):
                 data[key] = Window(**data[key]) if data[key] else None
             data["words"] = tuple(data["words"])
-            rows.append(Milestone(**data, sources=tuple(sources.get(f"milestone:{row.id}", ()))))
+            rows.append(Milestone(**data, sources=tuple(sources.get(f"{MILESTONE_PREFIX}{row.id}", ()))))
         overview = tuple(sources.get("milestones:overview", ()))
         return MilestoneTable(intent=intent.value, milestones=tuple(rows), sources=overview)
 

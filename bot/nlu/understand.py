@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
+from bot.contract import FALLBACK_INTENT, OBSERVATION_PREFIX, OUT_OF_SCOPE_INTENT
 from bot.nlu.observations import ObservationCatalogue, default_catalogue
 from bot.nlu.parsers import AGE, DURATION, WEEKS_EARLY, EntityMatch, extract_entities
 
@@ -287,7 +288,9 @@ def _observation_facts(catalogue: ObservationCatalogue, hits: Iterable[Any]) -> 
         if observation is None:
             continue
         for slot, value in observation.answers.items():
-            facts.append(Fact(slot, value, hit.start, hit.end, f"observation:{observation.id}", observation.referral is not None))
+            facts.append(
+                Fact(slot, value, hit.start, hit.end, f"{OBSERVATION_PREFIX}{observation.id}", observation.referral is not None)
+            )
     return facts
 
 
@@ -373,7 +376,7 @@ def entity_dicts(understanding: Understanding) -> List[Dict[str, Any]]:
 
 
 # Intents after which a message that describes a sign is routed to the topic that covers it.
-ROUTABLE_INTENTS = frozenset({"inform", "nlu_fallback", "out_of_scope", "greet", "ask_capabilities"})
+ROUTABLE_INTENTS = frozenset({"inform", FALLBACK_INTENT, OUT_OF_SCOPE_INTENT, "greet", "ask_capabilities"})
 INFORM = "inform"
 
 
