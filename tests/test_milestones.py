@@ -288,7 +288,9 @@ def test_stage_of_sitting(table: MilestoneTable, months: float, expected: str) -
 def test_milestone_question_asks_age_with_a_general_option(kb: KnowledgeBase, table: MilestoneTable) -> None:
     subject = subject_for(table.get("walks"))
     turn = dialogue.start(subject, kb.questions, empty(kb), TriageState(), "when do babies usually walk?")
-    assert turn.next_slot == "age_months" and {"title": "Just in general", "payload": "Just in general"} in turn.messages[-1].buttons
+    assert (
+        turn.next_slot == "age_months" and {"title": "Just in general", "payload": "Just in general"} in turn.messages[-1].buttons
+    )
     general = dialogue.handle_reply(subject, kb.questions, "age_months", "inform", "Just in general", empty(kb), turn.state)
     assert general.next_slot is None  # no age: no "born early?" either, straight to the answer
 
