@@ -47,7 +47,7 @@ def test_a_correction_after_the_advice_gives_it_again(kb: KnowledgeBase) -> None
         understand("sorry, he's 17 months not 11"), answers(kb, age_months=11), kb.questions, [], [], advised=True
     )
     assert reply.advise_again and reply.updates == {"age_months": 17.0}
-    assert "17 months (instead of 11 months)" in (reply.lead or "")
+    assert reply.lead is not None and "17 months (instead of 11 months)" in reply.lead
 
 
 def test_a_new_sign_after_the_advice_gives_it_again(kb: KnowledgeBase) -> None:
