@@ -83,7 +83,7 @@ def test_red_flag_escalates_at_any_point(chat: Callable[[], Chat]) -> None:
     parent = chat()
     parent.says("why is my baby crawling backwards")
     reply = parent.says("he has a high fever and won't put weight on his leg")
-    assert "now" in reply.lower()
+    assert "go to the emergency department now" in reply  # the fever_no_weight message, not any "now" ("know")
     slots = parent.slots()
     assert slots["referral"] == "urgent" and slots["red_flag"] == "fever_no_weight"
     assert slots["requested_slot"] is None
@@ -110,7 +110,7 @@ def test_action_server_down_mid_conversation(services: Services, chat: Callable[
         reply = parent.says("no she was on time")
         assert "technical problem" in reply.lower()
         urgent = parent.says("she had a seizure")
-        assert "now" in urgent.lower()
+        assert "call your local emergency number now" in urgent  # the seizure message, without the action server
         assert parent.slots()["referral"] == "urgent"
     finally:
         services.start_action()
@@ -234,7 +234,7 @@ def test_repeat_after_the_advice_sends_the_last_messages_again(chat: Callable[[]
 def test_a_slash_command_cannot_skip_a_red_flag(chat: Callable[[], Chat]) -> None:
     parent = chat()
     reply = parent.says("/ask_hip_health@1 my baby is having a seizure")
-    assert "get medical help now" in reply.lower() or "call" in reply.lower()
+    assert "A seizure (fit) needs urgent help" in reply
     slots = parent.slots()
     assert slots["referral"] == "urgent" and slots["red_flag"] == "seizure"
     assert slots["requested_slot"] is None and slots["topic"] is None

@@ -78,7 +78,7 @@ def test_conversation_alternating_between_replicas(replicas: Services, database:
 def test_red_flag_on_a_replica(replicas: Services) -> None:
     parent = Chat(replicas)
     parent.says("she scoots on her bottom")
-    assert "now" in parent.says("she's having a seizure").lower()
+    assert "call your local emergency number now" in parent.says("she's having a seizure")
     assert parent.slots()["referral"] == "urgent"
 
 
@@ -140,7 +140,7 @@ def test_postgres_down_keeps_the_conversation_and_writes_it_once_back(
             reply = say_to(replicas, 0, sender, text)  # the replica that holds the conversation carries on
             said.append(text)
             assert "technical" not in reply.lower()
-        assert "now" in say_to(replicas, 0, sender, "she's having a seizure").lower()
+        assert "call your local emergency number now" in say_to(replicas, 0, sender, "she's having a seizure")
         said.append("she's having a seizure")
     finally:
         outages["postgres"].restore()
