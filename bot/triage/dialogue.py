@@ -184,7 +184,8 @@ def next_question(topic: Subject, answers: Mapping[str, Any], state: TriageState
 
 
 def ask(question: Question, prefix: str = "", subject: Optional[Subject] = None) -> Message:
-    """The message that asks a question, with its quick replies (plus "Just in general" for a milestone's age)."""
+    """The message that asks a question, after `prefix` ("Of course."), with its quick replies (plus "Just in general"
+    for a milestone's age)."""
     buttons = tuple(question.buttons)
     if question.type == "months" and subject is not None and subject.general_option:
         general = say("triage.general_option")
