@@ -116,7 +116,7 @@ def test_request_for_a_person_is_recorded_and_form_continues(kb: KnowledgeBase) 
 def test_switching_topic_keeps_known_answers(kb: KnowledgeBase) -> None:
     state = TriageState(topic="crawling_backward", skipped=("alternating_crawl",))
     turn = dialogue.start(kb.topic("bottom_scooting"), kb.questions, empty(kb, age_months=11, weeks_early=0), state)
-    assert "instead" in turn.messages[0].text
+    assert "let's look at **bottom scooting (shuffling)** instead" in turn.messages[0].text  # the new topic, by title
     assert turn.state.topic == "bottom_scooting" and turn.state.skipped == ()
     assert turn.next_slot == "uses_both_sides"
 
@@ -238,7 +238,7 @@ def test_an_unclear_description_gets_a_narrower_question(kb: KnowledgeBase) -> N
 def test_a_fact_that_is_not_the_answer_is_kept_and_the_question_asked_again(kb: KnowledgeBase) -> None:
     turn = reply(kb, "late_walking", "weeks_early", "she pulls herself up on the sofa all the time", age_months=14)
     assert turn.answers == {"pulls_to_stand": "yes"} and turn.next_slot == "weeks_early"
-    assert "noted" in turn.messages[0].text  # kept, and asked again (once: a second miss moves on)
+    assert "I've noted that" in turn.messages[0].text  # kept, and asked again (once: a second miss moves on)
 
 
 def test_an_other_persons_facts_are_not_the_childs(kb: KnowledgeBase) -> None:

@@ -30,7 +30,7 @@ def test_summary_says_back_every_fact_and_the_described_signs(kb: KnowledgeBase)
     assert line.startswith("From what you've told me: 19 months, born on time")
     assert "pulls up to stand" in line and "doesn't stand" in line
     assert observed[0].say_back in line  # the parent's own description, not just "favours one side"
-    assert "tell me" in line  # invites a correction
+    assert line.endswith("If I got something wrong, just tell me and I'll update it.")  # invites a correction
 
 
 def test_nothing_known_means_no_summary(kb: KnowledgeBase) -> None:
