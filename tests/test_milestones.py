@@ -227,7 +227,7 @@ def test_answer_uses_corrected_age_and_says_so(table: MilestoneTable) -> None:
     on_time = compose_milestone_answer(table, sits, {"age_months": 10.0, "weeks_early": 0.0}, not_yet=True)
     early = compose_milestone_answer(table, sits, {"age_months": 10.0, "weeks_early": 8.0}, not_yet=True)
     assert on_time.referral == "provider" and early.referral == "none"
-    assert early.age.corrected and early.age.months == pytest.approx(8.2, abs=0.1)
+    assert early.age.corrected and early.age.months == pytest.approx(8.2)  # 10 - 8 / 4.3482 = 8.16, to a tenth
     assert "corrected age of **8 months**" in early.messages[0].text
     assert "8 months corrected age" in "\n".join(m.text for m in early.messages)
 
