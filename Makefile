@@ -15,7 +15,7 @@ MODEL := models/caregiver.tar.gz
 RASA_INPUTS := config.yml $(wildcard domain/*.yml) $(shell find data -name '*.yml' 2>/dev/null) \
 	$(filter-out rasa_components/webchat.py rasa_components/telegram.py rasa_components/whatsapp.py rasa_components/messaging.py rasa_components/tracker_store.py rasa_components/adaptations.py rasa_components/run.py,$(wildcard rasa_components/*.py)) $(wildcard bot/nlu/*.py)
 
-.PHONY: install browser knowledge rules-report train run test validate eval eval-conversations bench bench-review lint lock audit clean
+.PHONY: install browser knowledge rules-report train run test test-fast validate eval eval-conversations bench bench-review lint lock audit clean
 
 install: $(VENV)/.installed
 
@@ -56,11 +56,16 @@ browser:
 	elif command -v apt-get >/dev/null && sudo -n true 2>/dev/null; then sudo sh -c '$(APT_INSTALL)'; \
 	else echo "Browser tests need Chromium at $(CHROMIUM): install it (Debian/Ubuntu: sudo apt-get install chromium chromium-driver) or set CHROMIUM=/path/to/chromium. Until then they are skipped (and fail under CI=true)."; fi
 
-# Two workers, each taking whole test files (module-scoped servers stay with their tests): on this 2-core
-# machine the suite takes about 12 minutes instead of 21. PYTEST_ARGS= runs it in one process.
-PYTEST_ARGS ?= -n 2 --dist loadfile
+# Two workers. --dist loadgroup with the groups tests/conftest.py sets: the tests on each shared server stack stay
+# on one worker (each stack starts once), every other file stays whole. PYTEST_ARGS= runs it in one process.
+PYTEST_ARGS ?= -n 2 --dist loadgroup
 test: train browser
 	CHROMIUM=$(CHROMIUM) $(PY) -m pytest $(PYTEST_ARGS)
+
+# The in-process tests only (no server process, no browser, no model; not the modules that import Rasa itself,
+# whose import alone takes half a minute): seconds, for the edit-test loop. tests/conftest.py --fast.
+test-fast: knowledge
+	$(PY) -m pytest --fast -q $(PYTEST_FAST_ARGS)
 
 bench-review: knowledge
 	$(PY) -m tests.tools.review_bench

@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import uuid
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
 import httpx
+import pytest
 
 from bot.serve import action_command, rasa_command, service_env, wait_until_up, web_command
 from bot.settings import PROJECT_ROOT
 
 TOKEN = "e2e-secret-token"
+# The limits stack's rate limits (conftest `limits_stack`): tests/test_channel_hardening.py trips them.
+PER_CONVERSATION, PER_ADDRESS = 6, 8
+# The shared stack's only limit (conftest `shared_stack`), for every address: tests/test_fuzz.py's burst trips it.
+CONVERSATION_LIMIT = (30, 60)
 MODEL = PROJECT_ROOT / "models" / "caregiver.tar.gz"
+NO_MODEL = "no trained model at models/caregiver.tar.gz: run `make train` (make test does)"
+
+
+def require_model() -> None:
+    """Skip without the trained model, with the reason; under CI=true fail instead (like a missing browser)."""
+    if MODEL.exists():
+        return
+    if os.environ.get("CI"):
+        pytest.fail(NO_MODEL + "; CI must run the tests that need it", pytrace=False)
+    pytest.skip(NO_MODEL)
 
 
 def free_port() -> int:
@@ -28,9 +44,17 @@ class Services:
     """An action server plus `replicas` Rasa servers sharing one tracker store and lock store.
 
     With web=True, also the web server (widget + demo pages), and the origins and URLs the browser needs.
+    replica_env: settings for single replicas on top of env (e.g. one replica with the messaging channels off).
     """
 
-    def __init__(self, tmp: Path, env: Optional[Dict[str, str]] = None, replicas: int = 1, web: bool = False) -> None:
+    def __init__(
+        self,
+        tmp: Path,
+        env: Optional[Dict[str, str]] = None,
+        replicas: int = 1,
+        web: bool = False,
+        replica_env: Sequence[Dict[str, str]] = (),
+    ) -> None:
         self.action_port = free_port()
         self.rasa_ports = [free_port() for _ in range(replicas)]
         self.web_port = free_port() if web else None
@@ -44,6 +68,7 @@ class Services:
             "RASA_PUBLIC_URL": f"http://127.0.0.1:{self.rasa_ports[0]}",
         }
         self.env = service_env({**defaults, **(env or {}), "ACTION_SERVER_URL": f"http://127.0.0.1:{self.action_port}/webhook"})
+        self.replica_env = [{**self.env, **extra} for extra in replica_env] + [self.env] * (replicas - len(replica_env))
         self.logs = tmp
         self.action: Optional[subprocess.Popen] = None
         self.rasa: List[subprocess.Popen] = []
@@ -57,11 +82,13 @@ class Services:
     def rasa_url(self) -> str:
         return f"http://127.0.0.1:{self.rasa_ports[0]}"
 
-    def _spawn(self, command: List[str], name: str) -> subprocess.Popen:
+    def _spawn(self, command: List[str], name: str, env: Optional[Dict[str, str]] = None) -> subprocess.Popen:
         log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - the process owns it
-        return subprocess.Popen(command, cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        return subprocess.Popen(command, cwd=PROJECT_ROOT, env=env or self.env, stdout=log, stderr=subprocess.STDOUT)
 
     def start(self) -> Services:
+        """Start every process (the Rasa servers last: they take longest); skips or fails without the model."""
+        require_model()
         self.start_action()
         if self.web_port:
             self.start_web()
@@ -70,9 +97,28 @@ class Services:
 
     def start_rasa(self) -> None:
         """Start the Rasa server(s), or restart them on the same ports after stop_rasa()."""
-        self.rasa = [self._spawn(rasa_command(port, MODEL, TOKEN, self.origins), f"rasa-{port}") for port in self.rasa_ports]
+        self.rasa = [
+            self._spawn(rasa_command(port, MODEL, TOKEN, self.origins), f"rasa-{port}", env)
+            for port, env in zip(self.rasa_ports, self.replica_env, strict=True)
+        ]
         for port, process in zip(self.rasa_ports, self.rasa, strict=False):
             wait_until_up(f"http://127.0.0.1:{port}/", 240, process)
+
+    def running(self) -> bool:
+        """Whether every process this stack started is still running."""
+        processes = [self.action, self.web, *self.rasa] if self.web_port else [self.action, *self.rasa]
+        return all(p is not None and p.poll() is None for p in processes)
+
+    def ensure_running(self) -> Services:
+        """Restart what a test left stopped (a session stack outlives the test that stopped it)."""
+        if self.action is None or self.action.poll() is not None:
+            self.start_action()
+        if self.web_port and (self.web is None or self.web.poll() is not None):
+            self.start_web()
+        if not self.rasa or any(p.poll() is not None for p in self.rasa):
+            self.stop_rasa()
+            self.start_rasa()
+        return self
 
     def stop_rasa(self) -> None:
         for process in self.rasa:

@@ -24,8 +24,8 @@ from bot.channels.inbound import Inbound, as_text, clean_text, read_message, too
 from bot.channels.ratelimit import MemoryBackend, RateLimiter, RedisBackend, Rule, client_address, networks
 from bot.serve import wait_until_up
 from bot.settings import PROJECT_ROOT
-from tests.fake_platforms import FakePlatforms, platform_env
-from tests.servers import MODEL, TOKEN, Services, free_port
+from tests.fake_platforms import FakePlatforms
+from tests.servers import PER_ADDRESS, PER_CONVERSATION, TOKEN, Services, free_port
 from tests.test_messaging_channels import (
     stored,
     telegram,
@@ -36,7 +36,6 @@ from tests.test_messaging_channels import (
 )
 from tests.test_webchat_channel import SocketChat
 
-PER_CONVERSATION, PER_ADDRESS = 6, 8
 TEXT_ONLY = "Sorry, I can only read text messages. Please type your question."
 RATE_LIMITED = "You're sending messages faster than I can read them — please wait a few seconds."
 URGENT_WORDS = ("get medical help now", "emergency")
@@ -255,6 +254,7 @@ def mini_server(tmp_path: Path, token: Optional[str]) -> Iterator[str]:
         process.wait(timeout=20)
 
 
+@pytest.mark.servers
 def test_without_a_configured_token_the_rest_channel_refuses_everything(tmp_path: Path) -> None:
     with mini_server(tmp_path, None) as url:
         for params in ({}, {"token": ""}, {"token": "anything"}):
@@ -262,6 +262,7 @@ def test_without_a_configured_token_the_rest_channel_refuses_everything(tmp_path
             assert response.status_code == 403 and "no Rasa token is configured" in response.json()["error"]
 
 
+@pytest.mark.servers
 def test_a_failing_message_ends_the_stream_with_an_apology(tmp_path: Path) -> None:
     with mini_server(tmp_path, "mini-token") as url:
         ok = httpx.post(url, params={"token": "mini-token", "stream": "true"}, json={"sender": "a", "message": "hi"}, timeout=10)
@@ -278,21 +279,15 @@ def test_a_failing_message_ends_the_stream_with_an_apology(tmp_path: Path) -> No
 
 
 @pytest.fixture(scope="module")
-def stack(fake: FakePlatforms, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
-    if not MODEL.exists():
-        pytest.skip("no trained model: run `make train` (make test does)")
-    env = {
-        "RASA_TOKEN": TOKEN,
-        "RATE_LIMIT_PER_CONVERSATION": f"{PER_CONVERSATION}/60",
-        "RATE_LIMIT_PER_ADDRESS": f"{PER_ADDRESS}/60",
-        "TRUSTED_PROXIES": "127.0.0.1",  # so tests can speak for other client addresses through X-Forwarded-For
-        **platform_env(fake),
-    }
-    running = Services(tmp_path_factory.mktemp("hardening"), env=env)
-    try:
-        yield running.start()
-    finally:
-        running.stop()
+def fake(platforms: FakePlatforms) -> FakePlatforms:
+    """The fake platforms the limits stack sends to (conftest)."""
+    return platforms
+
+
+@pytest.fixture(scope="module")
+def stack(limits_stack: Services) -> Services:
+    """The session's limits stack (conftest): PER_CONVERSATION and PER_ADDRESS a minute, 127.0.0.1 a trusted proxy."""
+    return limits_stack.ensure_running()
 
 
 def rest(stack: Services, body: Any, token: Optional[str] = TOKEN, headers: Optional[Dict[str, str]] = None) -> httpx.Response:

@@ -9,49 +9,28 @@ Skipped with a reason only when they are unreachable and CI is not set; with CI=
 from __future__ import annotations
 
 import json
-from typing import Dict, Iterator, List
+from typing import Dict, List, Optional
 
 import httpx
 import pytest
 
-from tests.databases import PG_HOST, PG_PORT, REDIS_PORT, postgres_database, require
+from tests.databases import require
 from tests.proxy import CuttableProxy
-from tests.servers import MODEL, TOKEN, Chat, Services
-
-pytestmark = pytest.mark.skipif(not MODEL.exists(), reason="no trained model: run `make train` (make test does)")
+from tests.servers import TOKEN, Chat, Services
 
 
 @pytest.fixture(scope="module")
-def database() -> Iterator[str]:
-    """A fresh PostgreSQL database for this run, dropped afterwards."""
+def database(scale_database: Optional[str]) -> str:
+    """The replicas' fresh PostgreSQL database (conftest), dropped after the session."""
     require("PostgreSQL", "Redis")
-    with postgres_database("caregiver_e2e") as url:
-        yield url
+    assert scale_database
+    return scale_database
 
 
 @pytest.fixture(scope="module")
-def outages() -> Iterator[Dict[str, CuttableProxy]]:
-    """Forwarders to PostgreSQL and Redis that a test can cut and restore."""
-    proxies = {"postgres": CuttableProxy(PG_HOST, PG_PORT), "redis": CuttableProxy(PG_HOST, REDIS_PORT)}
-    yield proxies
-    for proxy in proxies.values():
-        proxy.close()
-
-
-@pytest.fixture(scope="module")
-def replicas(database: str, outages: Dict[str, CuttableProxy], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
-    env = {
-        "TRACKER_DB_DIALECT": "postgresql",
-        "TRACKER_DB_URL": database.replace(f":{PG_PORT}/", f":{outages['postgres'].port}/"),
-        "LOCK_STORE_TYPE": "redis",
-        "LOCK_STORE_HOST": PG_HOST,
-        "LOCK_STORE_PORT": str(outages["redis"].port),
-    }
-    running = Services(tmp_path_factory.mktemp("scale"), env=env, replicas=2)
-    try:
-        yield running.start()
-    finally:
-        running.stop()
+def replicas(database: str, replica_stack: Services) -> Services:
+    """The session's two replicas (conftest) on that database, reached through the `outages` forwarders."""
+    return replica_stack.ensure_running()
 
 
 def test_conversation_alternating_between_replicas(replicas: Services, database: str) -> None:

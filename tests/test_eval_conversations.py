@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
-from tests.servers import MODEL, TOKEN, Services
+from tests.servers import TOKEN, Services
 from tests.tools import eval_conversations as ev
 
 
@@ -119,15 +118,11 @@ def test_tolerances(kind: str, expected: object, got: object, ok: bool) -> None:
 
 
 @pytest.fixture(scope="module")
-def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
-    running = Services(tmp_path_factory.mktemp("eval-conversations"))
-    try:
-        yield running.start()
-    finally:
-        running.stop()
+def services(shared_stack: Services) -> Services:
+    """The session's shared stack (conftest): the evaluation's conversations have their own ids."""
+    return shared_stack.ensure_running()
 
 
-@pytest.mark.skipif(not MODEL.exists(), reason="no trained model: run `make train` (make test does)")
 def test_gate_urgent_recall_and_no_reasks(services: Services, tmp_path: Path) -> None:
     """The whole evaluation against the real servers: urgent recall 100 %, no re-ask after told."""
     numbers, outcomes = ev.evaluate(services.rasa_url, TOKEN)
@@ -141,7 +136,6 @@ def test_gate_urgent_recall_and_no_reasks(services: Services, tmp_path: Path) ->
     assert numbers["reasks_after_told"] == 0, f"asked after told: {reasked} (see {md})"
 
 
-@pytest.mark.skipif(not MODEL.exists(), reason="no trained model: run `make train` (make test does)")
 def test_fresh_set_never_misses_an_emergency(services: Services, tmp_path: Path) -> None:
     """The second set (tests/conversations/fresh, written without seeing the first): every emergency caught. Its other
     figures are reported by `make eval-conversations EVAL_CONVERSATIONS_ARGS="--sets tests/conversations/fresh"`."""

@@ -31,17 +31,16 @@ from twilio.request_validator import RequestValidator
 
 from bot.serve import BIN
 from bot.settings import PROJECT_ROOT
-from tests.fake_platforms import AUTH, NUMBER, PUBLIC_URL, SID, TG_SECRET, FakePlatforms, platform_env
-from tests.servers import MODEL, TOKEN, Services
+from tests.fake_platforms import AUTH, NUMBER, PUBLIC_URL, SID, TG_SECRET, FakePlatforms
+from tests.servers import CONVERSATION_LIMIT, TOKEN, Services
 from tests.tools.hostile import Hostile, domain_names, shorten
 
-pytestmark = pytest.mark.skipif(not MODEL.exists(), reason="no trained model: run `make train` (make test does)")
+pytestmark = pytest.mark.stack_last  # on the shared stack (conftest), after the tests that need it unflooded
 
 SEED = int(os.environ.get("FUZZ_SEED", "20261130"))
 SCALE = float(os.environ.get("FUZZ_SCALE", "1"))
 IN_FLIGHT = 8
 TIMEOUT = 60.0
-CONVERSATION_LIMIT = (30, 60)  # RATE_LIMIT_PER_CONVERSATION for this stack: the burst test trips it
 RED_FLAGS = ["my baby is having a seizure", "he's not breathing properly", "she fell down the stairs and isn't moving her leg"]
 ADMIN_PASSWORD = "fuzz-admin-password-123"
 _ids = itertools.count(10_000)
@@ -77,19 +76,15 @@ class Results:
 
 
 @pytest.fixture(scope="module")
-def stack(fake: FakePlatforms, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
-    env = {
-        **platform_env(fake),
-        "RATE_LIMIT_PER_CONVERSATION": "{}/{}".format(*CONVERSATION_LIMIT),
-        "RATE_LIMIT_PER_ADDRESS": "0",
-        "RATE_LIMIT_PER_PLATFORM": "0",
-        "RATE_LIMIT_EXEMPT": "",
-    }
-    running = Services(tmp_path_factory.mktemp("fuzz"), env=env, web=True)
-    try:
-        yield running.start()
-    finally:
-        running.stop()
+def fake(platforms: FakePlatforms) -> FakePlatforms:
+    """The fake platforms the shared stack sends to (conftest)."""
+    return platforms
+
+
+@pytest.fixture(scope="module")
+def stack(shared_stack: Services) -> Services:
+    """The session's shared stack (conftest): CONVERSATION_LIMIT per conversation, for every address, no other limit."""
+    return shared_stack.ensure_running()
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ import pytest
 
 from bot.serve import Service, backoff
 from bot.settings import PROJECT_ROOT, parse_env_file
-from tests.servers import MODEL, free_port
+from tests.servers import MODEL, free_port, require_model
 
 READY = "The assistant is ready"
 MARKERS = {"action server": "actions.server", "web server": "bot.web", "Rasa server": "--enable-api"}
@@ -86,8 +86,7 @@ class Launcher:
 
 @pytest.fixture(scope="module")
 def launcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Launcher]:
-    if not MODEL.exists():
-        pytest.skip("no trained model: run `make train` (make test does)")
+    require_model()
     running = Launcher(tmp_path_factory.mktemp("launcher"))
     try:
         running.wait_ready()

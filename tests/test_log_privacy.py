@@ -19,8 +19,8 @@ import pytest
 
 from bot.privacy.logs import MAX_MESSAGE_CHARS, RedactingFilter, install, scrub_message, strip_secrets
 from bot.settings import PROJECT_ROOT
-from tests.fake_platforms import FakePlatforms, platform_env
-from tests.servers import MODEL, TOKEN, Services
+from tests.fake_platforms import FakePlatforms
+from tests.servers import TOKEN, Services
 from tests.test_messaging_channels import AUTH, TG_SECRET, TG_TOKEN, telegram, tg_text, whatsapp
 from tests.test_webchat_channel import SocketChat
 
@@ -165,15 +165,15 @@ def test_install_covers_child_loggers_own_handlers_tracebacks_and_warnings(isola
 
 
 @pytest.fixture(scope="module")
-def logged_stack(fake: FakePlatforms, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
-    if not MODEL.exists():
-        pytest.skip("no trained model: run `make train` (make test does)")
-    env = {**platform_env(fake), "LOG_LEVEL": "INFO"}
-    running = Services(tmp_path_factory.mktemp("logs"), env=env, web=True)  # bot/serve.py: configs/logging.yml
-    try:
-        yield running.start()
-    finally:
-        running.stop()
+def fake(platforms: FakePlatforms) -> FakePlatforms:
+    """The fake platforms the limits stack sends to (conftest)."""
+    return platforms
+
+
+@pytest.fixture(scope="module")
+def logged_stack(limits_stack: Services) -> Services:
+    """The session's limits stack (conftest), logging at INFO; this test stops it, so it runs after the others on it."""
+    return limits_stack.ensure_running()
 
 
 def rest(stack: Services, sender: str, text: str) -> httpx.Response:
@@ -181,6 +181,7 @@ def rest(stack: Services, sender: str, text: str) -> httpx.Response:
     return httpx.post(url, params={"token": TOKEN}, json={"sender": sender, "message": text}, timeout=60)
 
 
+@pytest.mark.stack_last
 async def test_no_identifier_reaches_any_log(logged_stack: Services, fake: FakePlatforms) -> None:
     stack = logged_stack
     for text in SEEDED:

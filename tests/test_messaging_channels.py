@@ -5,8 +5,7 @@ stored; the platform failing, then recovering."""
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, List
 
 import httpx
 import pytest
@@ -14,20 +13,21 @@ import sqlalchemy as sa
 from twilio.request_validator import RequestValidator
 
 from tests.fake_platforms import AUTH, NUMBER, PUBLIC_URL, SID, TG_SECRET, TG_TOKEN, FakePlatforms, platform_env  # noqa: F401 - re-exported
-from tests.servers import MODEL, Services
-
-pytestmark = pytest.mark.skipif(not MODEL.exists(), reason="no trained model: run `make train` (make test does)")
+from tests.servers import Services
 
 _ids = itertools.count(1000)
 
 
 @pytest.fixture(scope="module")
-def stack(fake: FakePlatforms, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
-    running = Services(tmp_path_factory.mktemp("platforms"), env=platform_env(fake))
-    try:
-        yield running.start()
-    finally:
-        running.stop()
+def fake(platforms: FakePlatforms) -> FakePlatforms:
+    """The fake platforms of the shared stack (conftest): tests tell their calls apart by chat id and number."""
+    return platforms
+
+
+@pytest.fixture(scope="module")
+def stack(shared_stack: Services) -> Services:
+    """The session's shared stack (conftest), Telegram and WhatsApp on."""
+    return shared_stack.ensure_running()
 
 
 def stored(stack: Services) -> str:
@@ -193,21 +193,10 @@ def test_replays_are_refused_after_a_restart(stack: Services) -> None:
     assert stored(stack) == before
 
 
-def test_channels_without_credentials_are_off(tmp_path: Path) -> None:
-    blank = {
-        name: ""
-        for name in (
-            "TELEGRAM_TOKEN",
-            "TELEGRAM_WEBHOOK_SECRET",
-            "TWILIO_ACCOUNT_SID",
-            "TWILIO_AUTH_TOKEN",
-            "TWILIO_WHATSAPP_NUMBER",
-        )
-    }
-    running = Services(tmp_path, env=blank)
-    try:
-        running.start()
-        assert httpx.post(f"{running.rasa_url}/webhooks/telegram/webhook", json={"update_id": 1}, timeout=10).status_code == 404
-        assert httpx.post(f"{running.rasa_url}/webhooks/whatsapp/webhook", data={"Body": "x"}, timeout=10).status_code == 404
-    finally:
-        running.stop()
+def test_channels_without_credentials_are_off(replica_stack: Services) -> None:
+    # The replica stack's second Rasa runs without the Telegram and Twilio credentials (conftest CHANNELS_OFF).
+    replica_stack.ensure_running()
+    off = f"http://127.0.0.1:{replica_stack.rasa_ports[1]}"
+    assert "TELEGRAM_TOKEN" not in {k for k, v in replica_stack.replica_env[1].items() if v}
+    assert httpx.post(f"{off}/webhooks/telegram/webhook", json={"update_id": 1}, timeout=10).status_code == 404
+    assert httpx.post(f"{off}/webhooks/whatsapp/webhook", data={"Body": "x"}, timeout=10).status_code == 404

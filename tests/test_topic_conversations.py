@@ -8,16 +8,14 @@ are read back from the tracker. Urgent: a red flag in the middle of the question
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
 import httpx
 import pytest
 
 from bot.knowledge.validate import load_knowledge
 from bot.settings import PROJECT_ROOT
-from tests.servers import MODEL, TOKEN, Chat, Services
-
-pytestmark = pytest.mark.skipif(not MODEL.exists(), reason="no trained model: run `make train` (make test does)")
+from tests.servers import TOKEN, Chat, Services
 
 
 @dataclass(frozen=True)
@@ -354,12 +352,9 @@ CONVERSATIONS = [
 
 
 @pytest.fixture(scope="module")
-def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
-    running = Services(tmp_path_factory.mktemp("topics"))
-    try:
-        yield running.start()
-    finally:
-        running.stop()
+def services(shared_stack: Services) -> Services:
+    """The session's shared stack (conftest): every conversation is a new parent."""
+    return shared_stack.ensure_running()
 
 
 @pytest.mark.parametrize("conversation", CONVERSATIONS, ids=lambda c: c.id)

@@ -23,36 +23,36 @@ def directives(policy: str) -> dict:
     return {part.split()[0]: part.split()[1:] for part in policy.split(";") if part.strip()}
 
 
-def test_demo_pages_embed_the_widget_with_its_config(web_stack: Services) -> None:
+def test_demo_pages_embed_the_widget_with_its_config(web_server: Services) -> None:
     for path in ("/", "/another-page"):
-        page = httpx.get(web_stack.web_url + path, timeout=10)
+        page = httpx.get(web_server.web_url + path, timeout=10)
         assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
         assert '<script src="/widget.js" defer></script>' in page.text
-        assert f'"serverUrl": "{web_stack.rasa_url}"' in page.text
+        assert f'"serverUrl": "{web_server.rasa_url}"' in page.text
         assert page.headers["x-content-type-options"] == "nosniff" and page.headers["referrer-policy"] == "no-referrer"
 
 
-def test_demo_pages_allow_only_their_own_scripts_styles_and_the_rasa_server(web_stack: Services) -> None:
+def test_demo_pages_allow_only_their_own_scripts_styles_and_the_rasa_server(web_server: Services) -> None:
     for path in ("/", "/another-page"):
-        page = httpx.get(web_stack.web_url + path, timeout=10)
+        page = httpx.get(web_server.web_url + path, timeout=10)
         policy = directives(page.headers["content-security-policy"])
         inline = re.findall(r"<script>(.*?)</script>", page.text, re.S)
         assert len(inline) == 1 and policy["script-src"] == ["'self'", sha256_source(inline[0])]  # the config, by its hash
         assert "<style" not in page.text and " style=" not in page.text
         widget_css = (STATIC / "widget" / "widget.css").read_text(encoding="utf-8")
         assert policy["style-src"] == ["'self'", sha256_source(widget_css)]  # the widget's <style> in its shadow root
-        rasa = web_stack.rasa_url
+        rasa = web_server.rasa_url
         assert policy["connect-src"] == ["'self'", rasa, rasa.replace("http://", "ws://")]
         assert policy["frame-ancestors"] == ["'self'"] and policy["object-src"] == ["'none'"] and policy["base-uri"] == ["'none'"]
         assert page.headers["x-frame-options"] == "SAMEORIGIN"
-    stylesheet = httpx.get(web_stack.web_url + "/demo.css", timeout=10)
+    stylesheet = httpx.get(web_server.web_url + "/demo.css", timeout=10)
     assert (
         stylesheet.status_code == 200
         and stylesheet.headers["content-type"].startswith("text/css")
         and "header" in stylesheet.text
     )
     for path in ("/widget.js", "/vendor/socket.io-client.LICENSE", "/no-such-page", "/health"):
-        response = httpx.get(web_stack.web_url + path, timeout=10)
+        response = httpx.get(web_server.web_url + path, timeout=10)
         assert response.headers["x-content-type-options"] == "nosniff" and response.headers["referrer-policy"] == "no-referrer", (
             path
         )
@@ -97,22 +97,22 @@ def test_the_widget_runs_and_is_styled_under_the_policy(browser: Any, web_stack:
         context.close()
 
 
-def test_widget_script_is_served_with_revalidation(web_stack: Services) -> None:
-    script = httpx.get(web_stack.web_url + "/widget.js", timeout=10)
+def test_widget_script_is_served_with_revalidation(web_server: Services) -> None:
+    script = httpx.get(web_server.web_url + "/widget.js", timeout=10)
     assert script.status_code == 200 and script.headers["content-type"].startswith("application/javascript")
     assert script.headers["cache-control"] == "no-cache" and script.headers["etag"]
     assert "MIT License" in script.text and "Socket.IO" in script.text
-    again = httpx.get(web_stack.web_url + "/widget.js", headers={"If-None-Match": script.headers["etag"]}, timeout=10)
+    again = httpx.get(web_server.web_url + "/widget.js", headers={"If-None-Match": script.headers["etag"]}, timeout=10)
     assert again.status_code == 304 and again.content == b""
 
 
-def test_vendored_licence_is_served(web_stack: Services) -> None:
-    licence = httpx.get(web_stack.web_url + "/vendor/socket.io-client.LICENSE", timeout=10)
+def test_vendored_licence_is_served(web_server: Services) -> None:
+    licence = httpx.get(web_server.web_url + "/vendor/socket.io-client.LICENSE", timeout=10)
     assert licence.status_code == 200 and "Permission is hereby granted" in licence.text
 
 
-def test_unknown_pages_get_a_plain_not_found(web_stack: Services) -> None:
-    missing = httpx.get(web_stack.web_url + "/no-such-page", timeout=10)
+def test_unknown_pages_get_a_plain_not_found(web_server: Services) -> None:
+    missing = httpx.get(web_server.web_url + "/no-such-page", timeout=10)
     assert missing.status_code == 404 and "Traceback" not in missing.text
 
 

@@ -17,7 +17,8 @@ from tests.servers import TOKEN, Services
 
 @pytest.fixture
 def stack(web_stack: Services) -> Services:
-    return web_stack
+    """The session's shared stack (conftest); restarted if a test left part of it stopped."""
+    return web_stack.ensure_running()
 
 
 @pytest.fixture

@@ -11,10 +11,11 @@ from tests.servers import Services
 
 
 @pytest.fixture(scope="module")
-def page(browser: Any, web_stack: Services) -> Iterator[Any]:
+def page(browser: Any, web_server: Services) -> Iterator[Any]:
+    """The demo page from the web server alone: the widget's own logic needs no Rasa."""
     context = browser.new_context(viewport=DESKTOP)
     try:
-        yield WidgetPage(context.new_page(), web_stack.web_url).goto().page
+        yield WidgetPage(context.new_page(), web_server.web_url).goto().page
     finally:
         context.close()
 
