@@ -6,11 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from bot.serve import service_env
 from bot.settings import PROJECT_ROOT
 from tests.conftest import model_path
+from tests.servers import require_model
 
 RASA = str(Path(sys.executable).parent / "rasa")
 ENV = service_env()
@@ -25,8 +24,8 @@ def test_rasa_data_validate_fails_on_no_warning() -> None:
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
 
 
-@pytest.mark.skipif(not model_path().exists(), reason="no trained model: run `make train` (make test does)")
 def test_conversation_stories_pass(tmp_path: Path) -> None:
+    require_model()  # skips without a model, fails under CI=true
     result = run(
         "test",
         "core",
