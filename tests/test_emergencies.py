@@ -562,7 +562,7 @@ EMERGENCY_LINE = "If your child seems very unwell or you are worried right now, 
 
 
 def _responses() -> Dict[str, str]:
-    domain = yaml.safe_load((ROOT / "domain" / "core.yml").read_text(encoding="utf-8"))
+    domain = yaml.safe_load((ROOT / "domain" / "_generated.yml").read_text(encoding="utf-8"))  # from the catalogue
     return {name: " ".join(variants[0]["text"].split()) for name, variants in domain["responses"].items()}
 
 
