@@ -275,7 +275,7 @@ SERVER_MODULES = {"test_conversations.py"}
 # The stacks that must start once per session: their tests form one xdist group each. The shared stack starts
 # once per worker instead, so that its modules spread over both workers.
 SINGLE_STACKS = ("limits_stack", "replica_stack")
-SERVER_GROUP = "servers:"
+SERVER_GROUP, LAST_GROUP = "servers:", "servers-last:"
 
 
 def in_process(item: pytest.Item) -> bool:
@@ -286,11 +286,14 @@ def in_process(item: pytest.Item) -> bool:
 
 
 def xdist_group(item: pytest.Item) -> str:
-    """A test's xdist group: the single stack it uses; else its module, prefixed when it starts servers."""
+    """A test's xdist group: the single stack it uses; else its module, prefixed when it starts servers (and
+    differently when it must come after the others on its worker's shared stack)."""
     names = getattr(item, "fixturenames", ())
     stack = next((name for name in SINGLE_STACKS if name in names), None)
     module = item.nodeid.split("::", 1)[0]
-    return stack or (module if in_process(item) else SERVER_GROUP + module)
+    if stack or in_process(item):
+        return stack or module
+    return (LAST_GROUP if item.get_closest_marker("stack_last") else SERVER_GROUP) + module
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -345,8 +348,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """With --dist loadgroup: the single stacks' groups go out first, then the other tests that start servers, then
-    the in-process ones, which fill the gaps (xdist's own order is by test count only)."""
+    """With --dist loadgroup: the single stacks' groups go out first, then the other tests that start servers (those
+    that flood or stop a shared stack after them), then the in-process ones, which fill the gaps (xdist's own order
+    is by test count only)."""
     if config.getoption("dist") != "loadgroup":
         return None
     from xdist.scheduler import LoadGroupScheduling
@@ -354,7 +358,8 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     class StacksFirstScheduling(LoadGroupScheduling):  # type: ignore[misc] - xdist is untyped here
         def _assign_work_unit(self, node: Any) -> None:
             def rank(scope: str) -> int:
-                return 0 if scope in SINGLE_STACKS else 1 if scope.startswith(SERVER_GROUP) else 2
+                prefixes = (SERVER_GROUP, LAST_GROUP)
+                return 0 if scope in SINGLE_STACKS else next((1 + i for i, p in enumerate(prefixes) if scope.startswith(p)), 3)
 
             for scope in reversed(sorted(self.workqueue, key=rank)):  # stable: by test count within a rank
                 self.workqueue.move_to_end(scope, last=False)
