@@ -102,10 +102,11 @@ def _literals(path: Path) -> Iterator[Tuple[int, str, bool]]:
     source = path.read_text(encoding="utf-8")
     tree = ast.parse(source)
     exempt = _exempt_nodes(tree)
+    lines = source.encode("utf-8").splitlines()  # ast columns count UTF-8 bytes
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in exempt:
-            segment = ast.get_source_segment(source, node) or ""
-            yield node.lineno, node.value, segment[:1] in ("r", "R")
+            prefix = lines[node.lineno - 1][node.col_offset : node.col_offset + 1]
+            yield node.lineno, node.value, prefix in (b"r", b"R")
 
 
 def is_prose(text: str, raw: bool = False) -> bool:
