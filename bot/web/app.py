@@ -2,10 +2,10 @@
 
 Routes: `/` and `/another-page` (two pages of a demo site, so the conversation can be followed across
 pages), `/demo.css`, `/widget.js` (the bundled widget), `/vendor/socket.io-client.LICENSE`, `/health`,
-and the review dashboard under `/review` (bot/web/review.py).
+and the review dashboard under `/review` (the bot/web/review package).
 
 Every response carries security headers (one middleware, `security_headers`): the dashboard's own set
-(bot/web/review.py: no scripts, never framed), and for everything else a Content-Security-Policy that
+(bot/web/review/context.py: no scripts, never framed), and for everything else a Content-Security-Policy that
 lets the demo pages run only our scripts (the inline widget config by its hash), our stylesheet and the
 widget's own style element (by its hash), and connect only to us and Rasa's socket.io server.
 """
