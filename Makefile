@@ -58,13 +58,13 @@ browser:
 
 # Two workers. --dist loadgroup with the groups tests/conftest.py sets: the shared server stack starts once per
 # worker, the limits and replica stacks once (their tests stay on one worker), every other file stays whole; about
-# 10 minutes on this busy 2-core machine (22 before the stacks were shared). PYTEST_ARGS= runs it in one process.
+# 9 minutes on this 2-core machine (11.5 before the stacks were shared). PYTEST_ARGS= runs it in one process.
 PYTEST_ARGS ?= -n 2 --dist loadgroup
 test: train browser
 	CHROMIUM=$(CHROMIUM) $(PY) -m pytest $(PYTEST_ARGS)
 
 # The in-process tests only (no server process, no browser, no model; not the modules that import Rasa itself,
-# whose import alone takes half a minute), for the edit-test loop: about 2.5 minutes here. tests/conftest.py --fast.
+# whose import alone takes half a minute), for the edit-test loop: about 2 minutes here. tests/conftest.py --fast.
 PYTEST_FAST_ARGS ?= -n 2 --dist loadgroup
 test-fast: knowledge
 	$(PY) -m pytest --fast -q $(PYTEST_FAST_ARGS)
