@@ -13,7 +13,7 @@ export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 MODEL := models/caregiver.tar.gz
 RASA_INPUTS := config.yml $(wildcard domain/*.yml) $(shell find data -name '*.yml' 2>/dev/null) \
-	$(filter-out rasa_components/webchat.py rasa_components/telegram.py rasa_components/whatsapp.py rasa_components/messaging.py rasa_components/tracker_store.py rasa_components/adaptations.py rasa_components/run.py,$(wildcard rasa_components/*.py)) $(wildcard bot/nlu/*.py)
+	$(filter-out rasa_components/webchat.py rasa_components/telegram.py rasa_components/whatsapp.py rasa_components/messaging.py rasa_components/tracker_store.py rasa_components/lock_store.py rasa_components/adaptations.py rasa_components/run.py,$(wildcard rasa_components/*.py)) $(wildcard bot/nlu/*.py)
 
 .PHONY: install browser knowledge rules-report train run test test-fast validate eval eval-conversations bench bench-review lint lock audit clean
 

@@ -33,9 +33,14 @@ STABLE_AFTER_SECONDS = 60.0  # a server up this long has recovered: its next fai
 KEEPS_FAILING_AFTER = 5  # quick failures in a row before the launcher says a server keeps failing
 
 
+# LOCK_STORE_TYPE values that Rasa gets as our own class: Redis ticket locks that are atomic across replicas.
+LOCK_STORE_CLASSES = {"redis": "rasa_components.lock_store.AtomicRedisLockStore"}
+
+
 def service_env(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
     """The environment the servers need: endpoints.yml variables with defaults, quiet TensorFlow."""
     env = {**os.environ, **get_settings().service_env, **(extra or {})}
+    env["LOCK_STORE_TYPE"] = LOCK_STORE_CLASSES.get(env["LOCK_STORE_TYPE"], env["LOCK_STORE_TYPE"])
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     env.setdefault("PYTHONPATH", str(PROJECT_ROOT))
     if env["TRACKER_DB_URL"].startswith("sqlite:///"):

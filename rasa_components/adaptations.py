@@ -91,6 +91,15 @@ RELIANCES = (
         ("LogisticRegressionClassifier._create_X(messages)", "LogisticRegressionClassifier._create_training_matrix"),
         "The features are TF-IDF weighted between Rasa's feature extraction and its scikit-learn classifier.",
     ),
+    Reliance(
+        "rasa_components.lock_store.AtomicRedisLockStore",
+        (
+            "LockStore.lock / _acquire_lock / cleanup call issue_ticket, update_lock, get_lock and cleanup",
+            "RedisLockStore's key layout and TicketLock's JSON format (dumps / from_dict)",
+        ),
+        "Rasa's Redis lock changes a conversation's ticket queue by GET then SET (RasaHQ/rasa#9213): two replicas can "
+        "take the same ticket and process one conversation at once. The same changes run as Redis transactions.",
+    ),
 )
 
 

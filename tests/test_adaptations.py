@@ -263,6 +263,12 @@ def _source_hash(path: str) -> str:
         # RELIANCES: the REST channel's streaming wrapper
         ("rasa.core.channels.rest:RestInput.stream_response", "1fe0bdd810046ffe"),
         ("rasa.core.channels.rest:RestInput.on_message_wrapper", "6f349398dc626764"),
+        # RELIANCES: the atomic Redis lock store (which methods Rasa's lock() calls, the lock's format)
+        ("rasa.core.lock_store:LockStore.lock", "8b9b716c031a3444"),
+        ("rasa.core.lock_store:LockStore._acquire_lock", "ead2fff373291c24"),
+        ("rasa.core.lock_store:LockStore.cleanup", "f2ba1745c8153f92"),
+        ("rasa.core.lock_store:RedisLockStore.__init__", "829e898a8cddff8d"),
+        ("rasa.core.lock:TicketLock.issue_ticket", "e657493ddd22ee74"),
         # RELIANCES: slash commands read as text
         ("rasa.nlu.classifiers.regex_message_handler:RegexMessageHandler.process", "c0b15285ba78223d"),
         # RELIANCES: the TF-IDF intent classifier
