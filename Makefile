@@ -60,7 +60,7 @@ browser:
 # worker, the limits and replica stacks once (their tests stay on one worker), every other file stays whole; about
 # 9 minutes on this 2-core machine (11.5 before the stacks were shared). PYTEST_ARGS= runs it in one process.
 PYTEST_ARGS ?= -n 2 --dist loadgroup
-test: train browser
+test: lint train browser
 	CHROMIUM=$(CHROMIUM) $(PY) -m pytest $(PYTEST_ARGS)
 
 # The in-process tests only (no server process, no browser, no model; not the modules that import Rasa itself,

@@ -16,24 +16,27 @@ def _attachment(text: str, content_type: str, filename: str) -> HTTPResponse:
     return response.text(text, content_type=content_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-async def export_csv(request: Request) -> HTTPResponse:
-    """GET /review/export.csv: the filtered conversations, one row each, without their messages."""
+def _conversations(request: Request, jsonl: bool) -> HTTPResponse:
+    """The filtered conversations as a download (JSON lines with their messages, CSV without), audited."""
     filters = filters_of(request)
     dashboard = dashboard_of(request)
     dashboard.sync()
-    text, count = exports.csv_document(queries.export_rows(dashboard.engine, filters, with_messages=False))
-    audit.record(dashboard.engine, user_of(request), "export_csv", None, f"{count} conversations; {filters.query()}")
-    return _attachment(text, "text/csv; charset=utf-8", "conversations.csv")
+    rows = queries.export_rows(dashboard.engine, filters, with_messages=jsonl)
+    text, count = exports.jsonl_document(rows) if jsonl else exports.csv_document(rows)
+    action, extension = ("export_jsonl", "jsonl") if jsonl else ("export_csv", "csv")
+    audit.record(dashboard.engine, user_of(request), action, None, f"{count} conversations; {filters.query()}")
+    content_type = "application/x-ndjson" if jsonl else "text/csv"
+    return _attachment(text, f"{content_type}; charset=utf-8", f"conversations.{extension}")
+
+
+async def export_csv(request: Request) -> HTTPResponse:
+    """GET /review/export.csv: the filtered conversations, one row each, without their messages."""
+    return _conversations(request, jsonl=False)
 
 
 async def export_jsonl(request: Request) -> HTTPResponse:
     """GET /review/export.jsonl: the filtered conversations with their messages, one JSON object a line."""
-    filters = filters_of(request)
-    dashboard = dashboard_of(request)
-    dashboard.sync()
-    text, count = exports.jsonl_document(queries.export_rows(dashboard.engine, filters, with_messages=True))
-    audit.record(dashboard.engine, user_of(request), "export_jsonl", None, f"{count} conversations; {filters.query()}")
-    return _attachment(text, "application/x-ndjson; charset=utf-8", "conversations.jsonl")
+    return _conversations(request, jsonl=True)
 
 
 async def export_corrections(request: Request) -> HTTPResponse:
