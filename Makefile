@@ -15,7 +15,7 @@ MODEL := models/caregiver.tar.gz
 RASA_INPUTS := config.yml $(wildcard domain/*.yml) $(shell find data -name '*.yml' 2>/dev/null) \
 	$(filter-out rasa_components/webchat.py rasa_components/telegram.py rasa_components/whatsapp.py rasa_components/messaging.py rasa_components/tracker_store.py rasa_components/lock_store.py rasa_components/adaptations.py rasa_components/run.py,$(wildcard rasa_components/*.py)) $(wildcard bot/nlu/*.py)
 
-.PHONY: install browser knowledge rules-report train run test test-fast validate eval eval-conversations bench bench-review lint lock audit clean
+.PHONY: install browser knowledge rules-report train run test test-fast validate eval eval-conversations bench bench-review load lint lock audit clean
 
 install: $(VENV)/.installed
 
@@ -88,6 +88,12 @@ eval: train
 BENCH_ARGS ?=
 bench: train
 	$(PY) -m tests.tools.benchmark $(BENCH_ARGS)
+
+# The closed-loop load benchmark (issue 15): 1 and 2 Rasa replicas and Rasa's `rasa init` bot side by side, loopback
+# only, about 10 minutes; writes reports/load.md. A quick subset: LOAD_ARGS="--only ours1 --parents 1,20 --seconds 10".
+LOAD_ARGS ?=
+load: train
+	$(PY) -m tests.tools.load $(LOAD_ARGS)
 
 # How well the assistant understands parents (answers in their own words, facts in passing, corrections,
 # emergencies, near misses), measured against the real servers: reports/conversations.md. Exits 0; add
