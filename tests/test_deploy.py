@@ -64,7 +64,7 @@ def our_services() -> Dict[str, Dict[str, Any]]:
 def settings_variables() -> set[str]:
     """Every variable bot/settings.py or endpoints.yml reads, read from their text (a rename shows up here)."""
     source = (PROJECT_ROOT / "bot" / "settings.py").read_text(encoding="utf-8")
-    names = set(re.findall(r"(?:_env|_path|os\.environ\.get)\(\s*\"([A-Z][A-Z0-9_]*)\"", source))
+    names = set(re.findall(r"\(\s*\"([A-Z][A-Z0-9_]+)\"", source))  # _env("NAME", ...), os.environ.get("NAME") ...
     endpoints = (PROJECT_ROOT / "endpoints.yml").read_text(encoding="utf-8")
     return names | set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)\}", endpoints))
 
