@@ -15,7 +15,7 @@ MODEL := models/caregiver.tar.gz
 RASA_INPUTS := config.yml $(wildcard domain/*.yml) $(shell find data -name '*.yml' 2>/dev/null) \
 	$(filter-out rasa_components/webchat.py rasa_components/telegram.py rasa_components/whatsapp.py rasa_components/messaging.py rasa_components/tracker_store.py rasa_components/lock_store.py rasa_components/adaptations.py rasa_components/run.py,$(wildcard rasa_components/*.py)) $(wildcard bot/nlu/*.py)
 
-.PHONY: install browser knowledge rules-report train run test test-fast validate eval eval-conversations bench bench-review load lint lock audit clean
+.PHONY: install browser balancer knowledge rules-report train run test test-fast validate eval eval-conversations bench bench-review load lint lock audit clean
 
 install: $(VENV)/.installed
 
@@ -41,7 +41,8 @@ $(MODEL): $(VENV)/.installed $(RASA_INPUTS) knowledge/red_flags.yml $(wildcard k
 
 train: knowledge $(MODEL)
 
-run: train
+# RASA_REPLICAS=N make run: N Rasa replicas behind HAProxy (`balancer` installs it when missing).
+run: train $(if $(filter-out 0 1,$(or $(RASA_REPLICAS),1)),balancer)
 	$(PY) -m bot.serve --model $(MODEL)
 
 validate: knowledge
@@ -56,12 +57,21 @@ browser:
 	elif command -v apt-get >/dev/null && sudo -n true 2>/dev/null; then sudo sh -c '$(APT_INSTALL)'; \
 	else echo "Browser tests need Chromium at $(CHROMIUM): install it (Debian/Ubuntu: sudo apt-get install chromium chromium-driver) or set CHROMIUM=/path/to/chromium. Until then they are skipped (and fail under CI=true)."; fi
 
+# Debian's HAProxy, the load balancer in front of several Rasa replicas (RASA_REPLICAS > 1, the replica tests).
+HAPROXY ?= $(or $(shell command -v haproxy 2>/dev/null),/usr/sbin/haproxy)
+APT_INSTALL_HAPROXY := apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy
+balancer:
+	@if [ -x "$(HAPROXY)" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then $(APT_INSTALL_HAPROXY); \
+	elif command -v apt-get >/dev/null && sudo -n true 2>/dev/null; then sudo sh -c '$(APT_INSTALL_HAPROXY)'; \
+	else echo "Several Rasa replicas need HAProxy at $(HAPROXY): install it (Debian/Ubuntu: sudo apt-get install haproxy) or set HAPROXY=/path/to/haproxy. Until then RASA_REPLICAS > 1 cannot start and the replica tests are skipped (and fail under CI=true)."; fi
+
 # Two workers. --dist loadgroup with the groups tests/conftest.py sets: the shared server stack starts once per
 # worker, the limits and replica stacks once (their tests stay on one worker), every other file stays whole; about
 # 9 minutes on this 2-core machine (11.5 before the stacks were shared). PYTEST_ARGS= runs it in one process.
 PYTEST_ARGS ?= -n 2 --dist loadgroup
-test: lint train browser
-	CHROMIUM=$(CHROMIUM) $(PY) -m pytest $(PYTEST_ARGS)
+test: lint train browser balancer
+	CHROMIUM=$(CHROMIUM) HAPROXY=$(HAPROXY) $(PY) -m pytest $(PYTEST_ARGS)
 
 # The in-process tests only (no server process, no browser, no model; not the modules that import Rasa itself,
 # whose import alone takes half a minute), for the edit-test loop: about 2 minutes here. tests/conftest.py --fast.

@@ -2,6 +2,10 @@
 
 Usage: python -m bot.serve [--model PATH]
 
+With RASA_REPLICAS=N (N > 1), N Rasa replicas (each with its own action server) run behind HAProxy on RASA_PORT,
+on a shared PostgreSQL tracker store and Redis lock store (bot/replicas.py: ports, stores, the balancer's config).
+Every service's name, port and process id is kept in <DATA_DIR>/replicas.json while the launcher runs.
+
 Closed by default: Rasa always gets an API token (RASA_TOKEN, else one generated once and kept in
 <DATA_DIR>/rasa_token), and the action server listens on 127.0.0.1. A server that exits is restarted
 after 1 s, 2 s, 4 s ... (at most 30 s; back to 1 s once it has stayed up 60 s) while the others keep
@@ -13,18 +17,29 @@ everything cleanly.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, NoReturn, Optional, Sequence
+from typing import Callable, Dict, List, NoReturn, Optional, Sequence
 
+from bot.replicas import (
+    LOCAL_HOST,
+    ReplicaError,
+    balancer_env,
+    balancer_ready,
+    haproxy_config,
+    plan,
+    prepare_replicas,
+    replica_env,
+)
 from bot.runtime_secrets import private_dir, rasa_token
-from bot.settings import DEFAULT_DATA_DIR, PROJECT_ROOT, Settings, get_settings
+from bot.settings import ATOMIC_REDIS_LOCK_STORE, DEFAULT_DATA_DIR, PROJECT_ROOT, Settings, get_settings
 
 BIN = Path(sys.executable).parent
 LOGGING_CONFIG = PROJECT_ROOT / "configs" / "logging.yml"
@@ -34,7 +49,7 @@ KEEPS_FAILING_AFTER = 5  # quick failures in a row before the launcher says a se
 
 
 # LOCK_STORE_TYPE values that Rasa gets as our own class: Redis ticket locks that are atomic across replicas.
-LOCK_STORE_CLASSES = {"redis": "rasa_components.lock_store.AtomicRedisLockStore"}
+LOCK_STORE_CLASSES = {"redis": ATOMIC_REDIS_LOCK_STORE}
 
 
 def service_env(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
@@ -61,13 +76,16 @@ def action_command(port: int) -> List[str]:
     return [str(BIN / "python"), "-m", "actions.server", "--port", str(port)]
 
 
-def rasa_command(port: int, model: Path, token: Optional[str], origins: Sequence[str] = ()) -> List[str]:
+def rasa_command(
+    port: int, model: Path, token: Optional[str], origins: Sequence[str] = (), interface: Optional[str] = None
+) -> List[str]:
     """Command line of the Rasa server: REST + socket.io channels and the token-protected HTTP API.
 
     Rasa's `rasa run`, started through rasa_components.run: the one start-up point that installs the project's
     adaptations of Rasa (rasa_components/adaptations.py) before Rasa's own CLI runs.
 
     origins: the web pages allowed to call it from a browser (CORS), default WEB_ALLOWED_ORIGINS.
+    interface: where it listens, default RASA_INTERFACE (replicas behind the balancer: 127.0.0.1).
     The launcher always passes a token; token=None (tools starting a bare Rasa) leaves the API open.
     """
     settings = get_settings()
@@ -79,7 +97,7 @@ def rasa_command(port: int, model: Path, token: Optional[str], origins: Sequence
         "run",
         "--enable-api",
         "--interface",
-        settings.rasa_interface,
+        interface or settings.rasa_interface,
         "--port",
         str(port),
         "--model",
@@ -143,10 +161,14 @@ class Service:
     started_at: float = 0.0
     failures: int = 0  # quick failures in a row
     restart_at: Optional[float] = None  # set while an exited process waits for its restart
+    key: str = ""  # short id in replicas.json ("rasa", "replica1", "actions1", "balancer" ...)
+    port: int = 0
+    env: Dict[str, str] = field(default_factory=dict)  # on top of the supervisor's environment
+    ready: Optional[Callable[[], bool]] = None  # a fuller check than health_url answering 200, when given
 
     def start(self, env: Dict[str, str], now: float) -> None:
         """Start (or restart) the process."""
-        self.process = subprocess.Popen(self.command, cwd=PROJECT_ROOT, env=env)
+        self.process = subprocess.Popen(self.command, cwd=PROJECT_ROOT, env={**env, **self.env})
         self.started_at, self.restart_at = now, None
 
     def exited(self, now: float) -> None:
@@ -168,28 +190,55 @@ class Service:
 class Supervisor:
     """Keeps the services running: restarts any that exits, with backoff, and stops them all at the end."""
 
-    def __init__(self, services: List[Service], env: Dict[str, str]) -> None:
+    def __init__(self, services: List[Service], env: Dict[str, str], state_file: Optional[Path] = None) -> None:
         self.services = services
         self.env = env
+        self.state_file = state_file  # replicas.json: each service's name, port and current process id
 
     def start(self) -> None:
         """Start every service."""
         for service in self.services:
             service.start(self.env, time.monotonic())
+        self.write_state()
+
+    def write_state(self) -> None:
+        """Write every service's name, port and process id (null while it waits for a restart), atomically."""
+        if self.state_file is None:
+            return
+        entries = [
+            {
+                "key": s.key,
+                "service": s.name,
+                "port": s.port,
+                "pid": s.process.pid if s.process and s.process.poll() is None else None,
+            }
+            for s in self.services
+        ]
+        temporary = self.state_file.with_name(f".{self.state_file.name}.tmp")
+        temporary.write_text(json.dumps({"services": entries}, indent=1) + "\n", encoding="utf-8")
+        os.replace(temporary, self.state_file)
 
     def check(self) -> None:
         """Notice exits and carry out restarts that are due."""
         now = time.monotonic()
+        changed = False
         for service in self.services:
             if service.restart_at is None and (service.process is None or service.process.poll() is not None):
                 service.exited(now)
+                changed = True
             elif service.restart_at is not None and now >= service.restart_at:
                 service.start(self.env, now)
                 say(f"restarted the {service.name}")
+                changed = True
+        if changed:
+            self.write_state()
 
     def all_up(self) -> bool:
         """Whether every service answers its health check."""
-        return all(service.restart_at is None and answers(service.health_url) for service in self.services)
+        return all(
+            service.restart_at is None and (service.ready() if service.ready else answers(service.health_url))
+            for service in self.services
+        )
 
     def stop(self) -> None:
         """Interrupt every running process, then kill those still running after 15 s."""
@@ -202,16 +251,58 @@ class Supervisor:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
+        if self.state_file is not None:
+            self.state_file.unlink(missing_ok=True)
 
 
-def services_for(settings: Settings, model: Path, token: str) -> List[Service]:
-    """The three servers, in start order."""
-    local = "http://127.0.0.1"
-    return [
-        Service("action server", action_command(settings.action_port), f"{local}:{settings.action_port}/health"),
-        Service("web server", web_command(settings.web_port), f"{local}:{settings.web_port}/health"),
-        Service("Rasa server", rasa_command(settings.rasa_port, model, token), f"{local}:{settings.rasa_port}/"),
+def services_for(settings: Settings, model: Path, token: str, haproxy: str = "haproxy") -> List[Service]:
+    """The servers in start order: the action server, the web server and Rasa; with RASA_REPLICAS > 1, an action
+    server per replica, the web server, the replicas and HAProxy (the executable `haproxy`) on RASA_PORT."""
+    local = f"http://{LOCAL_HOST}"
+    web = Service(
+        "web server", web_command(settings.web_port), f"{local}:{settings.web_port}/health", key="web", port=settings.web_port
+    )
+    if settings.rasa_replicas == 1:
+        action, rasa = settings.action_port, settings.rasa_port
+        return [
+            Service("action server", action_command(action), f"{local}:{action}/health", key="actions", port=action),
+            web,
+            Service("Rasa server", rasa_command(rasa, model, token), f"{local}:{rasa}/", key="rasa", port=rasa),
+        ]
+    replica_plan = plan(settings)
+    actions = [
+        Service(
+            f"action server {r.index}",
+            action_command(r.action_port),
+            f"{local}:{r.action_port}/health",
+            key=f"actions{r.index}",
+            port=r.action_port,
+        )
+        for r in replica_plan.replicas
     ]
+    replicas = [
+        Service(
+            f"Rasa replica {r.index}",
+            rasa_command(r.rasa_port, model, token, interface=LOCAL_HOST),
+            f"{local}:{r.rasa_port}/",
+            key=r.name,
+            port=r.rasa_port,
+            env=replica_env(settings, r),
+        )
+        for r in replica_plan.replicas
+    ]
+    command = [haproxy, "-db", "-f", str(haproxy_config(settings))]
+    stats = f"{local}:{replica_plan.stats_port}/"
+    balancer = Service(
+        "load balancer",
+        command,
+        stats,
+        key="balancer",
+        port=settings.rasa_port,
+        env=balancer_env(token),
+        ready=lambda: balancer_ready(replica_plan),  # every replica up as HAProxy sees it: the banner is then true
+    )
+    return [*actions, web, *replicas, balancer]
 
 
 def legacy_data_hint(settings: Settings) -> Optional[str]:
@@ -230,7 +321,20 @@ def banner(settings: Settings) -> str:
         f"  Review dashboard  http://localhost:{settings.web_port}/review  (accounts: python -m bot.review users add)\n"
         f"  Rasa REST         http://localhost:{settings.rasa_port}/webhooks/rest/webhook?token=<token>\n"
         f"  Rasa HTTP API     http://localhost:{settings.rasa_port}/  (token: {where})\n"
-        f"  Actions           http://127.0.0.1:{settings.action_port}/health\nPress Ctrl-C to stop.\n"
+        f"  Actions           http://127.0.0.1:{settings.action_port}/health\n{replicas_banner(settings)}Press Ctrl-C to stop.\n"
+    )
+
+
+def replicas_banner(settings: Settings) -> str:
+    """The banner's lines about the replicas behind HAProxy (none for one Rasa)."""
+    if settings.rasa_replicas == 1:
+        return ""
+    replicas = plan(settings).replicas
+    rasa = ", ".join(str(r.rasa_port) for r in replicas)
+    actions = ", ".join(str(r.action_port) for r in replicas)
+    return (
+        f"  Replicas          {len(replicas)} Rasa replicas behind HAProxy on port {settings.rasa_port}: 127.0.0.1 ports {rasa},\n"
+        f"                    their action servers on {actions}; statistics http://127.0.0.1:{plan(settings).stats_port}/\n"
     )
 
 
@@ -250,7 +354,16 @@ def main(argv: Optional[List[str]] = None) -> int:
         say(hint)
     private_dir(settings.data_dir)
     token = rasa_token(settings)
-    supervisor = Supervisor(services_for(settings, model, token), service_env({"RASA_TOKEN": token}))
+    env, haproxy = {"RASA_TOKEN": token}, "haproxy"
+    if settings.rasa_replicas > 1:
+        try:
+            haproxy, stores = prepare_replicas(settings, token)
+        except ReplicaError as error:
+            say(str(error))
+            return 2
+        env.update(stores)
+    services = services_for(settings, model, token, haproxy)
+    supervisor = Supervisor(services, service_env(env), settings.data_dir / "replicas.json")
     signal.signal(signal.SIGTERM, _terminate)
     try:
         supervisor.start()

@@ -14,6 +14,8 @@ from typing import Dict, Iterable, Optional, Tuple
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = PROJECT_ROOT / "var"  # runtime data (tracker store, secrets): not derived, `make clean` keeps it
+# The lock store class LOCK_STORE_TYPE=redis stands for (bot/serve.py passes it to Rasa under this name).
+ATOMIC_REDIS_LOCK_STORE = "rasa_components.lock_store.AtomicRedisLockStore"
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,11 @@ class Settings:
     twilio_api_url: str
     review_retention_days: int  # conversations older than this are deleted by `python -m bot.review retention`
     review_cookie_secure: bool  # mark the dashboard's session cookie Secure (browsers allow it on localhost)
+    rasa_replicas: int  # Rasa processes behind HAProxy on rasa_port (1: one Rasa on rasa_port, no balancer)
+    replica_port_offset: int  # replica i listens on rasa_port + offset + i, its action server on action_port + offset + i
+    haproxy: str  # the HAProxy executable (RASA_REPLICAS > 1)
+    tracker_store_configured: bool  # TRACKER_DB_URL was set (else the replicas look for a local PostgreSQL)
+    lock_store_configured: bool  # LOCK_STORE_TYPE was set (else the replicas look for a local Redis)
 
 
 def parse_env_file(lines: Iterable[str]) -> Dict[str, str]:
@@ -111,6 +118,7 @@ def get_settings() -> Settings:
         "ACTION_SERVER_URL": _env("ACTION_SERVER_URL", f"http://127.0.0.1:{action_port}/webhook"),
         "TRACKER_DB_DIALECT": _env("TRACKER_DB_DIALECT", "sqlite"),
         "TRACKER_DB_URL": _env("TRACKER_DB_URL", f"sqlite:///{data_dir / 'tracker.db'}"),
+        "TRACKER_WINDOW_TURNS": _env("TRACKER_WINDOW_TURNS", "8"),
         "LOCK_STORE_TYPE": _env("LOCK_STORE_TYPE", "in_memory"),
         "LOCK_STORE_HOST": _env("LOCK_STORE_HOST", "127.0.0.1"),
         "LOCK_STORE_PORT": _env("LOCK_STORE_PORT", "6379"),
@@ -149,7 +157,7 @@ def get_settings() -> Settings:
         rate_limit_redis_url=os.environ.get("RATE_LIMIT_REDIS_URL")
         or (
             f"redis://{service_env['LOCK_STORE_HOST']}:{service_env['LOCK_STORE_PORT']}/0"
-            if service_env["LOCK_STORE_TYPE"] == "redis"
+            if service_env["LOCK_STORE_TYPE"] in ("redis", ATOMIC_REDIS_LOCK_STORE)  # the Rasa process sees the class
             else None
         ),
         trusted_proxies=tuple(_env("TRUSTED_PROXIES", "").replace(",", " ").split()),
@@ -163,4 +171,9 @@ def get_settings() -> Settings:
         twilio_api_url=_env("TWILIO_API_URL", "https://api.twilio.com").rstrip("/"),
         review_retention_days=int(_env("REVIEW_RETENTION_DAYS", "365")),
         review_cookie_secure=_env("REVIEW_COOKIE_SECURE", "true").lower() not in ("0", "false", "no"),
+        rasa_replicas=max(1, int(_env("RASA_REPLICAS", "1"))),
+        replica_port_offset=int(_env("REPLICA_PORT_OFFSET", "1000")),
+        haproxy=_env("HAPROXY", "haproxy"),
+        tracker_store_configured=bool(os.environ.get("TRACKER_DB_URL")),
+        lock_store_configured=bool(os.environ.get("LOCK_STORE_TYPE")),
     )
