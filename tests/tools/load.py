@@ -37,6 +37,7 @@ from tests.tools.load_phases import (
     measure,
     our_scripts,
     target_of,
+    warm_up,
 )
 from tests.tools.load_report import Point
 from tests.tools.load_stacks import PG_PORT, REDIS_PORT, Stack, postgres_database, reachable, start_baseline, start_ours
@@ -107,6 +108,7 @@ def run_ours(run: Run, tmp: Path, replicas: int) -> None:
         if replicas > 1 and running != str(replicas):
             run.notes.append(f"RASA_REPLICAS={replicas}: the launcher lists {running} Rasa replica(s).")
         scripts = our_scripts()
+        warm_up(stack, scripts)
         if f"ours{replicas}" in only:
             load_points(run, stack, scripts, stack.name)
         if replicas == 1 and "length" in only:
@@ -123,6 +125,7 @@ def run_baseline(run: Run, tmp: Path) -> None:
     stack = start_baseline(tmp)
     try:
         run.starts.append((stack.name, stack.start_seconds, "1"))
+        warm_up(stack, BASELINE_SCRIPTS)
         if "baseline" in run.args.only:
             load_points(run, stack, BASELINE_SCRIPTS, stack.name)
         if "length" in run.args.only:

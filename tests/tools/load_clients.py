@@ -43,6 +43,7 @@ class Sample:
     finished: float
     channel: str
     error: Optional[str] = None
+    sender: str = ""  # the conversation ("" when a new one could not be opened)
 
 
 @dataclass
@@ -129,20 +130,26 @@ class SocketParent:
 
     async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         """Dispatch what the server sends until the socket closes; pending calls then fail."""
-        async for message in ws:
-            if message.type != aiohttp.WSMsgType.TEXT:
-                break
-            if message.data == "2":  # Engine.IO ping
-                await ws.send_str("3")
-            elif message.data.startswith("4"):
-                self._dispatch(sio_packet.Packet(encoded_packet=message.data[1:]))
-        for future in self.acks.values():
-            if not future.done():
-                future.set_exception(MessageError("connection"))
+        try:
+            async for message in ws:  # WebSocket pings are answered by aiohttp (autoping)
+                if message.type != aiohttp.WSMsgType.TEXT:
+                    continue
+                if message.data == "2":  # Engine.IO ping
+                    await ws.send_str("3")
+                elif message.data.startswith("4"):
+                    self._dispatch(sio_packet.Packet(encoded_packet=message.data[1:]))
+        finally:
+            await ws.close()
+            for future in self.acks.values():
+                if not future.done():
+                    future.set_exception(MessageError("connection"))
+            self.acks.clear()
 
     def _dispatch(self, packet: sio_packet.Packet) -> None:
         if packet.packet_type == sio_packet.ACK and packet.id in self.acks:
-            self.acks.pop(packet.id).set_result(packet.data[0] if packet.data else None)
+            future = self.acks.pop(packet.id)
+            if not future.done():
+                future.set_result(packet.data[0] if packet.data else None)
         elif packet.packet_type == sio_packet.EVENT and packet.data:
             if packet.data[0] == "bot_uttered":
                 self.replies, self.last_reply = self.replies + 1, time.monotonic()
@@ -153,14 +160,22 @@ class SocketParent:
         """Emit an event; with ack=True wait for the server's acknowledgement and return it."""
         assert self.ws is not None
         self.next_id += 1
-        packet = sio_packet.Packet(sio_packet.EVENT, data=list(data), id=self.next_id if ack else None)
+        ident = self.next_id
+        packet = sio_packet.Packet(sio_packet.EVENT, data=list(data), id=ident if ack else None)
+        if not ack:
+            await self.ws.send_str("4" + str(packet.encode()))
+            return None
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        if ack:
-            self.acks[self.next_id] = future
-        await self.ws.send_str("4" + str(packet.encode()))
-        return await asyncio.wait_for(future, self.target.timeout) if ack else None
+        self.acks[ident] = future
+        try:
+            await self.ws.send_str("4" + str(packet.encode()))
+            return await asyncio.wait_for(future, self.target.timeout)
+        finally:
+            self.acks.pop(ident, None)
 
     async def _session(self, request: Dict[str, Any]) -> None:
+        while not self.states.empty():  # a late answer to an earlier request that timed out
+            self.states.get_nowait()
         await self._send("session_request", request)
         state = await asyncio.wait_for(self.states.get(), self.target.timeout)
         self.session = {"session_id": state["session_id"], "session_token": state["session_token"]}
@@ -170,7 +185,7 @@ class SocketParent:
         await self.close()
         url = self.target.rasa_url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket"
         headers = {"Origin": self.target.origin} if self.target.origin else {}
-        ws = await self.http.ws_connect(url, headers=headers, timeout=10, autoping=False)
+        ws = await self.http.ws_connect(url, headers=headers, timeout=10)
         try:
             opened, joined = (await ws.receive_str(timeout=10)), None
             if opened.startswith("0"):
@@ -246,7 +261,7 @@ async def converse(parent: Parent, index: int, target: Target, running: Callable
                 finished, error = await parent.say(text), None
             except MessageError as failure:
                 finished, error = time.monotonic(), str(failure)
-            recorder.record(sender, text, Sample(started, finished, parent.channel, error))
+            recorder.record(sender, text, Sample(started, finished, parent.channel, error, sender))
 
 
 async def run_load(target: Target, parents: int, running: Callable[[], bool], socketio_share: bool = True) -> Recorder:

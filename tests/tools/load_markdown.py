@@ -81,9 +81,11 @@ def fault_section(fault: FaultResult) -> str:
         else "pid not updated in replicas.json"
     )
     lines = [
-        f"Killed `{fault.victim.get('name')}` (port {fault.victim.get('port')}) with SIGKILL; "
+        f"Killed `{fault.victim.get('service') or fault.victim.get('key')}` (port {fault.victim.get('port')}) with SIGKILL; "
         f"it answered a message sent straight to its port again after **{back}** ({pid}). "
-        f"Whole phase: lost {lost}, duplicated / reordered {dup}.{(' ' + fault.note) if fault.note else ''}\n",
+        f"Whole phase: lost {lost}, duplicated / reordered {dup}. Errors from the kill on: {fault.errors_in_flight} in the "
+        f"conversations that had a message in flight at the kill, {fault.errors_other} in the others."
+        f"{(' ' + fault.note) if fault.note else ''}\n",
         points_table(fault.windows),
     ]
     return "\n".join(lines)

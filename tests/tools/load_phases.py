@@ -46,6 +46,19 @@ def checked(stack: Stack, conversations: Dict[str, Sent]) -> Optional[StoreCheck
     return check_store(stack.tracker_url, conversations) if stack.tracker_url else None
 
 
+async def _warm_up(stack: Stack, target: Target) -> None:
+    replicas = [r for r in stack.replicas() if r.get("port")]
+    direct = [Target(f"http://127.0.0.1:{r['port']}", stack.token, None, target.scripts) for r in replicas]
+    for each in direct:  # every replica, straight: the balancer may send the first messages all to one
+        await run_for(each, 1, 2.0)
+    await run_for(target, 4, 4.0)
+
+
+def warm_up(stack: Stack, scripts: Sequence[Sequence[str]]) -> None:
+    """Unmeasured messages first: a Rasa process takes seconds over its first messages (TensorFlow, caches)."""
+    asyncio.run(_warm_up(stack, target_of(stack, scripts)))
+
+
 def measure(stack: Stack, target: Target, parents: int, seconds: float, label: str) -> Point:
     """One load point: `parents` parents for `seconds`, with CPU use and the tracker-store check."""
     generator, server, (busy, total) = cpu_seconds(), tree_cpu(stack.process.pid), machine_cpu()
@@ -110,6 +123,8 @@ class FaultResult:
     victim: Dict[str, Any] = field(default_factory=dict)
     windows: List[Point] = field(default_factory=list)  # before the kill, until the replica is back, after
     back_seconds: Optional[float] = None  # from the kill to the first reply straight from the restarted replica
+    errors_in_flight: int = 0  # errors after the kill in conversations that had a message in flight at the kill
+    errors_other: int = 0  # errors after the kill in the other conversations
     new_pid: Optional[int] = None
     store: Optional[StoreCheck] = None
     note: str = ""
@@ -132,10 +147,10 @@ async def replica_back(port: int, token: str, give_up: float) -> Optional[float]
 
 
 def windows(samples: Sequence[Sample], bounds: Sequence[float], labels: Sequence[str], parents: int) -> List[Point]:
-    """Split a run's messages by when they were sent into consecutive windows [bounds[i], bounds[i+1])."""
+    """Split a run's messages by when they were answered (or failed) into consecutive windows [bounds[i], bounds[i+1])."""
     result = []
     for label, start, end in zip(labels, bounds, bounds[1:], strict=False):
-        inside = [s for s in samples if start <= s.started < end]
+        inside = [s for s in samples if start <= s.finished < end or (end == bounds[-1] and s.finished == end)]
         result.append(Point(label, parents, end - start, inside, started=start))
     return result
 
@@ -145,7 +160,7 @@ async def kill_under_load(
 ) -> FaultResult:
     """Load the stack, SIGKILL its last listed Rasa replica after kill_after s, wait for it back, then settle s more."""
     result = FaultResult()
-    victim = stack.replicas()[-1]
+    victim = [r for r in stack.replicas() if r.get("pid")][-1]
     result.victim = victim
     stop_at = [float("inf")]
     started = time.monotonic()
@@ -162,13 +177,17 @@ async def kill_under_load(
     ended = max([stop_at[0], *(s.finished for s in recorder.samples)])
     bounds = [started, killed, back or stop_at[0], ended]
     result.windows = windows(recorder.samples, bounds, ["before the kill", "until it is back", "after"], parents)
-    result.new_pid = next((int(r["pid"]) for r in stack.replicas() if r.get("name") == victim.get("name")), None)
+    in_flight = {s.sender for s in recorder.samples if s.started < killed <= s.finished and s.sender}
+    failed = [s for s in recorder.samples if s.error and s.finished >= killed]
+    result.errors_in_flight = sum(1 for s in failed if s.sender in in_flight)
+    result.errors_other = len(failed) - result.errors_in_flight
+    result.new_pid = next((int(r["pid"]) for r in stack.replicas() if r.get("key") == victim.get("key") and r.get("pid")), None)
     result.store = checked(stack, recorder.conversations)
     return result
 
 
 def fault_phase(stack: Stack, scripts: Sequence[Sequence[str]], parents: int, kill_after: float = 10.0) -> FaultResult:
     """kill_under_load, or a note saying why it could not run."""
-    if len(stack.replicas()) < 2:
+    if len([r for r in stack.replicas() if r.get("pid")]) < 2:
         return FaultResult(note="not run: the launcher lists fewer than two Rasa replicas in DATA_DIR/replicas.json")
     return asyncio.run(kill_under_load(stack, target_of(stack, scripts), parents, kill_after, settle=10.0, cap=120.0))

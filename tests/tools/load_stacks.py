@@ -37,8 +37,9 @@ PG_HOST, PG_PORT, REDIS_PORT = "127.0.0.1", 5432, 6379
 MANAGED = (
     "RASA_PORT ACTION_PORT WEB_PORT DATA_DIR RASA_TOKEN RASA_REPLICAS TRACKER_DB_DIALECT TRACKER_DB_URL ACTION_SERVER_URL "
     "LOCK_STORE_TYPE LOCK_STORE_HOST LOCK_STORE_PORT RATE_LIMIT_PER_CONVERSATION RATE_LIMIT_PER_ADDRESS RATE_LIMIT_REDIS_URL "
-    "WEB_ALLOWED_ORIGINS RASA_PUBLIC_URL"
+    "WEB_ALLOWED_ORIGINS RASA_PUBLIC_URL REPLICA_PORT_OFFSET"
 ).split()
+REPLICA_PORT_OFFSET = 1000  # replica i listens on RASA_PORT + offset + i, its action server on ACTION_PORT + offset + i
 
 
 @dataclass
@@ -57,16 +58,14 @@ class Stack:
     extra: Dict[str, Any] = field(default_factory=dict)
 
     def replicas(self) -> List[Dict[str, Any]]:
-        """The Rasa replicas the launcher lists in DATA_DIR/replicas.json (name, port, pid); [] without it."""
-        path = self.data_dir / "replicas.json"
+        """The Rasa processes the launcher lists in DATA_DIR/replicas.json ({"services": [{key, service, port, pid}]}:
+        key "rasa" for a single Rasa, "replica<i>" behind the balancer; pid null while one waits for its restart)."""
         try:
-            listed = json.loads(path.read_text())
+            listed = json.loads((self.data_dir / "replicas.json").read_text())
         except (OSError, ValueError):
             return []
-        entries = listed.get("services", listed) if isinstance(listed, dict) else listed
-        if isinstance(entries, dict):
-            entries = [{"name": name, **value} for name, value in entries.items() if isinstance(value, dict)]
-        return [e for e in entries if isinstance(e, dict) and "rasa" in str(e.get("name", "")).lower() and e.get("pid")]
+        entries = listed.get("services", []) if isinstance(listed, dict) else []
+        return [e for e in entries if isinstance(e, dict) and is_rasa(str(e.get("key", "")))]
 
     def stop(self) -> None:
         """SIGTERM the launcher (it stops its servers), then SIGKILL whatever of its process group is left."""
@@ -81,6 +80,30 @@ class Stack:
         except (ProcessLookupError, PermissionError):
             pass
         self.process.wait(timeout=10)
+
+
+def is_rasa(key: str) -> bool:
+    """Whether a replicas.json key names a Rasa process."""
+    return key == "rasa" or key.startswith("replica")
+
+
+def port_free(port: int) -> bool:
+    """Whether 127.0.0.1:port can be bound right now."""
+    with socket.socket() as sock:
+        try:
+            sock.bind((PG_HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+def launcher_ports(replicas: int) -> Dict[str, int]:
+    """Free ports for the launcher, with the replicas' ports (RASA_PORT/ACTION_PORT + offset + i) free as well."""
+    while True:
+        ports = {"RASA_PORT": free_port(), "ACTION_PORT": free_port(), "WEB_PORT": free_port()}
+        extra = [ports[name] + REPLICA_PORT_OFFSET + i for name in ("RASA_PORT", "ACTION_PORT") for i in range(replicas + 1)]
+        if replicas == 1 or (max(extra) < 65536 and all(port_free(port) for port in extra)):
+            return ports
 
 
 def reachable(port: int) -> bool:
@@ -137,9 +160,8 @@ def ours_env(tmp: Path, replicas: int, tracker_url: Optional[str]) -> Dict[str, 
     env = {k: v for k, v in os.environ.items() if k not in MANAGED}
     env.update(
         ENV_FILE=str(tmp / "no.env"),  # the project's .env must not move ports or stores
-        RASA_PORT=str(free_port()),
-        ACTION_PORT=str(free_port()),
-        WEB_PORT=str(free_port()),
+        **{name: str(port) for name, port in launcher_ports(replicas).items()},
+        REPLICA_PORT_OFFSET=str(REPLICA_PORT_OFFSET),
         DATA_DIR=str(tmp / "data"),
         RASA_TOKEN=uuid.uuid4().hex,
         RASA_REPLICAS=str(replicas),
