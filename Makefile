@@ -100,9 +100,10 @@ bench: train
 	$(PY) -m tests.tools.benchmark $(BENCH_ARGS)
 
 # The closed-loop load benchmark (issue 15): 1 and 2 Rasa replicas and Rasa's `rasa init` bot side by side, loopback
-# only, about 10 minutes; writes reports/load.md. A quick subset: LOAD_ARGS="--only ours1 --parents 1,20 --seconds 10".
+# only, about 10 minutes (HAProxy for the replicas: `balancer`); writes reports/load.md. A quick subset:
+# LOAD_ARGS="--only ours1 --parents 1,20 --seconds 10".
 LOAD_ARGS ?=
-load: train
+load: train balancer
 	$(PY) -m tests.tools.load $(LOAD_ARGS)
 
 # How well the assistant understands parents (answers in their own words, facts in passing, corrections,
