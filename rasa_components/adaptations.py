@@ -50,13 +50,22 @@ RELIANCES = (
             "TrackerStore.stream_events(tracker)",
             "MessageProcessor saves the tracker object retrieve() returned (an attribute set there counts the events "
             "already stored; without it, save falls back to _additional_events)",
+            "SQLTrackerStore._event_query(session, sender_id, fetch_events_from_all_sessions) and SQLEvent.id ascending "
+            "in the order events were written",
+            "DialogueStateTracker.copy() and from_events() replay events through update(); Slot.has_been_set; "
+            "TrackerActiveLoop.rejected; SessionStarted resets the tracker (rasa_components/tracker_window.py)",
         ),
         "Rasa's save writes event.as_dict() as it is; personal identifiers must be redacted before they reach the "
-        "database, and a turn must be kept in memory while the database is down (see that module).",
+        "database, a turn must be kept in memory while the database is down, and a turn must not cost more as the "
+        "conversation grows: the conversation is held cut to its last turns and read incrementally (see those modules).",
     ),
     Reliance(
         "rasa_components.webchat and rasa_components.messaging (rasa_agent below)",
-        ("app.ctx.agent, set by rasa.core.run.load_agent_on_start", "Agent.tracker_store"),
+        (
+            "app.ctx.agent, set by rasa.core.run.load_agent_on_start",
+            "Agent.tracker_store",
+            "FailSafeTrackerStore._tracker_store (whole_session_reader below)",
+        ),
         "Rasa gives input channels no handle on the tracker store; resuming a web chat replays its history and a "
         "numbered reply on a messaging platform is mapped to the last quick replies, both read from the store.",
     ),
@@ -110,6 +119,13 @@ RELIANCES = (
 def rasa_agent(app: Any) -> Any:
     """Rasa's agent serving `app`, or None before it is loaded (rasa.core.run.load_agent_on_start sets app.ctx.agent)."""
     return getattr(getattr(app, "ctx", None), "agent", None)
+
+
+def whole_session_reader(store: Any) -> Any:
+    """The coroutine function that reads a conversation's whole current session (not cut to its last turns) from the
+    agent's tracker store: Rasa wraps the configured store in a FailSafeTrackerStore (its `_tracker_store`)."""
+    inner = getattr(store, "_tracker_store", store)
+    return getattr(inner, "retrieve_whole_session", store.retrieve)
 
 
 def sanic_request(environ: Mapping[str, Any]) -> Any:

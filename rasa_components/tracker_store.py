@@ -18,6 +18,12 @@ conversation as if the turns in between had never happened. Here:
   and written, in order, at the next read or write once the database answers again;
 - a conversation this replica never saw starts afresh; its new events are appended after what is stored
   (Rasa reads them as a new session).
+
+Every turn as cheap as the first: the last RECENT_LIMIT conversations this replica wrote are kept in memory cut to their
+last `window_turns` user turns (rasa_components/tracker_window.py); reading one fetches only the events stored since
+(another replica may have answered the turns in between: a query on the event id) and applies them. A conversation
+read for the first time, or after a new session began elsewhere, is read whole once. Nothing stored is ever cut.
+endpoints.yml passes `window_turns` (TRACKER_WINDOW_TURNS, bot/settings.py).
 """
 
 from __future__ import annotations
@@ -25,45 +31,95 @@ from __future__ import annotations
 import json
 import logging
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any, List, Optional, Set
 
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import Event
+from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.privacy.redact import redact
+from rasa_components.tracker_window import window
 
 logger = logging.getLogger(__name__)
 UNSAVED_LIMIT = 10_000
 RECENT_LIMIT = 1_000
+DEFAULT_WINDOW_TURNS = 8
 STORED = "_caregiver_events_stored"  # set on trackers this store read: how many of their events are in the database
+LAST_ID = "_caregiver_last_event_id"  # and the id of the last of those events
+
+
+@dataclass
+class Held:
+    """A conversation as this replica last wrote or read it, cut to its window; never handed out (copies are)."""
+
+    tracker: DialogueStateTracker
+    last_id: int  # the id of its last stored event
+    length: int  # len(tracker.events) then: another length means it changed without being saved
 
 
 class RedactingSQLTrackerStore(SQLTrackerStore):
-    """SQLTrackerStore whose saved events pass through bot.privacy.redact, and which survives database outages."""
+    """SQLTrackerStore whose saved events pass through bot.privacy.redact, which reads each turn at the cost of the
+    first, and which survives database outages."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, window_turns: Any = DEFAULT_WINDOW_TURNS, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.window_turns = int(window_turns or DEFAULT_WINDOW_TURNS)
         self._unsaved: OrderedDict[str, DialogueStateTracker] = OrderedDict()
-        self._recent: OrderedDict[str, DialogueStateTracker] = OrderedDict()  # read only while the database is down
+        self._recent: OrderedDict[str, Held] = OrderedDict()
         self._unreadable: Set[str] = set()  # conversations that started afresh because the database was down
 
     async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
-        """The stored conversation, or the one this replica holds unsaved; raises while the database is down."""
+        """The conversation's state and last turns, or the one this replica holds unsaved; raises while the
+        database is down (unless this replica wrote the conversation recently)."""
         self._write_unsaved()
         if sender_id in self._unsaved:
             return _copy(self._unsaved[sender_id])
         try:
-            tracker = await super().retrieve(sender_id)
+            held = self._read(sender_id)
         except SQLAlchemyError:
             if sender_id in self._recent:
-                return _copy(self._recent[sender_id])
+                return _copy(self._recent[sender_id].tracker)
             self._unreadable.add(sender_id)
             raise
-        if tracker is not None:
-            setattr(tracker, STORED, len(tracker.events))
-        return tracker
+        return None if held is None else _copy(held.tracker)
+
+    async def retrieve_whole_session(self, sender_id: str) -> Optional[DialogueStateTracker]:
+        """Every event of the current session, from the database (what the web chat shows a returning parent)."""
+        return await super().retrieve(sender_id)
+
+    def _read(self, sender_id: str) -> Optional[Held]:
+        """The conversation from what this replica holds plus the events stored since, else read whole."""
+        held = self._recent.get(sender_id)
+        with self.session_scope() as session:
+            if held is not None and len(held.tracker.events) == held.length:
+                columns = (self.SQLEvent.id, self.SQLEvent.type_name, self.SQLEvent.data)
+                rows = (
+                    session.query(*columns)
+                    .filter(self.SQLEvent.sender_id == sender_id, self.SQLEvent.id >= held.last_id)
+                    .order_by(self.SQLEvent.id)
+                    .all()
+                )
+                # The held events are still stored (not erased) and no new session began elsewhere: apply what is new.
+                if rows and rows[0].id == held.last_id and all(r.type_name != SessionStarted.type_name for r in rows):
+                    for row in rows[1:]:
+                        held.tracker.update(Event.from_parameters(json.loads(row.data)))
+                    return self._hold(held.tracker, rows[-1].id)
+            rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).all()
+            if not rows or not self.domain:
+                self._recent.pop(sender_id, None)
+                return None
+            tracker = DialogueStateTracker.from_dict(sender_id, [json.loads(row.data) for row in rows], self.domain.slots)
+            return self._hold(tracker, rows[-1].id)
+
+    def _hold(self, tracker: DialogueStateTracker, last_id: int) -> Held:
+        held = Held(window(tracker, self.window_turns), last_id, 0)
+        held.length = len(held.tracker.events)
+        setattr(held.tracker, STORED, held.length)
+        setattr(held.tracker, LAST_ID, last_id)
+        _remember(self._recent, tracker.sender_id, held, RECENT_LIMIT)
+        return held
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Append the tracker's new events, redacted; keep them in memory when the database is down."""
@@ -80,22 +136,28 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
 
     def _write(self, tracker: DialogueStateTracker) -> None:
         with self.session_scope() as session:
-            for event in self._new_events(session, tracker):
-                data = redact(event.as_dict())
-                session.add(
-                    self.SQLEvent(
-                        sender_id=tracker.sender_id,
-                        type_name=event.type_name,
-                        timestamp=data.get("timestamp"),
-                        intent_name=(data.get("parse_data") or {}).get("intent", {}).get("name"),
-                        action_name=data.get("name"),
-                        data=json.dumps(data),
-                    )
-                )
+            rows = [self._row(tracker.sender_id, event) for event in self._new_events(session, tracker)]
+            session.add_all(rows)
+            session.flush()  # gives the rows their ids
+            last_id = max((row.id for row in rows), default=getattr(tracker, LAST_ID, None))
             session.commit()
         self._unreadable.discard(tracker.sender_id)
         setattr(tracker, STORED, len(tracker.events))
-        _remember(self._recent, tracker, RECENT_LIMIT)
+        if last_id is None:
+            self._recent.pop(tracker.sender_id, None)  # read it whole next time
+            return
+        self._hold(tracker, last_id)
+
+    def _row(self, sender_id: str, event: Event) -> Any:
+        data = redact(event.as_dict())
+        return self.SQLEvent(
+            sender_id=sender_id,
+            type_name=event.type_name,
+            timestamp=data.get("timestamp"),
+            intent_name=(data.get("parse_data") or {}).get("intent", {}).get("name"),
+            action_name=data.get("name"),
+            data=json.dumps(data),
+        )
 
     def _new_events(self, session: Any, tracker: DialogueStateTracker) -> List[Event]:
         stored = getattr(tracker, STORED, None)
@@ -106,7 +168,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         return list(tracker.events)[stored:]
 
     def _keep(self, tracker: DialogueStateTracker) -> None:
-        if _remember(self._unsaved, tracker, UNSAVED_LIMIT):
+        if _remember(self._unsaved, tracker.sender_id, tracker, UNSAVED_LIMIT):
             logger.error("Too many conversations waiting for the tracker store: the oldest one's new events are lost.")
 
     def _write_unsaved(self) -> None:
@@ -121,17 +183,18 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             logger.info("Wrote a conversation kept during a tracker-store outage (%d still waiting).", len(self._unsaved))
 
 
-def _remember(trackers: OrderedDict[str, DialogueStateTracker], tracker: DialogueStateTracker, limit: int) -> bool:
-    """Put tracker last in the bounded map; True when the oldest entry had to go."""
-    trackers.pop(tracker.sender_id, None)
-    trackers[tracker.sender_id] = tracker
-    if len(trackers) <= limit:
+def _remember(entries: OrderedDict[str, Any], key: str, value: Any, limit: int) -> bool:
+    """Put value last under key in the bounded map; True when the oldest entry had to go."""
+    entries.pop(key, None)
+    entries[key] = value
+    if len(entries) <= limit:
         return False
-    trackers.popitem(last=False)
+    entries.popitem(last=False)
     return True
 
 
 def _copy(tracker: DialogueStateTracker) -> DialogueStateTracker:
     copied = tracker.copy()
-    setattr(copied, STORED, getattr(tracker, STORED, 0))
+    for name in (STORED, LAST_ID):
+        setattr(copied, name, getattr(tracker, name, 0 if name == STORED else None))
     return copied

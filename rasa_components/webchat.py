@@ -48,7 +48,7 @@ from bot.channels.webchat import (
 )
 from bot.runtime_secrets import load_or_create_secret
 from bot.settings import Settings, get_settings
-from rasa_components.adaptations import rasa_agent, sanic_request
+from rasa_components.adaptations import rasa_agent, sanic_request, whole_session_reader
 
 logger = logging.getLogger(__name__)
 
@@ -290,7 +290,7 @@ class WebChatSessions:
         if agent is None or agent.tracker_store is None:
             return []
         try:
-            tracker = await agent.tracker_store.retrieve(session_id)
+            tracker = await whole_session_reader(agent.tracker_store)(session_id)
         except Exception:  # history is a convenience; the conversation itself goes on
             logger.exception("Could not read the history of a web chat conversation.")
             return []

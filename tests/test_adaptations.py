@@ -255,8 +255,18 @@ def _source_hash(path: str) -> str:
         ("rasa.core.tracker_store:SQLTrackerStore.stream_events", "efd3615f5340218a"),
         ("rasa.core.processor:MessageProcessor.get_tracker", "a62e1aad7734c717"),
         ("rasa.core.processor:MessageProcessor.save_tracker", "e4532dd4d2970f5d"),
+        ("rasa.core.tracker_store:SQLTrackerStore._event_query", "cd44f7901b860bfd"),
+        ("rasa.core.tracker_store:SQLTrackerStore.retrieve", "0d99846daced97d3"),
+        # RELIANCES: the tracker window (how trackers replay and what a session start resets)
+        ("rasa.shared.core.trackers:DialogueStateTracker.copy", "dfa48dca9f355ad1"),
+        ("rasa.shared.core.trackers:DialogueStateTracker.travel_back_in_time", "09d16f28f007492f"),
+        ("rasa.shared.core.trackers:DialogueStateTracker.from_events", "820a9cbb7dd5ce34"),
+        ("rasa.shared.core.events:SessionStarted.apply_to", "3194704944b4f945"),
+        ("rasa.shared.core.trackers:DialogueStateTracker.change_loop_to", "d7ad788e9750bae4"),
+        ("rasa.shared.core.trackers:DialogueStateTracker.reject_action", "d650eedddd2ab357"),
         # RELIANCES: the web chat (Rasa's agent on the app, the Sanic request in the socket's environ, the blueprint)
         ("rasa.core.run:load_agent_on_start", "b23e12447febeb64"),
+        ("rasa.core.tracker_store:FailSafeTrackerStore.__init__", "a1d5d95d2f96830b"),
         ("engineio.async_drivers.sanic:translate_request", "8bb56691f71cfc2e"),
         ("rasa.core.channels.socketio:SocketBlueprint.__init__", "94295faa26593068"),
         ("rasa.core.channels.socketio:SocketBlueprint.register", "707dff87ab9fcb26"),
