@@ -4,8 +4,8 @@ Server stacks (tests/servers.py) are started once per test session and worker, a
 only talks to them (each test uses its own conversation ids):
 - `shared_stack` (alias `web_stack`): action server, one Rasa and the web server, with Telegram and WhatsApp on
   against fake platforms (`platforms`) and the fuzz tests' rate limits;
-- `replica_stack`: two Rasa replicas on PostgreSQL and Redis reached through cuttable forwarders (`outages`),
-  the second replica with the messaging channels off;
+- `replica_stack`: the launcher with RASA_REPLICAS=2: two Rasa replicas behind HAProxy on PostgreSQL and Redis
+  reached through cuttable forwarders (`outages`), the messaging channels off;
 - `limits_stack`: low rate limits and a trusted proxy, logging at INFO (channel hardening, then log privacy);
 - `web_server`: the web server alone, for tests that never need Rasa.
 The launcher tests start their own (`python -m bot.serve`, killed and restarted). With pytest-xdist, `--dist loadgroup` (make test) keeps each shared stack's tests on one worker:
@@ -207,21 +207,24 @@ CHANNELS_OFF = {name: "" for name in CHANNELS}
 def replica_stack(
     tmp_path_factory: pytest.TempPathFactory, scale_database: Optional[str], outages: Dict[str, Any]
 ) -> Iterator[Any]:
-    """Two Rasa replicas and the action server; the replicas share PostgreSQL (tracker store) and Redis (lock store)
-    through `outages`. The second replica has Telegram and WhatsApp off (no credentials)."""
-    from tests.databases import PG_HOST, PG_PORT
-    from tests.servers import Services
+    """`python -m bot.serve` with RASA_REPLICAS=2 (tests/servers.py BalancedStack): two Rasa replicas, each with its own
+    action server, behind HAProxy with configs/haproxy.cfg, sharing PostgreSQL (tracker store) and Redis (lock store)
+    through `outages`; Telegram and WhatsApp off (no credentials). Skips (fails under CI) without PostgreSQL and Redis:
+    the launcher refuses several replicas on SQLite."""
+    from tests.databases import PG_HOST, PG_PORT, require
+    from tests.servers import BalancedStack
 
-    env: Dict[str, str] = {}
-    if scale_database:
-        env = {
-            "TRACKER_DB_DIALECT": "postgresql",
-            "TRACKER_DB_URL": scale_database.replace(f":{PG_PORT}/", f":{outages['postgres'].port}/"),
-            "LOCK_STORE_TYPE": "redis",
-            "LOCK_STORE_HOST": PG_HOST,
-            "LOCK_STORE_PORT": str(outages["redis"].port),
-        }
-    running = Services(tmp_path_factory.mktemp("replicas"), env=env, replicas=2, replica_env=[{}, CHANNELS_OFF])
+    require("PostgreSQL", "Redis")
+    assert scale_database
+    env = {
+        "TRACKER_DB_DIALECT": "postgresql",
+        "TRACKER_DB_URL": scale_database.replace(f":{PG_PORT}/", f":{outages['postgres'].port}/"),
+        "LOCK_STORE_TYPE": "redis",
+        "LOCK_STORE_HOST": PG_HOST,
+        "LOCK_STORE_PORT": str(outages["redis"].port),
+        **CHANNELS_OFF,
+    }
+    running = BalancedStack(tmp_path_factory.mktemp("replicas"), env=env, replicas=2)
     try:
         yield running.start()
     finally:
