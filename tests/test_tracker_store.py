@@ -250,3 +250,13 @@ def test_a_turn_that_was_never_saved_is_not_served_from_memory(database: Tuple[s
     tracker.update(user("never saved"))  # the object Rasa saved, changed afterwards without a save
     again = asyncio.run(store.retrieve("parent"))
     assert again is not None and "never saved" not in users(again)
+
+
+def test_sqlite_is_written_ahead_so_a_turn_does_not_wait_for_the_disk(tmp_path: Path) -> None:
+    database = ("sqlite", f"sqlite:///{tmp_path / 'tracker.db'}")
+    store = store_on(database)
+    talk(store, "parent", 1)
+    with store.engine.connect() as connection:
+        modes = [connection.exec_driver_sql(f"PRAGMA {name}").scalar() for name in ("journal_mode", "synchronous")]
+    assert modes == ["wal", 1]  # 1 = NORMAL: synced at checkpoints, not at every commit
+    assert len(stored(database)) == len(conversation(2))
