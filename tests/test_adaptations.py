@@ -227,6 +227,76 @@ async def test_a_form_that_works_again_asks_what_its_validation_action_says(adap
     assert events == [SlotSet("topic", "late_walking"), SlotSet("requested_slot", "weeks_early"), SlotSet("action_failed", None)]
 
 
+# ---- KEEP_ALIVE
+
+
+class CountingServer:
+    """A real HTTP server on loopback that answers every POST with {} and records each client connection."""
+
+    def __init__(self) -> None:
+        self.peers: List[Any] = []
+        self.runner: Any = None
+        self.port = 0
+
+    async def start(self, port: int = 0) -> str:
+        from aiohttp import web
+
+        async def answer(request: Any) -> Any:
+            self.peers.append(request.transport.get_extra_info("peername"))
+            return web.json_response({"events": [], "responses": []})
+
+        app = web.Application()
+        app.router.add_post("/webhook", answer)
+        self.runner = web.AppRunner(app)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", port)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{self.port}/webhook"
+
+    async def stop(self) -> None:
+        await self.runner.cleanup()
+
+
+async def calls(endpoint: EndpointConfig, n: int) -> None:
+    for _ in range(n):
+        assert await endpoint.request(json={"next_action": "x"}, method="post") == {"events": [], "responses": []}
+
+
+async def test_calls_to_the_action_server_share_one_connection(adapted: None) -> None:
+    server = CountingServer()
+    endpoint = EndpointConfig(await server.start())
+    try:
+        await calls(endpoint, 5)
+        assert len(server.peers) == 5 and len(set(server.peers)) == 1
+    finally:
+        await server.stop()
+
+
+async def test_without_the_adaptation_each_call_opens_a_connection() -> None:
+    server = CountingServer()
+    endpoint = EndpointConfig(await server.start())
+    try:
+        await calls(endpoint, 5)
+        assert len(set(server.peers)) == 5
+    finally:
+        await server.stop()
+
+
+async def test_a_restarted_action_server_is_reached_again(adapted: None) -> None:
+    server = CountingServer()
+    endpoint = EndpointConfig(await server.start())
+    await calls(endpoint, 2)
+    await server.stop()
+    again = CountingServer()
+    await again.start(server.port)
+    try:
+        await calls(endpoint, 2)  # the closed connection is not reused
+        assert len(again.peers) == 2
+    finally:
+        await again.stop()
+
+
 # ---- the Rasa 3.6.21 source each adaptation and reliance was checked against
 
 
@@ -241,6 +311,10 @@ def _source_hash(path: str) -> str:
 @pytest.mark.parametrize(
     ("path", "expected"),
     [
+        # KEEP_ALIVE
+        ("rasa.utils.endpoints:EndpointConfig.session", "e55aa13d9d4fb4bc"),
+        ("rasa.utils.endpoints:EndpointConfig.request", "ccdb778aed8208e2"),
+        ("rasa.core.agent:_pull_model_and_fingerprint", "373d0bc12bb9a25c"),
         # FAST_VALIDATION
         ("rasa.core.actions.action:RemoteAction._validate_action_result", "f8cdb4be68123961"),
         ("rasa.core.actions.action:RemoteAction.action_response_format_spec", "091b74aa3738d126"),
@@ -256,6 +330,7 @@ def _source_hash(path: str) -> str:
         ("rasa.core.processor:MessageProcessor.get_tracker", "a62e1aad7734c717"),
         ("rasa.core.processor:MessageProcessor.save_tracker", "e4532dd4d2970f5d"),
         ("rasa.core.tracker_store:SQLTrackerStore._event_query", "cd44f7901b860bfd"),
+        ("rasa.core.tracker_store:SQLTrackerStore.__init__", "64e704d159dfa35b"),
         ("rasa.core.tracker_store:SQLTrackerStore.retrieve", "0d99846daced97d3"),
         # RELIANCES: the tracker window (how trackers replay and what a session start resets)
         ("rasa.shared.core.trackers:DialogueStateTracker.copy", "dfa48dca9f355ad1"),
