@@ -164,17 +164,21 @@ def more_served_on(replicas: BalancedStack, before: Dict[str, int], backend: str
 
 async def test_socketio_polling_through_the_balancer_keeps_each_session_on_its_replica(replicas: BalancedStack) -> None:
     # engine.io long polling is many requests per session: without stickiness they would reach the other replica,
-    # which does not know the session. Two sessions in a row start on different replicas (round robin).
+    # which does not know the session. Two sessions in a row start on different replicas (round robin), and the
+    # second resumes the first's conversation: both replicas sign and check widget sessions with the same secret.
     before = replicas.served("socketio")
-    for _ in range(2):
-        chat = SocketChat(replicas)  # python-socketio, transports=["polling"], the demo page's origin
-        state = await chat.start()
-        assert state["resumed"] is False
-        ack, replies = await chat.say("my 10 month old crawls backwards")
-        assert ack == {"ok": True} and any("born early" in r for r in replies)
-        ack, replies = await chat.say("no, she was born on time")
-        assert ack == {"ok": True} and replies
-        await chat.stop()
+    first = SocketChat(replicas)  # python-socketio, transports=["polling"], the demo page's origin
+    state = await first.start()
+    assert state["resumed"] is False
+    ack, replies = await first.say("my 10 month old crawls backwards")
+    assert ack == {"ok": True} and any("born early" in r for r in replies)
+    await first.stop()
+    again = SocketChat(replicas)
+    resumed = await again.start({"session_id": state["session_id"], "session_token": state["session_token"]})
+    assert resumed["resumed"] is True and resumed["history"]
+    ack, replies = await again.say("no, she was born on time")
+    assert ack == {"ok": True} and replies
+    await again.stop()
     served = more_served_on(replicas, before, "socketio")
     assert served["replica1"] >= 1 and served["replica2"] >= 1, served
 
