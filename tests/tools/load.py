@@ -18,9 +18,9 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
+import shutil
 import subprocess
 import sys
-import tempfile
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +43,7 @@ from tests.tools.load_report import Point
 from tests.tools.load_stacks import PG_PORT, REDIS_PORT, Stack, postgres_database, reachable, start_baseline, start_ours
 
 PHASES = ("ours1", "ours2", "baseline", "length", "fault")
+RUN_DIR = PROJECT_ROOT / "build" / "load"  # servers' logs and data of the last run
 
 
 @dataclass
@@ -80,13 +81,29 @@ def say(text: str) -> None:
     print(f"[load] {text}", flush=True)
 
 
-def load_points(run: Run, stack: Stack, scripts: List[List[str]], label: str) -> None:
-    """Every parent count against one stack."""
+def still_running(run: Run, stack: Stack) -> bool:
+    """Whether the stack's top process still runs; if not, a note for the report (its measurements are void)."""
+    code = stack.process.poll()
+    if code is None:
+        return True
+    run.notes.append(
+        f"{stack.name}: its process exited (code {code}) during the run; the measurements after that are left out "
+        f"(its log: {stack.log.relative_to(PROJECT_ROOT) if stack.log.is_relative_to(PROJECT_ROOT) else stack.log})."
+    )
+    say(run.notes[-1])
+    return False
+
+
+def load_points(run: Run, stack: Stack, scripts: List[List[str]], label: str) -> bool:
+    """Every parent count against one stack; False when the stack stopped under it."""
     for parents in run.args.parents:
         say(f"{label}: {parents} parents for {run.args.seconds:g} s")
         point = measure(stack, target_of(stack, scripts), parents, run.args.seconds, label)
+        if not still_running(run, stack):
+            return False
         say(f"  {point.rate():.1f} messages/s, p95 {point.latency_ms(95):.0f} ms, {sum(point.errors().values())} errors")
         run.points.append(point)
+    return True
 
 
 def replicas_running(stack: Stack) -> str:
@@ -109,14 +126,18 @@ def run_ours(run: Run, tmp: Path, replicas: int) -> None:
             run.notes.append(f"RASA_REPLICAS={replicas}: the launcher lists {running} Rasa replica(s).")
         scripts = our_scripts()
         warm_up(stack, scripts)
-        if f"ours{replicas}" in only:
-            load_points(run, stack, scripts, stack.name)
+        if f"ours{replicas}" in only and not load_points(run, stack, scripts, stack.name):
+            return
         if replicas == 1 and "length" in only:
             say(f"{stack.name}: one conversation of {run.args.turns} messages")
-            run.lengths.append(length_test(stack, scripts, run.args.turns, stack.name))
+            result = length_test(stack, scripts, run.args.turns, stack.name)
+            if still_running(run, stack):
+                run.lengths.append(result)
         if replicas > 1 and "fault" in only:
             say(f"{stack.name}: killing a replica under {run.args.fault_parents} parents")
-            run.fault = fault_phase(stack, scripts, run.args.fault_parents)
+            fault = fault_phase(stack, scripts, run.args.fault_parents)
+            if still_running(run, stack):
+                run.fault = fault
 
 
 def run_baseline(run: Run, tmp: Path) -> None:
@@ -126,8 +147,8 @@ def run_baseline(run: Run, tmp: Path) -> None:
     try:
         run.starts.append((stack.name, stack.start_seconds, "1"))
         warm_up(stack, BASELINE_SCRIPTS)
-        if "baseline" in run.args.only:
-            load_points(run, stack, BASELINE_SCRIPTS, stack.name)
+        if "baseline" in run.args.only and not load_points(run, stack, BASELINE_SCRIPTS, stack.name):
+            return
         if "length" in run.args.only:
             say(f"{stack.name}: one conversation of {run.args.turns} messages")
             run.lengths.append(length_test(stack, BASELINE_SCRIPTS, run.args.turns, stack.name))
@@ -159,17 +180,18 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     run = Run(args, machine_facts())
     say("; ".join(run.facts))
-    with tempfile.TemporaryDirectory(prefix="load-") as tmp_name:
-        tmp = Path(tmp_name)
-        if args.only & {"ours1", "length"}:
-            run_ours(run, tmp, 1)
-        if args.only & {"ours2", "fault"}:
-            if reachable(PG_PORT) and reachable(REDIS_PORT):
-                run_ours(run, tmp, 2)
-            else:
-                run.notes.append("2 replicas and the fault phase not run: PostgreSQL or Redis is not reachable on 127.0.0.1.")
-        if args.only & {"baseline", "length"}:
-            run_baseline(run, tmp)
+    shutil.rmtree(RUN_DIR, ignore_errors=True)  # the last run's logs and data are kept there until the next run
+    tmp = RUN_DIR
+    tmp.mkdir(parents=True)
+    if args.only & {"ours1", "length"}:
+        run_ours(run, tmp, 1)
+    if args.only & {"ours2", "fault"}:
+        if reachable(PG_PORT) and reachable(REDIS_PORT):
+            run_ours(run, tmp, 2)
+        else:
+            run.notes.append("2 replicas and the fault phase not run: PostgreSQL or Redis is not reachable on 127.0.0.1.")
+    if args.only & {"baseline", "length"}:
+        run_baseline(run, tmp)
     text = report(run)
     args.out.parent.mkdir(exist_ok=True)
     args.out.write_text(text)

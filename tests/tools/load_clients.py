@@ -22,6 +22,7 @@ from socketio import packet as sio_packet
 from tests.tools.load_store import Sent
 
 REST, SOCKETIO = "REST", "socket.io"
+RETRY_PAUSE = 0.2  # seconds a parent waits after a message failed at once, as a person would before trying again
 
 
 @dataclass(frozen=True)
@@ -251,7 +252,7 @@ async def converse(parent: Parent, index: int, target: Target, running: Callable
         except MessageError as error:
             now = time.monotonic()
             recorder.samples.append(Sample(now, now, parent.channel, str(error)))
-            await asyncio.sleep(0.2)  # the server is unreachable: don't spin
+            await asyncio.sleep(RETRY_PAUSE)  # the server is unreachable: don't spin
             continue
         for text in script:
             if not running():
@@ -262,6 +263,8 @@ async def converse(parent: Parent, index: int, target: Target, running: Callable
             except MessageError as failure:
                 finished, error = time.monotonic(), str(failure)
             recorder.record(sender, text, Sample(started, finished, parent.channel, error, sender))
+            if error and finished - started < RETRY_PAUSE:  # refused at once (nothing listening): don't spin
+                await asyncio.sleep(RETRY_PAUSE)
 
 
 async def run_load(target: Target, parents: int, running: Callable[[], bool], socketio_share: bool = True) -> Recorder:
