@@ -104,7 +104,7 @@ bench: train
 # LOAD_ARGS="--only ours1 --parents 1,20 --seconds 10".
 LOAD_ARGS ?=
 load: train balancer
-	$(PY) -m tests.tools.load $(LOAD_ARGS)
+	HAPROXY=$(HAPROXY) $(PY) -m tests.tools.load $(LOAD_ARGS)
 
 # How well the assistant understands parents (answers in their own words, facts in passing, corrections,
 # emergencies, near misses), measured against the real servers: reports/conversations.md. Exits 0; add
