@@ -67,11 +67,21 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, window_turns: Any = DEFAULT_WINDOW_TURNS, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.engine.dialect.name == "sqlite":
-            sa.event.listen(self.engine, "connect", _sqlite_write_ahead_log)
+            self._keep_sqlite_connections()
         self.window_turns = int(window_turns or DEFAULT_WINDOW_TURNS)
         self._unsaved: OrderedDict[str, DialogueStateTracker] = OrderedDict()
         self._recent: OrderedDict[str, Held] = OrderedDict()
         self._unreadable: Set[str] = set()  # conversations that started afresh because the database was down
+
+    def _keep_sqlite_connections(self) -> None:
+        """SQLite through a pool that keeps its connections (as SQLAlchemy 2 does for files; 1.4 opens and closes one
+        per session, and closing the last connection to a write-ahead log checkpoints it: an fsync per turn), in
+        write-ahead-log mode."""
+        url = self.engine.url
+        self.engine.dispose()
+        self.engine = sa.create_engine(url, poolclass=sa.pool.QueuePool, connect_args={"check_same_thread": False})
+        sa.event.listen(self.engine, "connect", _sqlite_write_ahead_log)
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
     async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
         """The conversation's state and last turns, or the one this replica holds unsaved; raises while the

@@ -259,4 +259,5 @@ def test_sqlite_is_written_ahead_so_a_turn_does_not_wait_for_the_disk(tmp_path: 
     with store.engine.connect() as connection:
         modes = [connection.exec_driver_sql(f"PRAGMA {name}").scalar() for name in ("journal_mode", "synchronous")]
     assert modes == ["wal", 1]  # 1 = NORMAL: synced at checkpoints, not at every commit
+    assert store.engine.pool.checkedin() >= 1  # the connection stays open for the next turn
     assert len(stored(database)) == len(conversation(2))
