@@ -276,6 +276,8 @@ class RedFlagDetector:
         self._classes = classes
         self._chains = tuple(chains)
         self._word_segments = dict(word_segments or {})
+        self._chain_index = _ChainIndex(self._chains, self._word_segments)
+        self._context_chains = _ChainIndex([c for c in self._chains if c.role.context is not None], self._word_segments)
         self._drop_past = drop_past
         self._overrides = dict(overrides or {})  # flag index -> indices of the flags it overrides
         self._priorities = tuple(priorities) or (None,) * len(self._flag_ids)
@@ -306,8 +308,7 @@ class RedFlagDetector:
                 segments.setdefault(key, {}).setdefault(start, []).append(end)
             elif role.context is not None:
                 spans.setdefault(role.context, []).append((start, end))
-        chains = [chain for chain in self._chains if chain.role.context is not None]
-        for start, end, role in _join_chains(chains, segments, self._word_segments, doc) if chains else ():
+        for start, end, role in _join_chains(self._context_chains, segments, self._word_segments, doc):
             spans.setdefault(str(role.context), []).append((start, end))
         return _Context(doc, spans).calm()
 
@@ -380,7 +381,7 @@ class RedFlagDetector:
             else:
                 candidates.append((start, end, role))
         if self._chains:
-            candidates.extend(_join_chains(self._chains, segments, self._word_segments, doc))
+            candidates.extend(_join_chains(self._chain_index, segments, self._word_segments, doc))
         if not candidates:
             return []
         context: Dict[str, List[Tuple[int, int]]] = {}
@@ -930,13 +931,39 @@ class _Segments:
         return following
 
 
+class _ChainIndex:
+    """The chains by their first segment, so that a message is only checked against the chains whose first segment
+    it holds (a few of the hundreds): matcher segments by key, word segments by the NORMs that make them."""
+
+    def __init__(self, chains: Sequence[_Chain], words: Mapping[int, FrozenSet[int]]) -> None:
+        self.chains = tuple(chains)
+        self._by_first: Dict[int, List[int]] = {}
+        for number, chain in enumerate(self.chains):
+            self._by_first.setdefault(chain.segments[0], []).append(number)
+        self._firsts_by_norm: Dict[int, List[int]] = {}
+        for key in self._by_first:
+            for norm in words.get(key, ()):
+                self._firsts_by_norm.setdefault(norm, []).append(key)
+
+    def candidates(self, found: Mapping[int, object], doc: Doc) -> List[_Chain]:
+        """The chains whose first segment occurs in the doc (matched, or one of its words present), in order."""
+        firsts = [key for key in found if key in self._by_first]
+        if self._firsts_by_norm:
+            from spacy.attrs import NORM
+
+            for norm in set(doc.to_array(NORM).tolist()):
+                firsts.extend(self._firsts_by_norm.get(norm, ()))
+        numbers = sorted({number for key in set(firsts) for number in self._by_first[key]})
+        return [self.chains[number] for number in numbers]
+
+
 def _join_chains(
-    chains: Sequence[_Chain], found: Dict[int, Dict[int, List[int]]], words: Mapping[int, FrozenSet[int]], doc: Doc
+    index: _ChainIndex, found: Dict[int, Dict[int, List[int]]], words: Mapping[int, FrozenSet[int]], doc: Doc
 ) -> List[Tuple[int, int, _Role]]:
     """Join segment matches into whole chain matches, honouring each GAP (see _Segments for `found` and `words`)."""
     segments = _Segments(found, words, doc)
     out = set()
-    for chain in chains:
+    for chain in index.candidates(found, doc):
         if not all(segments.has(key) for key in chain.segments):
             continue
         for start, ends in segments.starts(chain.segments[0]):
