@@ -11,14 +11,20 @@ and this one read each other's locks. Chosen with LOCK_STORE_TYPE=redis (bot/set
 
 from __future__ import annotations
 
+import asyncio
 import json
-from typing import Any, Callable, List, Optional, TypeVar
+import time
+from contextlib import asynccontextmanager
+from typing import Any, AsyncGenerator, Callable, List, Optional, TypeVar
 
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import RedisLockStore, _get_lock_lifetime
 from rasa.utils.endpoints import EndpointConfig
 
 T = TypeVar("T")
+# A ticket lives this long past its holder's (or waiter's) last heartbeat: a replica that dies holding a
+# conversation's ticket blocks its next message for at most this long. Heartbeats every third of it.
+HEARTBEAT_LIFETIME = 10.0
 
 
 class AtomicRedisLockStore(RedisLockStore):
@@ -78,3 +84,34 @@ class AtomicRedisLockStore(RedisLockStore):
         """Remove this ticket, and the lock with it when no ticket is left, in the same transaction (Rasa checks
         "someone waiting?" and deletes in two steps, which can drop a ticket issued in between)."""
         self.finish_serving(conversation_id, ticket_number)
+
+    @asynccontextmanager
+    async def lock(
+        self, conversation_id: str, lock_lifetime: float = HEARTBEAT_LIFETIME, wait_time_in_seconds: float = 1
+    ) -> AsyncGenerator[TicketLock, None]:
+        """Rasa's ticket lock, with each ticket kept alive by a heartbeat while its message waits and is processed.
+
+        Rasa gives a ticket a fixed lifetime (60 s): a replica killed while holding one blocks the conversation that
+        long, and the next message's waiting ticket, issued a moment later, expires in the same second-long poll,
+        which deletes the lock and fails that message with LockError. Here tickets live HEARTBEAT_LIFETIME past the
+        last heartbeat: a dead replica's ticket is gone within it, and a live one's never expires."""
+        lifetime = min(float(lock_lifetime), HEARTBEAT_LIFETIME)
+        ticket = self.issue_ticket(conversation_id, lifetime)
+        heartbeat = asyncio.ensure_future(self._heartbeat(conversation_id, ticket, lifetime))
+        try:
+            yield await self._acquire_lock(conversation_id, ticket, wait_time_in_seconds)
+        finally:
+            heartbeat.cancel()
+            self.cleanup(conversation_id, ticket)
+
+    async def _heartbeat(self, conversation_id: str, ticket: int, lifetime: float) -> None:
+        """Push the ticket's expiry lifetime ahead, every third of it, until cancelled."""
+
+        def extend(lock: TicketLock) -> None:
+            for held in lock.tickets:
+                if held.number == ticket:
+                    held.expires = time.time() + lifetime
+
+        while True:
+            await asyncio.sleep(lifetime / 3)
+            self._change(conversation_id, extend)

@@ -91,6 +91,38 @@ def test_an_expired_ticket_does_not_block_the_next_message(stores: List[AtomicRe
     assert stores[1].get_lock(conversation) is None
 
 
+@pytest.mark.parametrize("resent_after", [0.1, 0.5, 0.9])
+async def test_a_replica_killed_holding_a_conversation_blocks_its_next_message_only_briefly(
+    stores: List[AtomicRedisLockStore], resent_after: float
+) -> None:
+    conversation = "parent-" + uuid.uuid4().hex
+    stores[0].issue_ticket(conversation, 2)  # the killed replica's ticket: never served, never removed, no heartbeat
+    await asyncio.sleep(resent_after)  # the balancer resends the message to the other replica
+    started = time.monotonic()
+    async with stores[1].lock(conversation, lock_lifetime=2, wait_time_in_seconds=0.2) as lock:
+        waited = time.monotonic() - started
+        assert len(lock.tickets) == 1  # the dead ticket expired; this message's own ticket did not
+    assert waited < 3, "Rasa's lock lost the waiting ticket in the same poll (LockError) or waited 60 s"
+    assert stores[1].get_lock(conversation) is None
+
+
+async def test_a_message_processed_longer_than_the_ticket_lifetime_keeps_its_ticket(stores: List[AtomicRedisLockStore]) -> None:
+    conversation = "parent-" + uuid.uuid4().hex
+    async with stores[0].lock(conversation, lock_lifetime=0.6, wait_time_in_seconds=0.05):
+        await asyncio.sleep(1.5)  # a slow turn: the heartbeat keeps the ticket alive
+        lock = stores[1].get_lock(conversation)
+        assert lock is not None and len(lock.tickets) == 1
+        waiting = asyncio.ensure_future(_hold_briefly(stores[1], conversation))
+        await asyncio.sleep(0.3)
+        assert not waiting.done(), "the next message waits for this one"
+    await asyncio.wait_for(waiting, 5)
+
+
+async def _hold_briefly(store: AtomicRedisLockStore, conversation: str) -> None:
+    async with store.lock(conversation, lock_lifetime=0.6, wait_time_in_seconds=0.05):
+        pass
+
+
 def test_rasa_builds_it_from_endpoints_yml() -> None:
     from rasa.core.lock_store import LockStore
     from rasa.utils.endpoints import EndpointConfig
