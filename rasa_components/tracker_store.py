@@ -32,18 +32,19 @@ import json
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, List, Optional, Set
+from typing import Any, Callable, List, Optional, Set, TypeVar
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from bot.privacy.redact import redact
 from rasa_components.tracker_window import window
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 UNSAVED_LIMIT = 10_000
 RECENT_LIMIT = 1_000
 DEFAULT_WINDOW_TURNS = 8
@@ -90,7 +91,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         if sender_id in self._unsaved:
             return _copy(self._unsaved[sender_id])
         try:
-            held = self._read(sender_id)
+            held = _once_more_if_disconnected(lambda: self._read(sender_id))
         except SQLAlchemyError:
             if sender_id in self._recent:
                 return _copy(self._recent[sender_id].tracker)
@@ -142,7 +143,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             self._keep(tracker)
             return
         try:
-            self._write(tracker)
+            _once_more_if_disconnected(lambda: self._write(tracker))
         except SQLAlchemyError as error:
             logger.warning("The tracker store is unavailable (%s); keeping the new events in memory.", type(error).__name__)
             self._keep(tracker)
@@ -189,11 +190,24 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         while self._unsaved:
             sender_id, tracker = next(iter(self._unsaved.items()))
             try:
-                self._write(tracker)
+                _once_more_if_disconnected(lambda kept=tracker: self._write(kept))
             except SQLAlchemyError:
                 return
             del self._unsaved[sender_id]
             logger.info("Wrote a conversation kept during a tracker-store outage (%d still waiting).", len(self._unsaved))
+
+
+def _once_more_if_disconnected(work: Callable[[], T]) -> T:
+    """Run `work`, and once more if it failed on a pooled connection the database had closed (a restart, a network
+    cut): SQLAlchemy then discards the pool's connections, and the retry opens a fresh one. Without it, the first read
+    after an outage fails and Rasa answers the parent as if the conversation were new."""
+    try:
+        return work()
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        logger.info("The tracker store's connection had been closed; retrying on a new one.")
+        return work()
 
 
 def _sqlite_write_ahead_log(connection: Any, _record: Any) -> None:

@@ -261,3 +261,25 @@ def test_sqlite_is_written_ahead_so_a_turn_does_not_wait_for_the_disk(tmp_path: 
     assert modes == ["wal", 1]  # 1 = NORMAL: synced at checkpoints, not at every commit
     assert store.engine.pool.checkedin() >= 1  # the connection stays open for the next turn
     assert len(stored(database)) == len(conversation(2))
+
+
+def test_after_a_database_outage_a_replica_reads_the_conversation_not_a_new_one() -> None:
+    """The other replica's pooled connection was closed by the outage: its first read must not fail (Rasa would
+    answer the parent as a new conversation and append a new session to the stored one)."""
+    from tests.databases import PG_HOST, PG_PORT
+    from tests.proxy import CuttableProxy
+
+    with postgres_database("caregiver_outage") as url:
+        proxy = CuttableProxy(PG_HOST, PG_PORT)
+        try:
+            through = url.replace(f":{PG_PORT}/", f":{proxy.port}/")
+            serving, other = store_on(("postgresql", through)), store_on(("postgresql", through))
+            for n in range(1, 5):
+                talk(serving, "parent", n)
+            proxy.cut()
+            proxy.restore()
+            tracker = asyncio.run(other.retrieve("parent"))
+            assert tracker is not None and tracker.get_slot("age_months") == 4.0
+            assert len(stored(("postgresql", url))) == len(conversation(5))
+        finally:
+            proxy.close()
