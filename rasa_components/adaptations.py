@@ -105,11 +105,14 @@ RELIANCES = (
     Reliance(
         "rasa_components.lock_store.AtomicRedisLockStore",
         (
-            "LockStore.lock / _acquire_lock / cleanup call issue_ticket, update_lock, get_lock and cleanup",
-            "RedisLockStore's key layout and TicketLock's JSON format (dumps / from_dict)",
+            "LockStore.lock (re-implemented: the same steps, plus a heartbeat task) / _acquire_lock / cleanup call "
+            "issue_ticket, update_lock, get_lock and cleanup",
+            "RedisLockStore's key layout and TicketLock's JSON format (dumps / from_dict); Ticket.expires",
         ),
         "Rasa's Redis lock changes a conversation's ticket queue by GET then SET (RasaHQ/rasa#9213): two replicas can "
-        "take the same ticket and process one conversation at once. The same changes run as Redis transactions.",
+        "take the same ticket and process one conversation at once. The same changes run as Redis transactions. A "
+        "ticket's fixed 60 s lifetime let a killed replica block a conversation and fail its next message: tickets "
+        "are kept alive by a heartbeat instead.",
     ),
 )
 
