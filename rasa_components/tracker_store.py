@@ -101,7 +101,21 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
 
     async def retrieve_whole_session(self, sender_id: str) -> Optional[DialogueStateTracker]:
         """Every event of the current session, from the database (what the web chat shows a returning parent)."""
-        return await super().retrieve(sender_id)
+        try:
+            return await super().retrieve(sender_id)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            return await super().retrieve(sender_id)  # see _once_more_if_disconnected
+
+    async def retrieve_full_tracker(self, conversation_id: str) -> Optional[DialogueStateTracker]:
+        """Every event of every session (Rasa's HTTP API reads the tracker this way), from the database."""
+        try:
+            return await super().retrieve_full_tracker(conversation_id)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            return await super().retrieve_full_tracker(conversation_id)  # see _once_more_if_disconnected
 
     def _read(self, sender_id: str) -> Optional[Held]:
         """The conversation from what this replica holds plus the events stored since, else read whole."""

@@ -273,13 +273,15 @@ def test_after_a_database_outage_a_replica_reads_the_conversation_not_a_new_one(
         proxy = CuttableProxy(PG_HOST, PG_PORT)
         try:
             through = url.replace(f":{PG_PORT}/", f":{proxy.port}/")
-            serving, other = store_on(("postgresql", through)), store_on(("postgresql", through))
+            serving, other, api = (store_on(("postgresql", through)) for _ in range(3))
             for n in range(1, 5):
                 talk(serving, "parent", n)
             proxy.cut()
             proxy.restore()
             tracker = asyncio.run(other.retrieve("parent"))
             assert tracker is not None and tracker.get_slot("age_months") == 4.0
+            whole = asyncio.run(api.retrieve_full_tracker("parent"))  # how Rasa's HTTP API reads it
+            assert whole is not None and whole.get_slot("age_months") == 4.0
             assert len(stored(("postgresql", url))) == len(conversation(5))
         finally:
             proxy.close()
