@@ -88,13 +88,17 @@ SENT = {
 def test_the_store_check_reads_a_real_sqlite_events_table(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'tracker.db'}"
     fill(url, "INTEGER", ROWS)
-    assert check_store(url, SENT) == StoreCheck(conversations=3, sent=6, stored=6, lost=1, duplicated=1, reordered=1)
+    check = check_store(url, SENT)
+    assert check.as_tuple() == StoreCheck(conversations=3, sent=6, stored=6, lost=1, duplicated=1, reordered=1).as_tuple()
+    assert [line.split(":")[0] for line in check.flagged] == ["conversation b", "conversation c"]
+    assert "stored ['my baby crawls backwards', 'my baby crawls backwards']" in check.flagged[0]
 
 
 def test_the_store_check_reads_a_real_postgresql_events_table() -> None:
     with postgres_database("load_tool") as url:
         fill(url, "SERIAL", ROWS)
-        assert check_store(url, SENT) == StoreCheck(conversations=3, sent=6, stored=6, lost=1, duplicated=1, reordered=1)
+        check = check_store(url, SENT)
+        assert check.as_tuple() == (3, 6, 6, 1, 1, 1) and len(check.flagged) == 2
 
 
 def test_a_point_counts_only_messages_answered_within_its_window_and_takes_percentiles() -> None:

@@ -4,7 +4,8 @@ Each parent runs scripted conversations back to back with no think time (closed 
 per conversation, the next message as soon as the last one is answered. Even-numbered parents talk over REST
 (one shared aiohttp session, connections reused), odd-numbered ones over the widget's socket.io channel
 (one WebSocket each, kept open; a new server-issued session per conversation). A message's latency runs from sending it to
-the last bot message of its reply. Errors: HTTP errors, timeouts, lost connections, a message without any reply.
+the last bot message of its reply. Errors: HTTP errors, timeouts, lost connections, a message without any reply, the
+channel's technical-trouble reply (Rasa failed on the message) or a socket.io acknowledgement that is not ok.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any, Callable, Dict, List, Optional, Protocol, Sequence
 import aiohttp
 from socketio import packet as sio_packet
 
+from bot.channels.inbound import technical_trouble_notice
 from tests.tools.load_store import Sent
 
 REST, SOCKETIO = "REST", "socket.io"
@@ -86,6 +88,7 @@ class RestParent:
         self.url = f"{target.rasa_url}/webhooks/rest/webhook"
         self.params = {"token": target.token} if target.token else {}
         self.sender = ""
+        self.trouble = technical_trouble_notice()
 
     async def new_conversation(self) -> str:
         self.sender = f"load-{uuid.uuid4().hex[:16]}"
@@ -105,6 +108,8 @@ class RestParent:
             raise MessageError("connection") from error
         if not replies:
             raise MessageError("no reply")
+        if any(reply.get("text") == self.trouble for reply in replies):
+            raise MessageError("technical-trouble reply")  # the channel's answer when Rasa failed on the message
         return time.monotonic()
 
     async def close(self) -> None:

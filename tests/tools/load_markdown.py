@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from tests.tools.load import Run
 
 ONE, TWO = "ours, 1 replica", "ours, 2 replicas"
+LISTED = 5  # conversations with a storage problem listed per phase
 
 
 def find(points: List[Point], label: str, parents: int) -> Optional[Point]:
@@ -80,15 +81,35 @@ def fault_section(fault: FaultResult) -> str:
         if fault.new_pid and fault.new_pid != fault.victim.get("pid")
         else "pid not updated in replicas.json"
     )
+    flagged = fault.store.flagged if fault.store else ()
     lines = [
         f"Killed `{fault.victim.get('service') or fault.victim.get('key')}` (port {fault.victim.get('port')}) with SIGKILL; "
         f"it answered a message sent straight to its port again after **{back}** ({pid}). "
         f"Whole phase: lost {lost}, duplicated / reordered {dup}. Errors from the kill on: {fault.errors_in_flight} in the "
         f"conversations that had a message in flight at the kill, {fault.errors_other} in the others."
         f"{(' ' + fault.note) if fault.note else ''}\n",
-        points_table(fault.windows),
+        windows_table(fault.windows),
     ]
+    if flagged:
+        lines += ["", "Conversations with lost, duplicated or reordered messages:", *(f"- {line}" for line in flagged[:LISTED])]
+        lines += [f"- ... and {len(flagged) - LISTED} more"] if len(flagged) > LISTED else []
     return "\n".join(lines)
+
+
+def windows_table(windows: List[Point]) -> str:
+    """The load before, during and after a fault."""
+    rows = ["| window | seconds | messages/s | p50 ms | p95 ms | p99 ms | errors |", "|---|---:|---:|---:|---:|---:|---|"]
+    for w in windows:
+        cells = [
+            w.label,
+            f"{w.seconds:.1f}",
+            fmt(w.rate(), 1),
+            fmt(w.latency_ms(50)),
+            fmt(w.latency_ms(95)),
+            fmt(w.latency_ms(99)),
+        ]
+        rows.append("| " + " | ".join([*cells, error_text(w)]) + " |")
+    return "\n".join(rows)
 
 
 def report(run: Run) -> str:
@@ -101,7 +122,8 @@ def report(run: Run) -> str:
         f"conversation id per conversation, for {args.seconds:g} s; even-numbered parents on REST, odd-numbered on the "
         "widget's socket.io channel (WebSocket), Rasa's bot on REST only (its own example messages: it does not know "
         "our topics). Latency: sending a message to its last bot message. messages/s: messages answered within the "
-        "window. Errors: HTTP errors, timeouts, lost connections, messages without any reply. Lost / duplicated / "
+        "window. Errors: HTTP errors, timeouts, lost connections, messages without any reply, the channels' "
+        "technical-trouble reply (Rasa failed on the message), socket.io acknowledgements that are not ok. Lost / duplicated / "
         "reordered: every answered user message counted in the tracker store itself (SQL on `events`), once and in "
         "order; '–' for Rasa's in-memory store. Server CPU: the launcher's process tree (Rasa, actions, web, "
         "balancer; not PostgreSQL or Redis) per answered message. Rate limits are switched off for the load.\n",
@@ -126,6 +148,9 @@ def report(run: Run) -> str:
     if run.fault is not None:
         parts += [f"## A replica killed under load ({args.fault_parents} parents)\n", fault_section(run.fault) + "\n"]
     notes = list(run.notes)
+    for point in run.points:
+        for line in (point.store.flagged if point.store else ())[:LISTED]:
+            notes.append(f"{point.label} × {point.parents}: {line}")
     heavy = [p for p in run.points if p.elapsed and p.generator_cpu / p.elapsed > 0.3]
     if heavy:
         notes.append(

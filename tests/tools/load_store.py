@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Dict, Iterable, List, Sequence, Tuple
 
 import sqlalchemy as sa
 
@@ -41,9 +41,11 @@ class StoreCheck:
     lost: int = 0  # sent with success, not stored
     duplicated: int = 0  # stored more often than sent
     reordered: int = 0  # conversations stored complete but in another order than sent
+    flagged: Tuple[str, ...] = ()  # what went wrong, one line per conversation with a problem
 
     def __add__(self, other: StoreCheck) -> StoreCheck:
-        return StoreCheck(*(a + b for a, b in zip(self.as_tuple(), other.as_tuple(), strict=True)))
+        counts = (a + b for a, b in zip(self.as_tuple(), other.as_tuple(), strict=True))
+        return StoreCheck(*counts, flagged=self.flagged + other.flagged)
 
     def as_tuple(self) -> tuple[int, ...]:
         """The counts, in field order."""
@@ -63,7 +65,11 @@ def check_conversation(sent: Sent, stored: Sequence[str]) -> StoreCheck:
     lost = sum(max(0, n - stored_count[text]) for text, n in ok_count.items())
     duplicated = sum(max(0, n - sent_count[text]) for text, n in stored_count.items())
     reordered = int(not lost and not duplicated and not is_subsequence(stored, sent.texts))
-    return StoreCheck(1, len(sent.texts), len(stored), lost, duplicated, reordered)
+    flagged: Tuple[str, ...] = ()
+    if lost or duplicated or reordered:
+        failed = sum(1 for ok in sent.ok if not ok)
+        flagged = (f"sent {sent.texts} ({failed} without their reply), stored {list(stored)}",)
+    return StoreCheck(1, len(sent.texts), len(stored), lost, duplicated, reordered, flagged)
 
 
 def stored_user_texts(url: str, senders: Iterable[str]) -> Dict[str, List[str]]:
@@ -89,5 +95,6 @@ def check_store(url: str, conversations: Dict[str, Sent]) -> StoreCheck:
     stored = stored_user_texts(url, conversations)
     total = StoreCheck()
     for sender, sent in conversations.items():
-        total = total + check_conversation(sent, stored.get(sender, []))
+        check = check_conversation(sent, stored.get(sender, []))
+        total = total + replace(check, flagged=tuple(f"conversation {sender}: {line}" for line in check.flagged))
     return total
