@@ -94,6 +94,31 @@ def test_tfidf_weights_match_scikit_learn() -> None:
     assert np.allclose(np.linalg.norm(ours, axis=1), 1.0)
 
 
+def test_the_intent_classifier_is_saved_as_plain_arrays_and_predicts_the_same_after_loading(tmp_path: Any) -> None:
+
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+
+    from rasa_components.intent_classifier import TfidfLogisticRegressionClassifier
+
+    storage, resource = LocalModelStorage(tmp_path), Resource("intent_classifier")
+    context = ExecutionContext(GraphSchema({}), node_name="intent_classifier")
+    config = TfidfLogisticRegressionClassifier.get_default_config()
+    trained = TfidfLogisticRegressionClassifier.create(config, storage, resource, context)
+    rng = np.random.default_rng(7)
+    counts = csr_matrix(rng.poisson(0.3, size=(60, 40)).astype(float))
+    trained.idf = inverse_document_frequency(counts)
+    trained.clf.fit(weigh(counts, trained.idf), [["greet", "late_walking", "report_red_flag"][i % 3] for i in range(60)])
+    trained.persist()
+    loaded = TfidfLogisticRegressionClassifier.load(config, storage, resource, context)
+    assert list(loaded.clf.classes_) == ["greet", "late_walking", "report_red_flag"]
+    assert np.array_equal(loaded.idf, trained.idf)
+    features = weigh(counts, loaded.idf)
+    assert np.allclose(loaded.clf.predict_proba(features), trained.clf.predict_proba(features))
+    assert [p.name for p in (tmp_path / "intent_classifier").iterdir()] == ["weights.npz"]
+
+
 def _red_flag_slot(msg: Message) -> Any:
     """The `red_flag` slot Rasa itself fills from the message (ActionExtractSlots, as the domain maps it)."""
     import asyncio
