@@ -32,7 +32,7 @@ import json
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Callable, List, Optional, Set, TypeVar
+from typing import Any, Awaitable, Callable, List, Optional, Set, TypeVar
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
@@ -101,21 +101,13 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
 
     async def retrieve_whole_session(self, sender_id: str) -> Optional[DialogueStateTracker]:
         """Every event of the current session, from the database (what the web chat shows a returning parent)."""
-        try:
-            return await super().retrieve(sender_id)
-        except DBAPIError as error:
-            if not error.connection_invalidated:
-                raise
-            return await super().retrieve(sender_id)  # see _once_more_if_disconnected
+        parent = super()
+        return await _read_once_more_if_disconnected(lambda: parent.retrieve(sender_id))
 
     async def retrieve_full_tracker(self, conversation_id: str) -> Optional[DialogueStateTracker]:
         """Every event of every session (Rasa's HTTP API reads the tracker this way), from the database."""
-        try:
-            return await super().retrieve_full_tracker(conversation_id)
-        except DBAPIError as error:
-            if not error.connection_invalidated:
-                raise
-            return await super().retrieve_full_tracker(conversation_id)  # see _once_more_if_disconnected
+        parent = super()
+        return await _read_once_more_if_disconnected(lambda: parent.retrieve_full_tracker(conversation_id))
 
     def _read(self, sender_id: str) -> Optional[Held]:
         """The conversation from what this replica holds plus the events stored since, else read whole."""
@@ -222,6 +214,17 @@ def _once_more_if_disconnected(work: Callable[[], T]) -> T:
             raise
         logger.info("The tracker store's connection had been closed; retrying on a new one.")
         return work()
+
+
+async def _read_once_more_if_disconnected(read: Callable[[], Awaitable[T]]) -> T:
+    """_once_more_if_disconnected for Rasa's own (async) reads."""
+    try:
+        return await read()
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        logger.info("The tracker store's connection had been closed; retrying on a new one.")
+        return await read()
 
 
 def _sqlite_write_ahead_log(connection: Any, _record: Any) -> None:

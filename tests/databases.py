@@ -36,8 +36,15 @@ def require(*services: str) -> None:
 
 @contextmanager
 def postgres_database(prefix: str) -> Iterator[str]:
-    """A fresh PostgreSQL database (URL), dropped afterwards."""
+    """A fresh PostgreSQL database (URL), dropped afterwards (skips, or fails under CI, when PostgreSQL is down)."""
     require("PostgreSQL")
+    with fresh_postgres_database(prefix) as url:
+        yield url
+
+
+@contextmanager
+def fresh_postgres_database(prefix: str) -> Iterator[str]:
+    """A fresh database in the local PostgreSQL (user root, trust), dropped afterwards; yields its URL."""
     import psycopg2
 
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"

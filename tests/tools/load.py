@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import List, Optional
 
 from bot.settings import PROJECT_ROOT
+from tests.databases import PG_PORT, REDIS_PORT, fresh_postgres_database, reachable
 from tests.tools.load_markdown import report
 from tests.tools.load_phases import (
     BASELINE_SCRIPTS,
@@ -40,7 +41,7 @@ from tests.tools.load_phases import (
     warm_up,
 )
 from tests.tools.load_report import Point
-from tests.tools.load_stacks import PG_PORT, REDIS_PORT, Stack, postgres_database, reachable, start_baseline, start_ours
+from tests.tools.load_stacks import Stack, start_baseline, start_ours
 
 PHASES = ("ours1", "ours2", "baseline", "length", "fault")
 RUN_DIR = PROJECT_ROOT / "build" / "load"  # servers' logs and data of the last run
@@ -116,7 +117,7 @@ def run_ours(run: Run, tmp: Path, replicas: int) -> None:
     """Our stack with 1 replica (SQLite) or 2 (PostgreSQL + Redis): load points, long conversation, fault."""
     only = run.args.only
     with ExitStack() as cleanup:
-        url = cleanup.enter_context(postgres_database("caregiver_load")) if replicas > 1 else None
+        url = cleanup.enter_context(fresh_postgres_database("caregiver_load")) if replicas > 1 else None
         say(f"starting ours with {replicas} replica(s)")
         stack = start_ours(tmp / f"ours{replicas}", replicas, url)
         cleanup.callback(stack.stop)

@@ -19,20 +19,19 @@ import sys
 import tempfile
 import time
 import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, List, Optional
 
 import httpx
 
 from bot.settings import PROJECT_ROOT
+from tests.databases import PG_HOST, REDIS_PORT
 from tests.tools.benchmark import free_port
 
 BIN = Path(sys.executable).parent
 MODEL = PROJECT_ROOT / "models" / "caregiver.tar.gz"
 BASELINE_DIR = PROJECT_ROOT / "build" / "load-baseline"
-PG_HOST, PG_PORT, REDIS_PORT = "127.0.0.1", 5432, 6379
 # Variables the launcher reads that must come from here, not from the caller's shell.
 MANAGED = (
     "RASA_PORT ACTION_PORT WEB_PORT DATA_DIR RASA_TOKEN RASA_REPLICAS TRACKER_DB_DIALECT TRACKER_DB_URL ACTION_SERVER_URL "
@@ -104,31 +103,6 @@ def launcher_ports(replicas: int) -> Dict[str, int]:
         extra = [ports[name] + REPLICA_PORT_OFFSET + i for name in ("RASA_PORT", "ACTION_PORT") for i in range(replicas + 1)]
         if replicas == 1 or (max(extra) < 65536 and all(port_free(port) for port in extra)):
             return ports
-
-
-def reachable(port: int) -> bool:
-    """Whether something listens on 127.0.0.1:port."""
-    try:
-        with socket.create_connection((PG_HOST, port), timeout=2):
-            return True
-    except OSError:
-        return False
-
-
-@contextmanager
-def postgres_database(prefix: str) -> Iterator[str]:
-    """A fresh database in the local PostgreSQL (user root, trust), dropped afterwards; yields its URL."""
-    import psycopg2
-
-    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    admin = psycopg2.connect(host=PG_HOST, port=PG_PORT, user="root", dbname="test")
-    admin.autocommit = True
-    admin.cursor().execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql://root@{PG_HOST}:{PG_PORT}/{name}"
-    finally:
-        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
 
 def first_answer(url: str, token: Optional[str], timeout: float, process: subprocess.Popen[bytes]) -> None:
