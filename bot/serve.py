@@ -26,7 +26,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, NoReturn, Optional, Sequence
+from typing import Callable, Dict, Iterable, List, NoReturn, Optional, Sequence
 
 from bot.replicas import (
     LOCAL_HOST,
@@ -150,6 +150,19 @@ def say(message: str) -> None:
     print(f"[serve] {message}", flush=True)
 
 
+def stop_processes(processes: Iterable[subprocess.Popen[bytes]], how: signal.Signals, grace: float) -> None:
+    """Send `how` to every process still running, then kill (and reap) those still running after `grace` seconds."""
+    running = [process for process in processes if process.poll() is None]
+    for process in running:
+        process.send_signal(how)
+    for process in running:
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 @dataclass
 class Service:
     """One supervised server process: how to start it, how to see it is up, and its restart state."""
@@ -243,14 +256,7 @@ class Supervisor:
     def stop(self) -> None:
         """Interrupt every running process, then kill those still running after 15 s."""
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean stop short
-        running = [s.process for s in self.services if s.process is not None and s.process.poll() is None]
-        for process in running:
-            process.send_signal(signal.SIGINT)
-        for process in running:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_processes([s.process for s in self.services if s.process is not None], signal.SIGINT, 15)
         if self.state_file is not None:
             self.state_file.unlink(missing_ok=True)
 

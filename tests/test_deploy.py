@@ -23,7 +23,7 @@ import httpx
 import pytest
 import yaml
 
-from bot.serve import wait_until_up
+from bot.serve import stop_processes, wait_until_up
 from bot.settings import PROJECT_ROOT
 from tests.servers import MODEL, free_port, require_model
 
@@ -301,15 +301,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, str
 
 def stop(processes: Any) -> None:
     """SIGTERM (what `docker stop` sends), then kill what is still running after 20 s."""
-    for process in processes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-    for process in processes:
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    stop_processes(processes, signal.SIGTERM, 20)
 
 
 @pytest.mark.servers
