@@ -103,9 +103,11 @@ def corrections_yaml(engine: Engine) -> str:
             text = " ".join(text.split())
             if text and text not in by_intent.setdefault(intent, []):
                 by_intent[intent].append(text)
-    nlu = [{"intent": intent, "examples": "".join(f"- {t}\n" for t in texts)} for intent, texts in by_intent.items()]
+    return nlu_yaml(by_intent, "Corrected intents exported from the review dashboard")
 
-    for item in nlu:
-        item["examples"] = _Block(item["examples"])
-    header = "# Corrected intents exported from the review dashboard. Check each example, then add it to data/nlu/.\n"
+
+def nlu_yaml(by_intent: Dict[str, List[str]], what: str) -> str:
+    """Examples per intent as Rasa NLU training data (YAML, format 3.1), after a comment saying what they are."""
+    nlu = [{"intent": intent, "examples": _Block("".join(f"- {t}\n" for t in texts))} for intent, texts in by_intent.items()]
+    header = f"# {what}. Check each example, then add it to data/nlu/.\n"
     return header + yaml.dump({"version": "3.1", "nlu": nlu}, Dumper=_NluDumper, sort_keys=False, allow_unicode=True)
