@@ -36,6 +36,8 @@ class Settings:
     model_dir: Path
     service_env: Dict[str, str]  # variables endpoints.yml reads, with defaults filled in
     web_port: int
+    web_public_url: str  # where a parent's browser reaches the web server (links to appointment summaries)
+    appointment_link_days: float  # an appointment summary link expires this long after it was made
     web_allowed_origins: Tuple[str, ...]  # origins whose pages may open the chat widget ("*" = any)
     rasa_public_url: str  # where a browser reaches Rasa's socket.io channel
     webchat_secret: Optional[str]  # signs widget session tokens; default: a file in data_dir
@@ -139,6 +141,8 @@ def get_settings() -> Settings:
         model_dir=_path("MODEL_DIR", PROJECT_ROOT / "models"),
         service_env=service_env,
         web_port=web_port,
+        web_public_url=_env("WEB_PUBLIC_URL", f"http://localhost:{web_port}").rstrip("/"),
+        appointment_link_days=float(_env("APPOINTMENT_LINK_DAYS", "7")),
         web_allowed_origins=tuple(_env("WEB_ALLOWED_ORIGINS", default_origins).replace(",", " ").split()),
         rasa_public_url=_env("RASA_PUBLIC_URL", f"http://localhost:{rasa_port}").rstrip("/"),
         webchat_secret=os.environ.get("WEBCHAT_SECRET") or None,
