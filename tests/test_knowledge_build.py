@@ -55,6 +55,16 @@ sources:
 questions: [age_months, pulls_to_stand]
 rules:
 {rules}
+short:
+  first_steps:
+    - say: "Play with toys on a low sturdy table."
+      sources: [PATIENT]
+    - say: "Let your child stand at the sofa."
+      sources: [PATIENT]
+  check_again:
+    say: "Talk to a provider if your child is not pulling up by 12 months."
+    sources: [PATIENT]
+section_sources: {{why: [PATIENT], try: [PATIENT], when: [PATIENT]}}
 ---
 ## Why it happens
 Standing takes balance and strength, which grow with practice.
@@ -207,7 +217,7 @@ BAD_DOCUMENTS = [
     ),
     pytest.param(
         FRONT.format(rules=GOOD_RULES.rstrip("\n")).replace("## What you can try", "## Fun facts"),
-        28,
+        38,
         "unknown section 'Fun facts'",
         id="unknown-section",
     ),
@@ -224,6 +234,34 @@ BAD_DOCUMENTS = [
         10,
         "unknown question 'shoe_size'",
         id="unknown-question",
+    ),
+    pytest.param(
+        FRONT.format(rules=GOOD_RULES.rstrip("\n")).replace(
+            "      sources: [PATIENT]\n    - say", "      sources: [NOPE]\n    - say"
+        ),
+        26,
+        "first step 'Play with toys on a low sturdy table.' cites source(s) the topic doesn't list: NOPE",
+        id="short-answer-unknown-source",
+    ),
+    pytest.param(
+        FRONT.format(rules=GOOD_RULES.rstrip("\n")).replace(
+            '    - say: "Let your child stand at the sofa."\n      sources: [PATIENT]\n', ""
+        ),
+        25,
+        "'first_steps' needs 2 or 3 entries",
+        id="short-answer-one-step",
+    ),
+    pytest.param(
+        FRONT.format(rules=GOOD_RULES.rstrip("\n")).replace(", when: [PATIENT]}", "}"),
+        33,
+        "'section_sources' needs the source keys of each section: why, try, when",
+        id="section-sources-missing",
+    ),
+    pytest.param(
+        FRONT.format(rules=GOOD_RULES.rstrip("\n")).replace("when: [PATIENT]}", "when: [OTHER]}"),
+        33,
+        "section_sources.when cites source(s) the topic doesn't list: OTHER",
+        id="section-sources-unknown",
     ),
     pytest.param(
         FRONT.format(rules=GOOD_RULES.rstrip("\n")).replace("title: Demo topic", "title: [Demo"),

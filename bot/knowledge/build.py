@@ -36,7 +36,7 @@ from bot.knowledge.models import (
 from bot.knowledge.validate import Knowledge, load_knowledge
 from bot.settings import PROJECT_ROOT, get_settings
 
-SCHEMA_VERSION = "6"
+SCHEMA_VERSION = "7"
 
 
 def input_files(root: Path) -> List[Path]:
@@ -139,6 +139,11 @@ def _add_topic(session: Session, topic: Topic) -> None:
                 }
                 for r in topic.rules
             ],
+            short={
+                "first_steps": [dataclasses.asdict(step) for step in topic.first_steps],
+                "check_again": dataclasses.asdict(topic.check_again) if topic.check_again else None,
+                "section_sources": {key: list(keys) for key, keys in topic.section_sources.items()},
+            },
             path=str(topic.path.relative_to(PROJECT_ROOT) if topic.path.is_relative_to(PROJECT_ROOT) else topic.path),
         )
     )

@@ -105,6 +105,15 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class ShortLine:
+    """A sentence of the short answer (a first thing to try, or when to check again) and the source keys it rests on."""
+
+    say: str
+    sources: Tuple[str, ...]
+    line: int = 0
+
+
+@dataclass(frozen=True)
 class Section:
     """A body section of a topic document."""
 
@@ -154,6 +163,9 @@ class Topic:
     path: Path
     lines: Dict[str, int] = field(default_factory=dict, compare=False)
     get_help_now: Tuple[str, ...] = ()  # red flag ids whose signposts make the "Get help now" list
+    first_steps: Tuple[ShortLine, ...] = ()  # the two or three things to try first (short answer)
+    check_again: Optional[ShortLine] = None  # when to look again if nothing needs a check now (short answer)
+    section_sources: Dict[str, Tuple[str, ...]] = field(default_factory=dict, compare=False)  # section key -> keys
 
     def section(self, key: str) -> Optional[Section]:
         """The section with this key (why / try / when), if present."""
@@ -392,9 +404,52 @@ def parse_topic(path: Path) -> Topic:
         rules=tuple(rules),
         sections=parse_sections(match.group(2), path, body_offset),
         path=path,
-        lines={key: meta.line_of(key) for key in ("id", "intent", "questions", "rules", "sources", "get_help_now")},
+        lines={
+            key: meta.line_of(key)
+            for key in ("id", "intent", "questions", "rules", "sources", "get_help_now", "short", "section_sources")
+        },
         get_help_now=tuple(str(f) for f in meta.get("get_help_now") or ()),
+        **parse_short(meta, path, what),
     )
+
+
+def _short_line(raw: Any, path: Path, line: int, what: str) -> ShortLine:
+    if not isinstance(raw, LineDict):
+        raise KnowledgeError(path, line, f"{what} must be a mapping with 'say' and 'sources'")
+    sources = raw.get("sources")
+    if not isinstance(sources, list) or not sources:
+        raise KnowledgeError(path, raw.line, f"{what} needs 'sources': a list of the topic's source keys")
+    return ShortLine(str(_require(raw, "say", path, what)).strip(), tuple(str(k) for k in sources), raw.line)
+
+
+def parse_short(meta: LineDict, path: Path, what: str) -> Dict[str, Any]:
+    """The short answer's data (`short`: first_steps, check_again) and the source keys of each body section
+    (`section_sources`: why / try / when)."""
+    short = meta.get("short")
+    if not isinstance(short, LineDict):
+        raise KnowledgeError(path, meta.line_of("short") or 1, f"{what} needs 'short' with first_steps and check_again")
+    steps = short.get("first_steps")
+    if not isinstance(steps, list) or not 2 <= len(steps) <= 3:
+        raise KnowledgeError(path, short.line_of("first_steps") or short.line, f"{what}: 'first_steps' needs 2 or 3 entries")
+    raw_sections = meta.get("section_sources")
+    if not isinstance(raw_sections, LineDict) or set(raw_sections) != set(SECTION_KEYS.values()):
+        raise KnowledgeError(
+            path,
+            meta.line_of("section_sources") or 1,
+            f"{what}: 'section_sources' needs the source keys of each section: {', '.join(SECTION_KEYS.values())}",
+        )
+    section_sources = {}
+    for key, keys in raw_sections.items():
+        if not isinstance(keys, list) or not keys:
+            raise KnowledgeError(path, raw_sections.line_of(key), f"{what}: section_sources.{key} must list source keys")
+        section_sources[str(key)] = tuple(str(k) for k in keys)
+    return {
+        "first_steps": tuple(_short_line(s, path, short.line_of("first_steps"), f"{what}: a first step") for s in steps),
+        "check_again": _short_line(
+            short.get("check_again"), path, short.line_of("check_again") or short.line, f"{what}: check_again"
+        ),
+        "section_sources": section_sources,
+    }
 
 
 def parse_sections(body: str, path: Path, offset: int) -> Tuple[Section, ...]:

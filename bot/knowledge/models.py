@@ -61,6 +61,7 @@ class TopicRow(Base):
     summary = Column(Text, nullable=False)
     questions = Column(JSON, nullable=False)
     rules = Column(JSON, nullable=False)
+    short = Column(JSON, nullable=False)  # first_steps, check_again, section_sources
     path = Column(Text, nullable=False)
 
 

@@ -6,13 +6,13 @@ import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
 from bot.contract import MILESTONE_PREFIX
-from bot.knowledge.documents import Clarify, Condition, Question, Rule, Section, Source, Topic
+from bot.knowledge.documents import Clarify, Condition, Question, Rule, Section, ShortLine, Source, Topic
 from bot.knowledge.milestones import Milestone, MilestoneTable, Window
 from bot.knowledge.models import FTS_TABLE, BuildInfo, MilestoneRow, QuestionRow, SectionRow, SourceRow, TopicRow
 from bot.knowledge.safety_net import SafetyNet, parse_safety_net
@@ -88,6 +88,7 @@ class KnowledgeBase:
                     ),
                     sections=tuple(sections.get(row.id, ())),
                     path=Path(row.path),
+                    **_short(row.short),
                 )
                 for row in session.scalars(select(TopicRow).order_by(TopicRow.id))
             }
@@ -152,3 +153,16 @@ class KnowledgeBase:
 def get_knowledge_base() -> KnowledgeBase:
     """The knowledge base named by settings, loaded on first use."""
     return KnowledgeBase(get_settings().knowledge_db)
+
+
+def _short(data: Dict[str, Any]) -> Dict[str, Any]:
+    """The short answer's data of a topic row, as Topic fields."""
+
+    def line(raw: Dict[str, Any]) -> ShortLine:
+        return ShortLine(say=raw["say"], sources=tuple(raw["sources"]), line=raw.get("line", 0))
+
+    return {
+        "first_steps": tuple(line(step) for step in data["first_steps"]),
+        "check_again": line(data["check_again"]) if data.get("check_again") else None,
+        "section_sources": {key: tuple(keys) for key, keys in data["section_sources"].items()},
+    }

@@ -185,6 +185,22 @@ def check_topic(topic: Topic, questions: Dict[str, Question]) -> None:
         _check_satisfiable(rule, topic, questions)
         seen[rule.id] = rule
     _check_contradictions(topic)
+    _check_short_sources(topic)
+
+
+def _check_short_sources(topic: Topic) -> None:
+    """The short answer's sentences and each body section cite only sources the topic lists."""
+    listed = {s.key for s in topic.sources}
+    lines = [(f"first step '{step.say[:40]}'", step.sources, step.line) for step in topic.first_steps]
+    if topic.check_again:
+        lines.append(("check_again", topic.check_again.sources, topic.check_again.line))
+    lines += [
+        (f"section_sources.{key}", keys, topic.lines.get("section_sources", 1)) for key, keys in topic.section_sources.items()
+    ]
+    for what, keys, line in lines:
+        unknown = [key for key in keys if key not in listed]
+        if unknown:
+            raise KnowledgeError(topic.path, line, f"{what} cites source(s) the topic doesn't list: {', '.join(unknown)}")
 
 
 def _slot_type(slot: str, questions: Dict[str, Question]) -> str:
