@@ -2,7 +2,8 @@
 
 Routes: `/` and `/another-page` (two pages of a demo site, so the conversation can be followed across
 pages), `/demo.css`, `/widget.js` (the bundled widget), `/vendor/socket.io-client.LICENSE`, `/health`,
-and the review dashboard under `/review` (the bot/web/review package).
+the review dashboard under `/review` (the bot/web/review package) and the appointment summary page
+`/summary/<token>` (bot/web/summary.py, with its own security headers).
 
 Every response carries security headers (one middleware, `security_headers`): the dashboard's own set
 (bot/web/review/context.py: no scripts, never framed), and for everything else a Content-Security-Policy that
@@ -30,7 +31,7 @@ from sanic.response import BaseHTTPResponse, HTTPResponse
 from bot.knowledge.store import KnowledgeBaseMissing, get_knowledge_base
 from bot.review.db import get_engine
 from bot.settings import Settings
-from bot.web import review
+from bot.web import review, summary
 from bot.web.bundle import STATIC, build_widget
 from bot.web.revalidated import revalidated
 
@@ -121,7 +122,9 @@ def create_app(settings: Settings, name: str = "caregiver_web") -> Sanic:
     headers_of_site = site_headers(settings, [config], [WIDGET_CSS.read_text(encoding="utf-8")])
 
     async def security_headers(request: Request, resp: BaseHTTPResponse) -> None:
-        for name, value in (review.SECURITY_HEADERS if review.is_dashboard(request.path) else headers_of_site).items():
+        path = request.path
+        headers = review.SECURITY_HEADERS if review.is_dashboard(path) else headers_of_site
+        for name, value in (summary.SECURITY_HEADERS if summary.is_summary(path) else headers).items():
             resp.headers[name] = value
 
     app.register_middleware(security_headers, "response")
@@ -159,6 +162,7 @@ def create_app(settings: Settings, name: str = "caregiver_web") -> Sanic:
         return response.text(text)
 
     app.blueprint(review.blueprint(settings, templates, get_engine, knowledge_base))
+    app.blueprint(summary.blueprint(settings, templates))  # /summary/<token>: the appointment summary (signed link)
 
     @app.get("/health")
     async def health(_: Request) -> HTTPResponse:
