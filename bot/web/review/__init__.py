@@ -3,8 +3,8 @@
 Every route but the sign-in page and the stylesheet needs a session; every POST needs the session's CSRF token;
 admin routes (exports, erasure, users, audit log) need the admin role. Views, exports, erasures and every change
 are written to the audit log. ROUTES lists each route with who may use it; the handlers live by area: auth (sign-in,
-sign-out, the guard), pages (overview, list, transcript), work (tags, notes, reviewed, corrections), exports, admin
-(erasure, accounts, audit log), with what they share in context. Decisions about the data are in bot/review/.
+sign-out, the guard), pages (overview, list, transcript), work (tags, notes, reviewed, corrections), exports, insights
+(gaps, feedback), admin (erasure, accounts, audit log), with what they share in context. Decisions about the data are in bot/review/.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from bot.knowledge.store import KnowledgeBase
 from bot.settings import Settings
 from bot.web.revalidated import revalidated
-from bot.web.review import admin, auth, exports, pages, work
+from bot.web.review import admin, auth, exports, insights, pages, work
 from bot.web.review.context import (
     PREFIX,
     SECURITY_HEADERS,
@@ -81,6 +81,9 @@ ROUTES = (
     Route(GET, "/export.csv", exports.export_csv, ADMIN),
     Route(GET, "/export.jsonl", exports.export_jsonl, ADMIN),
     Route(GET, "/corrections.yml", exports.export_corrections, ADMIN),
+    Route(GET, "/gaps", insights.gaps_page, SIGNED_IN),
+    Route(GET, "/gaps.yml", insights.export_gaps, ADMIN),
+    Route(GET, "/feedback", insights.feedback_page, SIGNED_IN),
     Route(GET, "/users", admin.users_page, ADMIN),
     Route(POST, "/users", admin.users_change, ADMIN),
     Route(GET, "/audit", admin.audit_page, ADMIN),
