@@ -33,6 +33,7 @@ MAX_SHOWN = 300  # characters of a message kept, compared and exported
 EXAMPLES = 3  # distinct example texts shown per group
 SHOWN_GROUPS = 100  # the largest groups listed on the page
 BATCH = 250  # conversations read per query
+NO_ANNOTATION = str.maketrans("[]", "()")  # what Rasa reads as an entity annotation in an example
 INTENT = re.compile(r"[a-z][a-z0-9_]{0,63}")  # an intent name as this assistant writes them (verb_object)
 
 
@@ -220,7 +221,11 @@ def chosen_texts(groups: Sequence[GapGroup], keys: Collection[str], event_ids: C
 
 
 def gaps_yaml(intent: str, texts: Sequence[str]) -> str:
-    """The texts as examples of intent, as Rasa NLU training data (YAML, format 3.1), like the corrections export."""
+    """The texts as examples of intent, as Rasa NLU training data (YAML, format 3.1), like the corrections export.
+
+    Square brackets become round ones: Rasa would read `[words](name)` in an example as an entity annotation.
+    """
     if not INTENT.fullmatch(intent):
         raise ValueError(f"not an intent name: {intent[:64]!r}")
-    return nlu_yaml({intent: list(texts)}, f"Messages the assistant could not handle, as examples of {intent}")
+    examples = list(dict.fromkeys(text.translate(NO_ANNOTATION) for text in texts))
+    return nlu_yaml({intent: examples}, f"Messages the assistant could not handle, as examples of {intent}")

@@ -94,11 +94,11 @@ def gap_conversations(now: float, channel: str = "rest") -> Iterator[Tuple[str, 
 
 def feedback_conversations(now: float, channel: str = "rest") -> Iterator[Tuple[str, List[Dict[str, Any]]]]:
     """Votes and comments: late_walking 3 helpful of 4 (one comment), bottom_scooting 1 of 3 (two comments), a
-    milestone vote and one without a topic; two weeks apart, so the weekly rates differ."""
+    milestone vote and one without a topic; 2, 9 and 10 days before now, so the weekly rates differ."""
     rng = random.Random(11)
     plan = [
         ("late_walking", True, 2), ("late_walking", True, 2), ("late_walking", True, 9), ("late_walking", False, 9),
-        ("bottom_scooting", False, 2), ("bottom_scooting", False, 9), ("bottom_scooting", True, 9),
+        ("bottom_scooting", False, 2), ("bottom_scooting", False, 10), ("bottom_scooting", True, 9),
         ("milestone:walks", True, 2), (None, False, 2),
     ]  # fmt: skip
     comments = {3: COMMENTS[0], 4: COMMENTS[1], 5: COMMENTS[2]}
