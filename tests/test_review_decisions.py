@@ -113,14 +113,14 @@ def test_user_changes_from_the_users_page(tmp_path: Path) -> None:
         accounts.change_user(engine, "bob", "role", "ann")
 
 
-@pytest.mark.parametrize("text, days", [(None, 30), ("7", 7), ("30", 30), ("90", 90), ("365", 365)])
+@pytest.mark.parametrize("text, days", [(None, 30), ("7", 7), ("14", 14), ("30", 30), ("90", 90), ("200", 200), ("365", 365)])
 def test_overview_periods(text: Any, days: int) -> None:
     assert parse_period(text) == days
 
 
-@pytest.mark.parametrize("text", ["", "14", "-7", "7.0", "thirty", "30 "])
-def test_other_periods_are_refused_with_the_choices(text: str) -> None:
-    with pytest.raises(FilterError, match=r"^Choose one of 7, 30, 90, 365 days\.$"):
+@pytest.mark.parametrize("text", ["", "6", "366", "0007", "-7", "7.0", "thirty", "30 ", "３０"])
+def test_other_periods_are_refused_with_the_range(text: str) -> None:
+    with pytest.raises(FilterError, match=r"^Choose a whole number of days from 7 to 365, like 7, 30, 90, 365\.$"):
         parse_period(text)
 
 
@@ -135,11 +135,12 @@ def test_csv_export_has_the_columns_joined_tags_and_no_formulas() -> None:
     lines = text.splitlines()
     assert count == 2 and len(lines) == 3
     assert lines[0] == (
-        "sender_id,started_at,last_at,channel,topic,referral,red_flag,had_fallback,low_confidence,asked_person,"
+        "sender_id,started_at,last_at,channel,topic,referral,red_flag,misunderstood,misunderstood_reasons,had_fallback,"
+        "low_confidence,asked_person,"
         "user_messages,first_message,tags,reviewed_by,reviewed_at"
     )
-    assert lines[1] == "a,,,,late_walking,,,,,,3,,follow up hips,,"
-    assert lines[2] == "b,,,,,,,,,,,'=HYPERLINK(1),,,"
+    assert lines[1] == "a,,,,late_walking,,,,,,,,3,,follow up hips,,"
+    assert lines[2] == "b,,,,,,,,,,,,,'=HYPERLINK(1),,,"
 
 
 def test_jsonl_export_is_one_object_a_line() -> None:

@@ -16,6 +16,8 @@ CSV_COLUMNS = (
     "topic",
     "referral",
     "red_flag",
+    "misunderstood",
+    "misunderstood_reasons",
     "had_fallback",
     "low_confidence",
     "asked_person",

@@ -10,12 +10,14 @@ from urllib.parse import urlencode
 
 from bot.contract import PENDING, REFERRAL_LEVELS
 from bot.review.reading import clean_text
+from bot.review.signals import REASONS
 
 REFERRALS = (*REFERRAL_LEVELS, PENDING)
 SORTS = {"recent": "last_at desc", "oldest": "last_at asc", "started": "started_at desc", "messages": "user_messages desc"}
 YES_NO = ("", "yes", "no")
 PER_PAGE = 25
-PERIODS = (7, 30, 90, 365)  # the overview's choice of days
+PERIODS = (7, 30, 90, 365)  # the overview's links; any whole number of days in PERIOD_RANGE works
+PERIOD_RANGE = (7, 365)
 
 
 class FilterError(ValueError):
@@ -31,7 +33,8 @@ class Filters:
     topic: str = ""
     referral: str = ""
     channel: str = ""
-    fallback: str = ""  # yes: had an NLU fallback or a low-confidence turn
+    fallback: str = ""  # yes: the assistant failed the parent on some turn (bot.review.signals); no: never
+    reason: str = ""  # one of bot.review.signals.REASONS: misunderstood for that reason
     person: str = ""  # yes: asked for a person
     tag: str = ""
     reviewed: str = ""  # yes | no
@@ -96,6 +99,7 @@ def parse_filters(args: Mapping[str, str]) -> Filters:
         referral=_choice(args, "referral", ("",) + REFERRALS, "Referral"),
         channel=_word(args, "channel", "Channel"),
         fallback=_choice(args, "fallback", YES_NO, "Misunderstood"),
+        reason=_choice(args, "reason", ("",) + REASONS, "Why misunderstood"),
         person=_choice(args, "person", YES_NO, "Asked for a person"),
         tag=_word(args, "tag", "Tag"),
         reviewed=_choice(args, "reviewed", YES_NO, "Reviewed"),
@@ -109,8 +113,9 @@ def parse_filters(args: Mapping[str, str]) -> Filters:
 
 
 def parse_period(text: Optional[str]) -> int:
-    """The overview's period in days (30 when not given); FilterError when it is not one of PERIODS."""
+    """The overview's period in days (30 when not given); FilterError when it is not a whole number in PERIOD_RANGE."""
     text = "30" if text is None else text
-    if not text.isdigit() or int(text) not in PERIODS:
-        raise FilterError(f"Choose one of {', '.join(map(str, PERIODS))} days.")
+    low, high = PERIOD_RANGE
+    if not (text.isascii() and text.isdigit()) or len(text) > 3 or not low <= int(text) <= high:
+        raise FilterError(f"Choose a whole number of days from {low} to {high}, like {', '.join(map(str, PERIODS))}.")
     return int(text)

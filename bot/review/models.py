@@ -34,8 +34,11 @@ conversations = sa.Table(
     sa.Column("topic", sa.String(64), index=True),
     sa.Column("referral", sa.String(16), index=True),  # highest level given: none < provider < urgent
     sa.Column("red_flag", sa.String(64)),
-    sa.Column("had_fallback", sa.Boolean, nullable=False, default=False),
-    sa.Column("low_confidence", sa.Boolean, nullable=False, default=False),
+    sa.Column("had_fallback", sa.Boolean, nullable=False, default=False),  # the classifier fell back (nlu_fallback)
+    sa.Column("low_confidence", sa.Boolean, nullable=False, default=False),  # an intent below LOW_CONFIDENCE
+    # The assistant failed the parent on some turn (bot.review.signals), and why: reasons joined by commas.
+    sa.Column("misunderstood", sa.Boolean, nullable=False, default=False, server_default=sa.false()),
+    sa.Column("misunderstood_reasons", sa.String(255)),
     sa.Column("asked_person", sa.Boolean, nullable=False, default=False),
     sa.Column("user_messages", sa.Integer, nullable=False, default=0),
     sa.Column("first_message", sa.Text),
@@ -50,6 +53,14 @@ index_state = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("last_event_id", sa.Integer, nullable=False),
+)
+
+# Which version of the summaries the index holds (bot.review.index.SUMMARY_VERSION): an older one is recomputed.
+summary_version = sa.Table(
+    "review_summary_version",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
 )
 
 tags = sa.Table(
@@ -128,8 +139,20 @@ sa.Index("ix_review_conversations_referral_last", conversations.c.referral, conv
 
 
 def create_tables(engine: Engine) -> None:
-    """Create the dashboard's own tables where missing (never Rasa's `events`)."""
+    """Create the dashboard's own tables where missing (never Rasa's `events`), and add the summary columns an
+    older dashboard's `review_conversations` lacks."""
     metadata.create_all(engine, checkfirst=True)
+    have = {column["name"] for column in sa.inspect(engine).get_columns(conversations.name)}
+    for column in conversations.c:
+        if column.name in have:
+            continue
+        ddl = sa.schema.CreateColumn(column).compile(dialect=engine.dialect)
+        try:
+            with engine.begin() as connection:
+                connection.execute(sa.text(f"ALTER TABLE {conversations.name} ADD COLUMN {ddl}"))
+        except sa.exc.DBAPIError:  # another process added it meanwhile
+            if column.name not in {c["name"] for c in sa.inspect(engine).get_columns(conversations.name)}:
+                raise
 
 
 def events_table_exists(engine: Engine) -> bool:

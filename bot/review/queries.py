@@ -14,6 +14,7 @@ from bot.contract import PENDING, PROVIDER, URGENT
 from bot.review.filters import PER_PAGE, SORTS, Filters
 from bot.review.models import conversations, corrections, events, events_table_exists, notes, tags
 from bot.review.reading import clean_text, clean_timestamp
+from bot.review.signals import REASONS
 from bot.review.summary import read_row
 
 MAX_ID = 255  # characters of a conversation id (Rasa's `events.sender_id`)
@@ -40,8 +41,9 @@ def _where(filters: Filters) -> List[Any]:
     if filters.channel:
         clauses.append(c.channel == filters.channel)
     if filters.fallback:
-        misunderstood = sa.or_(c.had_fallback.is_(True), c.low_confidence.is_(True))
-        clauses.append(misunderstood if filters.fallback == "yes" else sa.not_(misunderstood))
+        clauses.append(c.misunderstood.is_(filters.fallback == "yes"))
+    if filters.reason:  # reasons are whole words joined by commas, none part of another
+        clauses.append(c.misunderstood_reasons.like(_like(filters.reason), escape="\\"))
     if filters.person:
         clauses.append(c.asked_person.is_(filters.person == "yes"))
     if filters.reviewed:
@@ -100,28 +102,33 @@ def choices(engine: Engine) -> Dict[str, List[str]]:
 
 
 def overview(engine: Engine, days: int, now: Optional[float] = None) -> Dict[str, Any]:
-    """Counts over the last `days` days: per day, referral shares, fallback rate, top topics."""
+    """Counts over the last `days` days: per day, referral shares, the share misunderstood (and why), top topics.
+
+    low_confidence_share is the intent classifier's signal alone (a turn it was unsure of), not a failure."""
     now = now or datetime.now(timezone.utc).timestamp()
     today = datetime.fromtimestamp(now, timezone.utc).date()
     first = today - timedelta(days=days - 1)
     start = datetime(first.year, first.month, first.day, tzinfo=timezone.utc).timestamp()
     c = conversations.c
-    query = sa.select(c.started_at, c.referral, c.had_fallback, c.low_confidence, c.topic, c.asked_person).where(
-        c.started_at >= start
-    )
+    query = sa.select(
+        c.started_at, c.referral, c.misunderstood, c.misunderstood_reasons, c.low_confidence, c.topic, c.asked_person
+    ).where(c.started_at >= start)
     per_day: Counter[date] = Counter()
     referrals: Counter[str] = Counter()
     topics: Counter[str] = Counter()
-    misunderstood = person = total = 0
+    reasons: Counter[str] = Counter()
+    misunderstood = low_confidence = person = total = 0
     with engine.connect() as connection:
-        for started_at, referral, fallback, low, topic, asked in connection.execute(query):
+        for started_at, referral, failed, why, low, topic, asked in connection.execute(query):
             started_at = clean_timestamp(started_at)
             if started_at is None:  # NaN or infinity written before values were checked
                 continue
             total += 1
             per_day[datetime.fromtimestamp(started_at, timezone.utc).date()] += 1
             referrals[referral or PENDING] += 1
-            misunderstood += bool(fallback or low)
+            misunderstood += bool(failed)
+            reasons.update(r for r in (why or "").split(",") if r in REASONS)
+            low_confidence += bool(low)
             person += bool(asked)
             if topic:
                 topics[topic] += 1
@@ -134,7 +141,9 @@ def overview(engine: Engine, days: int, now: Optional[float] = None) -> Dict[str
         "total": total,
         "provider_share": share(referrals[PROVIDER]),
         "urgent_share": share(referrals[URGENT]),
-        "fallback_rate": share(misunderstood),
+        "misunderstood_share": share(misunderstood),
+        "misunderstood_reasons": [(reason, reasons[reason], share(reasons[reason])) for reason in REASONS if reasons[reason]],
+        "low_confidence_share": share(low_confidence),
         "person_share": share(person),
         "referrals": dict(referrals),
         "top_topics": topics.most_common(8),

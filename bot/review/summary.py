@@ -1,16 +1,20 @@
 """Fold Rasa events into a per-conversation summary (pure functions, no database).
 
 A summary is what the conversation list filters and sorts on: when, which channel, which topic, the
-highest referral given, whether NLU fell back or was unsure, whether the parent asked for a person.
+highest referral given, whether the assistant failed the parent (`misunderstood`, from bot.review.signals over the
+whole conversation: see with_flags), whether the parent asked for a person. `had_fallback` and `low_confidence`
+are the intent classifier's own signals (it fell back; it was unsure), kept apart: a reply the form used is
+understood whatever the classifier thought of it.
 """
 
 from __future__ import annotations
 
 import math
-from typing import AbstractSet, Any, Dict, Optional
+from typing import AbstractSet, Any, Dict, Optional, Sequence
 
 from bot.contract import FALLBACK_INTENT, RED_FLAG_SLOT, REFERRAL_SLOT, REQUEST_HUMAN_INTENT, TOPIC_SLOT, referral_rank
 from bot.review.reading import UNREADABLE, clean_text, clean_timestamp, read_event
+from bot.review.signals import REASONS, Flag
 
 LOW_CONFIDENCE = 0.5  # an intent below this is "low confidence" for reviewers
 SEARCH_LIMIT = 20_000  # characters of text kept for free-text search
@@ -30,6 +34,8 @@ def new_summary(sender_id: str, timestamp: Optional[float]) -> Dict[str, Any]:
         "red_flag": None,
         "had_fallback": False,
         "low_confidence": False,
+        "misunderstood": False,
+        "misunderstood_reasons": None,
         "asked_person": False,
         "user_messages": 0,
         "first_message": None,
@@ -91,6 +97,14 @@ def fold_event(
             summary["red_flag"] = value
         elif name == "human_requested" and value:
             summary["asked_person"] = True
+    return summary
+
+
+def with_flags(summary: Dict[str, Any], flags: Sequence[Flag]) -> Dict[str, Any]:
+    """Set (in place, and return) whether and why the assistant failed the parent, from the conversation's flags."""
+    reasons = [reason for reason in REASONS if any(flag.reason == reason for flag in flags)]
+    summary["misunderstood"] = bool(reasons)
+    summary["misunderstood_reasons"] = ",".join(reasons) or None
     return summary
 
 

@@ -11,8 +11,10 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from bot.contract import RED_FLAG_SLOT, REFERRAL_SLOT, TOPIC_SLOT
 from bot.review.reading import UNREADABLE, read_event
+from bot.review.signals import Flag
 
-HIDDEN_SLOTS = {"requested_slot", "triage_state"}  # bookkeeping, not decisions
+HIDDEN_SLOTS = {"requested_slot", "triage_state", "observations"}  # bookkeeping (observations: see `recorded`)
+OBSERVATIONS_SLOT = "observations"
 HIDDEN_ACTIONS = {"action_listen", "action_session_start"}
 
 
@@ -34,6 +36,8 @@ class Turn:
     actions: List[str] = field(default_factory=list)
     slots: List[Tuple[str, Any]] = field(default_factory=list)
     notes: List[str] = field(default_factory=list)  # restarts, new sessions
+    recorded: List[str] = field(default_factory=list)  # observation ids the assistant recorded in this turn
+    flags: List[str] = field(default_factory=list)  # why this message counts as misunderstood (signals.REASONS)
 
 
 def _read(event: Dict[str, Any]) -> Dict[str, Any]:
@@ -53,6 +57,7 @@ def unreadable_note(event: Dict[str, Any]) -> Optional[str]:
 def build_turns(events: List[Dict[str, Any]]) -> List[Turn]:
     """Group events by user message, in order."""
     turns: List[Turn] = [Turn()]
+    observed: List[str] = []
     for event in map(_read, events):
         kind = event["event"]
         if kind == "user":
@@ -81,14 +86,28 @@ def build_turns(events: List[Dict[str, Any]]) -> List[Turn]:
             turns[-1].replies.append(event.get("text") or "")
         elif kind == "action" and event.get("name") not in HIDDEN_ACTIONS:
             turns[-1].actions.append(event.get("name") or "")
+        elif kind == "slot" and event["name"] == OBSERVATIONS_SLOT:
+            now = [str(v) for v in event.get("value") or [] if v is not None]
+            turns[-1].recorded += [o for o in now if o not in observed and o not in turns[-1].recorded]
+            observed = now
         elif kind == "slot" and event["name"] and event["name"] not in HIDDEN_SLOTS:
             turns[-1].slots.append((event["name"], event.get("value")))
         elif kind == "restart":
+            observed = []
             turns[-1].notes.append("The conversation was started over.")
         elif kind == "session_started":
             turns[-1].notes.append("A new session started.")
-    if not (turns[0].replies or turns[0].actions or turns[0].slots or turns[0].notes):
+    if not (turns[0].replies or turns[0].actions or turns[0].slots or turns[0].notes or turns[0].recorded):
         turns.pop(0)
+    return turns
+
+
+def attach_flags(turns: List[Turn], flags: List[Flag]) -> List[Turn]:
+    """Put each flag's reason on the turn of its user message (the n-th turn that holds one); returns turns."""
+    messages = [turn for turn in turns if turn.text is not None]
+    for flag in flags:
+        if 0 <= flag.turn < len(messages) and flag.reason not in messages[flag.turn].flags:
+            messages[flag.turn].flags.append(flag.reason)
     return turns
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from bot.knowledge.store import KnowledgeBase
 from bot.review import accounts, index, queries
 from bot.review.filters import FilterError, Filters, parse_filters
+from bot.review.signals import REASON_LABELS
 from bot.settings import Settings
 
 PREFIX = "/review"
@@ -50,6 +51,17 @@ class Dashboard:
         """The knowledge base's topic ids (None before the knowledge base is built)."""
         kb = self.knowledge_of()
         return frozenset(kb.topics) if kb else None
+
+    def topic_title(self, topic_id: Any) -> str:
+        """A topic's title from the knowledge base ("Crawling backwards"); an id it doesn't know, as it is."""
+        if not isinstance(topic_id, str):
+            return "" if topic_id is None else str(topic_id)
+        kb = self.knowledge_of()
+        topic = kb.topics.get(topic_id) if kb else None
+        if topic is not None:
+            return topic.title
+        milestone = kb.milestones.get(topic_id.split(":", 1)[1]) if kb and kb.milestones and ":" in topic_id else None
+        return f"Milestone: {milestone.name}" if milestone else topic_id
 
     def sync(self) -> None:
         """Fold the events stored since the last request into the conversation index."""
@@ -105,15 +117,19 @@ def page(templates: Environment, template: str, status: int = 200, **context: An
 
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTTPResponse:
-    """A dashboard page for this request: with the signed-in user, the CSRF token for its forms and the path."""
+    """A dashboard page for this request: with the signed-in user, the CSRF token for its forms, the path, and what
+    names things for people (topic_title(id), reason_labels[reason])."""
     session = session_of(request)
+    dashboard = dashboard_of(request)
     return page(
-        dashboard_of(request).templates,
+        dashboard.templates,
         template,
         status,
         user=session.user if session else None,
         csrf=session.csrf_token if session else "",
         path=request.path,
+        topic_title=dashboard.topic_title,
+        reason_labels=REASON_LABELS,
         **context,
     )
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Dict, Iterable, Tuple
+
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.review import audit, queries
+from bot.review import audit, markdown, queries
+from bot.review.chart import day_chart
 from bot.review.decisions import explain
 from bot.review.filters import PERIODS, REFERRALS, SORTS, FilterError, parse_period
 from bot.review.intents import known_intents
-from bot.review.transcript import build_turns, decisions
+from bot.review.signals import REASONS, misunderstood_turns
+from bot.review.transcript import attach_flags, build_turns, decisions
 from bot.web.review.context import Refused, conversation_or_404, dashboard_of, filters_of, render, user_of
 
 
@@ -27,8 +31,8 @@ async def overview(request: Request) -> HTTPResponse:
     dashboard = dashboard_of(request)
     dashboard.sync()
     stats = queries.overview(dashboard.engine, days)
-    peak = max([count for _, count in stats["days"]] + [1])
-    return render(request, "overview.html", stats=stats, days=days, periods=PERIODS, peak=peak)
+    charts = {"wide": day_chart(stats["days"], 900), "narrow": day_chart(stats["days"], 330, 190, font=13)}
+    return render(request, "overview.html", stats=stats, days=days, periods=PERIODS, charts=charts)
 
 
 async def conversation_list(request: Request) -> HTTPResponse:
@@ -43,6 +47,7 @@ async def conversation_list(request: Request) -> HTTPResponse:
         filters=filters,
         choices=queries.choices(dashboard.engine),
         referrals=REFERRALS,
+        reasons=REASONS,
         sorts=SORTS,
     )
 
@@ -55,13 +60,28 @@ async def transcript(request: Request, sender_id: str) -> HTTPResponse:
     events = queries.event_rows(dashboard.engine, sender_id, dashboard.known_topics())
     kb = dashboard.knowledge_of()
     explained = [explain(decision, kb) for decision in decisions(events)]
+    turns = attach_flags(build_turns(events), misunderstood_turns(events))
     audit.record(dashboard.engine, user_of(request), "view", sender_id)
     return render(
         request,
         "conversation.html",
         conversation=found,
-        turns=build_turns(events),
+        turns=turns,
         decisions=explained,
         intents=known_intents(),
         back=request.args.get("back", ""),
+        markdown=markdown.render,
+        observations=observation_names(o for turn in turns for o in turn.recorded + turn.observations),
     )
+
+
+def observation_names(ids: Iterable[str]) -> Dict[str, Tuple[str, str]]:
+    """(label, say_back) of each observation id from the catalogue (knowledge/observations.yml); unknown ids are
+    left out (the page shows them as they are)."""
+    from bot.nlu.observations import default_catalogue
+
+    try:
+        known = default_catalogue().observations
+    except Exception:  # noqa: BLE001 - a broken catalogue must not hide the transcript
+        return {}
+    return {o: (known[o].label, known[o].say_back) for o in set(ids) if o in known}
