@@ -9,11 +9,26 @@ from bot.channels.messaging import split_message
 from bot.knowledge.messages import say
 from bot.triage.appointment import Summary
 
+MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
+
 
 def day_of(timestamp: float) -> str:
     """A Unix time as a date a parent reads anywhere ("30 November 2026", UTC)."""
     moment = datetime.fromtimestamp(timestamp, timezone.utc)
-    return f"{moment.day} {say(f'appointment.month.m{moment.month}')} {moment.year}"
+    return f"{moment.day} {say(f'appointment.month.{MONTHS[moment.month - 1]}')} {moment.year}"
 
 
 def _listed(heading: str, lines: List[str]) -> str:
