@@ -68,12 +68,12 @@ def _day_labels(bars: Sequence[Bar], font: float) -> List[Label]:
 
 
 def _month_labels(bars: Sequence[Bar], font: float) -> List[Label]:
-    """A label at the first day of each month ("Jan 2027" in January and on the first label), none too close."""
+    """A label at the first day of each month ("Jan 2027" for January), leaving out any too close to the last."""
     labels: List[Label] = []
     for bar in bars:
         if bar.day.day != 1:
             continue
-        text = f"{bar.day:%b %Y}" if bar.day.month == 1 or not labels else f"{bar.day:%b}"
+        text = f"{bar.day:%b %Y}" if bar.day.month == 1 else f"{bar.day:%b}"
         x = bar.x + text_width(text, font) / 2  # a month's label starts at its first day
         if labels and x - text_width(text, font) / 2 < labels[-1].x + text_width(labels[-1].text, font) / 2 + GAP:
             continue
