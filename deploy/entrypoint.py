@@ -32,7 +32,11 @@ from bot.settings import get_settings  # noqa: E402
 
 SERVER_ROLES = ("rasa", "actions", "web")
 # Variables every replica of a role must share (bot/settings.py would otherwise make one per data directory).
-REQUIRED = {"rasa": ("RASA_TOKEN", "WEBCHAT_SECRET", "MESSAGING_SECRET"), "actions": (), "web": ()}
+REQUIRED = {
+    "rasa": ("RASA_TOKEN", "WEBCHAT_SECRET", "MESSAGING_SECRET"),
+    "actions": ("WEBCHAT_SECRET",),
+    "web": ("WEBCHAT_SECRET",),
+}
 ROLE_FILE = Path(tempfile.gettempdir()) / "caregiver-role"  # the role this container runs, for `health`
 
 
