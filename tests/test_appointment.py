@@ -41,6 +41,7 @@ from bot.triage.appointment_text import day_of, summary_messages
 from bot.triage.respond import Outcome, advise
 from bot.triage.summary import describe_value
 from bot.web.app import TEMPLATES
+from bot.web.revalidated import revalidated
 from bot.web.summary import SummaryPages
 from tests.servers import Services
 
@@ -386,7 +387,8 @@ def test_the_page_escapes_everything_it_shows(library: Library) -> None:
     evil = Source("EVIL", hostile, "javascript:alert(1)")
     topics = {**library.topics, "late_walking": replace(topic, title=hostile, rules=(rule,), sources=(evil,))}
     templates = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]))
-    pages = SummaryPages(templates, lambda: KEY, lambda: replace(library, topics=topics))
+    unused = revalidated(b"", "text/plain")
+    pages = SummaryPages(templates, lambda: KEY, lambda: replace(library, topics=topics), unused, unused)
     token = make_token(Record("late_walking", "provider", rules=("hostile",), made_at=int(time.time())), KEY, 7)
     page = pages.page(token, time.time())
     body = bytes(page.body or b"").decode()

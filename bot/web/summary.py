@@ -47,13 +47,15 @@ def is_summary(path: str) -> bool:
     return path.startswith((PREFIX + "/", ASSETS + "/"))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: Sanic keeps route contexts in a set
 class SummaryPages:
-    """What the pages need: the templates, the signing key and the knowledge, each found on first use."""
+    """What the pages need: the templates, the signing key and the knowledge (each found on first use), the assets."""
 
     templates: Environment
     key_of: Callable[[], bytes]
     library_of: Callable[[], Library]
+    stylesheet: Callable[[Request], HTTPResponse]
+    script: Callable[[Request], HTTPResponse]
 
     def render(self, template: str, status: int, **context: Any) -> HTTPResponse:
         """A summary page in the catalogue's wording, never stored by a cache."""
@@ -105,23 +107,42 @@ def _cached(make: Callable[[], Any]) -> Callable[[], Any]:
     return get
 
 
+def pages_of(request: Request) -> SummaryPages:
+    """The summary pages a route was registered with (`ctx_pages`)."""
+    pages = request.route.ctx.pages if request.route else None
+    if not isinstance(pages, SummaryPages):
+        raise RuntimeError(f"{request.path} is not a summary route")
+    return pages
+
+
+async def summary_page(request: Request, token: str) -> HTTPResponse:
+    """GET /summary/<token>: the summary, or why it can't be shown."""
+    return pages_of(request).page(token, time.time())
+
+
+async def summary_css(request: Request) -> HTTPResponse:
+    """The page's stylesheet (screen and print)."""
+    return pages_of(request).stylesheet(request)
+
+
+async def print_js(request: Request) -> HTTPResponse:
+    """The script behind the "Print or save as PDF" button."""
+    return pages_of(request).script(request)
+
+
+ROUTES = ((f"{PREFIX}/<token:str>", summary_page), (f"{ASSETS}/summary.css", summary_css), (f"{ASSETS}/print.js", print_js))
+
+
 def blueprint(settings: Settings, templates: Environment, library_of: Optional[Callable[[], Library]] = None) -> Blueprint:
-    """The summary page and its stylesheet and script."""
-    pages = SummaryPages(templates, _cached(lambda: link_key(settings)), _cached(library_of or current_library))
-    stylesheet = revalidated((STATIC_SUMMARY / "summary.css").read_bytes(), "text/css; charset=utf-8")
-    script = revalidated((STATIC_SUMMARY / "print.js").read_bytes(), "application/javascript; charset=utf-8")
+    """The summary page and its stylesheet and script; the key and the knowledge are read on first use."""
+    pages = SummaryPages(
+        templates,
+        _cached(lambda: link_key(settings)),
+        _cached(library_of or current_library),
+        revalidated((STATIC_SUMMARY / "summary.css").read_bytes(), "text/css; charset=utf-8"),
+        revalidated((STATIC_SUMMARY / "print.js").read_bytes(), "application/javascript; charset=utf-8"),
+    )
     bp = Blueprint("summary")
-
-    @bp.get(f"{PREFIX}/<token:str>")
-    async def summary_page(_: Request, token: str) -> HTTPResponse:
-        return pages.page(token, time.time())
-
-    @bp.get(f"{ASSETS}/summary.css")
-    async def summary_css(request: Request) -> HTTPResponse:
-        return stylesheet(request)
-
-    @bp.get(f"{ASSETS}/print.js")
-    async def summary_js(request: Request) -> HTTPResponse:
-        return script(request)
-
+    for uri, handler in ROUTES:
+        bp.route(uri, methods=["GET"], name=handler.__name__, ctx_pages=pages)(handler)
     return bp
