@@ -242,7 +242,7 @@ def test_unusable_feedback_is_skipped(raw: Any) -> None:
 
 
 def test_feedback_values_are_checked() -> None:
-    raw = data({"kind": "vote", "helpful": False, "subject": {"x": 1}, "referral": "maybe", "part": "<b>", "text": "x"})
+    raw = data({"kind": "vote", "helpful": False, "subject": "<img src=x>", "referral": "maybe", "part": "<b>", "text": "x"})
     item = read_feedback(7, "s", NOW, raw)
     assert item is not None and item.helpful is False and item.subject is None and item.referral is None
     assert item.part is None and item.text is None and item.at == NOW

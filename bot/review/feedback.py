@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 
 from bot.contract import MILESTONE_PREFIX, REFERRAL_LEVELS
 from bot.knowledge.store import KnowledgeBase
-from bot.review.insight_filters import InsightFilters
+from bot.review.insight_filters import NAME, InsightFilters
 from bot.review.models import conversations, events, events_table_exists
 from bot.review.reading import clean_name, clean_text, clean_timestamp
 
@@ -104,7 +104,7 @@ def read_feedback(event_id: int, sender_id: str, timestamp: Any, data: Any) -> O
         at=at,
         kind=value["kind"],
         helpful=helpful if value["kind"] == VOTE else None,
-        subject=clean_name(value.get("subject")),
+        subject=subject if (subject := clean_name(value.get("subject"))) and NAME.fullmatch(subject) else None,
         referral=value.get("referral") if value.get("referral") in REFERRAL_LEVELS else None,
         part=value.get("part") if value.get("part") in PARTS else None,
         text=text if value["kind"] == COMMENT else None,

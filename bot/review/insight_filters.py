@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from bot.review.filters import FilterError, parse_period
 
 ANSWERS = ("", "helpful", "unhelpful")  # the feedback page: every vote, or only one kind
-NAME = re.compile(r"[\w .:-]{1,64}")
+NAME = re.compile(r"[\w .:-]{1,64}")  # a channel, topic id or milestone:<id>
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ exportable as NLU examples) and the parents' feedback on the advice. Decisions a
 
 from __future__ import annotations
 
+import re
 from typing import Set
 
 from sanic import response
@@ -20,6 +21,7 @@ from bot.review.intents import known_intents
 from bot.web.review.context import Refused, dashboard_of, render, user_of
 
 MAX_CHOSEN = 500  # groups or messages one export may name
+GROUP_KEY, MESSAGE_ID = re.compile(r"[0-9a-f]{1,64}"), re.compile(r"[0-9]{1,18}")
 
 
 def insight_filters_of(request: Request) -> InsightFilters:
@@ -51,8 +53,8 @@ async def gaps_page(request: Request) -> HTTPResponse:
 
 def _chosen(request: Request) -> tuple[set[str], set[int]]:
     """The group keys and message row ids chosen on the gaps page (odd values are ignored)."""
-    keys = {key for key in request.args.getlist("group")[:MAX_CHOSEN] if key.isalnum() and len(key) <= 64}
-    ids = {int(value) for value in request.args.getlist("message")[:MAX_CHOSEN] if value.isdigit() and len(value) <= 18}
+    keys = {key for key in (request.args.getlist("group") or [])[:MAX_CHOSEN] if GROUP_KEY.fullmatch(key)}
+    ids = {int(value) for value in (request.args.getlist("message") or [])[:MAX_CHOSEN] if MESSAGE_ID.fullmatch(value)}
     return keys, ids
 
 
