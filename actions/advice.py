@@ -34,7 +34,7 @@ class ActionGiveAdvice(Action):
         events: List[EventType] = [
             SlotSet("advice_rules", list(outcome.rule_ids)),
             reset,
-            SlotSet("advised", {"subject": subject, "not_yet": state.not_yet}),
+            SlotSet("advised", {"subject": subject, "not_yet": state.not_yet, "part": "advice"}),
         ]
         if outcome.topic:
             events.append(SlotSet("topic", outcome.topic))

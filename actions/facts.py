@@ -8,6 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.after_advice import feedback_in_reply, missing_comment
 from actions.tracker_io import advise_now, answers_from, knowledge_base, observations_so_far, send, understanding_of
 from bot.triage.conversation import after_questions
 
@@ -23,7 +24,11 @@ class ActionUpdateFacts(Action):
         return "action_update_facts"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
-        """Apply the facts and reply (bot.triage.conversation decides what to say)."""
+        """Apply the facts and reply (bot.triage.conversation decides what to say). A plain yes or no to "was this
+        helpful?" is the vote; a message with no fact after "what was missing?" is the answer to it."""
+        voted = feedback_in_reply(dispatcher, tracker)
+        if voted is not None:
+            return voted
         kb = knowledge_base()
         heard = understanding_of(tracker)
         advised = tracker.get_slot("advised") if isinstance(tracker.get_slot("advised"), dict) else {}
@@ -48,6 +53,9 @@ class ActionUpdateFacts(Action):
                 if outcome.referral:
                     events.append(SlotSet("referral", outcome.referral))
                 return events
+        comment = None if events or reply.advise_again else missing_comment(dispatcher, tracker)
+        if comment is not None:
+            return comment
         send(dispatcher, reply.messages)
         return events
 

@@ -9,6 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.after_advice import missing_comment
 from actions.tracker_io import knowledge_base
 from bot.knowledge.messages import say
 from bot.triage.milestones import tell_me_about
@@ -52,7 +53,10 @@ class ActionSuggestTopic(Action):
         return "action_suggest_topic"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
-        """Suggest topics, or explain what the assistant covers."""
+        """Suggest topics, or explain what the assistant covers (after "what was missing?": keep the answer)."""
+        comment = missing_comment(dispatcher, tracker)
+        if comment is not None:
+            return comment
         text = tracker.latest_message.get("text") or ""
         matches = knowledge_base().best_topics(text, limit=3)
         if not matches:
@@ -73,7 +77,11 @@ class ActionHandleOutOfScope(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         """Reply with utter_out_of_scope (utter_out_of_scope_health, with the emergency line first, when the message
-        mentions a health worry); topic becomes null (the contract for questions outside the topics)."""
+        mentions a health worry); topic becomes null (the contract for questions outside the topics). After "what
+        was missing?", a message without a health worry is the parent's answer to it: kept, and thanked for."""
         text = tracker.latest_message.get("text") or ""
+        comment = None if mentions_health_worry(text) else missing_comment(dispatcher, tracker)
+        if comment is not None:
+            return comment
         dispatcher.utter_message(response=out_of_scope_response(text))
         return [SlotSet("topic", None)]

@@ -11,6 +11,10 @@ RED_FLAG_INTENT = "report_red_flag"
 REQUEST_HUMAN_INTENT = "request_human"
 FALLBACK_INTENT = "nlu_fallback"
 OUT_OF_SCOPE_INTENT = "out_of_scope"
+# After an answer: "was this helpful?" (yes / no) and the rest of the advice, one part per intent.
+HELPFUL_INTENT = "feedback_helpful"
+UNHELPFUL_INTENT = "feedback_unhelpful"
+MORE_INTENTS = {"ask_more_try": "try", "ask_more_why": "why", "ask_more_when": "when", "ask_more_sources": "sources"}
 
 # Slots of the public contract, and the ones the safety code reads.
 TOPIC_SLOT = "topic"
@@ -18,6 +22,9 @@ AGE_SLOT = "age_months"
 REFERRAL_SLOT = "referral"
 RED_FLAG_SLOT = "red_flag"
 WEEKS_EARLY_SLOT = "weeks_early"
+# The last answer given ({"subject", "not_yet", "part"}), and the "was this helpful?" votes and comments.
+ADVISED_SLOT = "advised"
+FEEDBACK_SLOT = "feedback"
 # Set by Rasa (rasa_components/adaptations.py) to the name of a custom action that could not run; None once one works.
 ACTION_FAILED_SLOT = "action_failed"
 

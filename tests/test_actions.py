@@ -9,6 +9,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.advice import ActionGiveAdvice
+from actions.after_advice import ActionFeedback, ActionMoreDetail
+from actions.facts import ActionUpdateFacts
 from actions.fallback import ActionHandleOutOfScope, ActionSuggestTopic
 from actions.triage_form import ValidateTriageForm
 
@@ -86,8 +88,136 @@ async def test_advice_sets_referral_rules_and_cites_sources(make_tracker: Callab
     slots = slots_set(events)
     assert slots["referral"] == "provider"
     assert "not_walking_by_18_months" in slots["advice_rules"]
+    assert messages[0]["text"].startswith("**This is worth raising with your child's doctor, nurse or health visitor soon**")
+    assert "By 18 months corrected age most children walk on their own" in messages[0]["text"]
     text = "\n".join(m["text"] for m in messages)
-    assert "What you can try" in text and "**Sources**" in text and "](https://" in text
+    assert "**Sources**" in text and "](https://patient.info/doctor/delay-in-walking)" in text
+    assert "What you can try" not in text  # the whole section is one tap away
+    assert [b["title"] for b in messages[-1]["buttons"]] == [
+        "👍 Yes, helpful",
+        "👎 Not really",
+        "What else can I try?",
+        "Why does this happen?",
+        "When should I worry?",
+        "All sources",
+        "Summary for my appointment",
+    ]
+    assert slots["advised"] == {"subject": "late_walking", "not_yet": False, "part": "advice"}
+
+
+ADVISED_LATE_WALKING = {
+    "topic": "late_walking",
+    "age_months": 20.0,
+    "weeks_early": 0.0,
+    "pulls_to_stand": "yes",
+    "stands_alone_seconds": 5.0,
+    "uses_both_sides": "yes",
+    "hips_checked": "yes",
+    "referral": "provider",
+    "advised": {"subject": "late_walking", "not_yet": False, "part": "advice"},
+}
+
+
+@pytest.mark.parametrize(
+    "intent, heading, button_left_out",
+    [
+        ("ask_more_try", "**What you can try**", "What else can I try?"),
+        ("ask_more_why", "**Why it happens**", "Why does this happen?"),
+        ("ask_more_when", "**When to talk to a provider**", "When should I worry?"),
+        ("ask_more_sources", "**All sources for this topic**", "All sources"),
+    ],
+)
+async def test_the_rest_of_the_advice_comes_one_part_at_a_time(
+    make_tracker: Callable[..., Tracker], intent: str, heading: str, button_left_out: str
+) -> None:
+    messages, events = await run(ActionMoreDetail(), make_tracker(slots=ADVISED_LATE_WALKING, intent=intent, text="more"))
+    assert heading in messages[0]["text"]
+    titles = [b["title"] for b in messages[-1]["buttons"]]
+    assert button_left_out not in titles and "👍 Yes, helpful" in titles and "Summary for my appointment" in titles
+    assert slots_set(events)["advised"]["part"] == intent.rsplit("_", 1)[1]
+
+
+async def test_the_full_try_section_and_its_own_sources_are_one_tap_away(make_tracker: Callable[..., Tracker]) -> None:
+    messages, _ = await run(ActionMoreDetail(), make_tracker(slots=ADVISED_LATE_WALKING, intent="ask_more_try"))
+    assert "**Corner pat-a-cake.**" in messages[0]["text"]  # a tip the short answer has no room for
+    assert "Baby Walkers: Important Safety Information" in messages[1]["text"]
+    assert "WHO Motor Development Study" not in messages[1]["text"]  # cited by "Why it happens", not by this part
+
+
+async def test_more_before_any_advice_says_what_it_needs(make_tracker: Callable[..., Tracker]) -> None:
+    messages, events = await run(ActionMoreDetail(), make_tracker(intent="ask_more_why", text="why does this happen"))
+    assert "once I've answered your question" in messages[0]["text"] and events == []
+
+
+ASKED_FEEDBACK = [
+    {
+        "event": "bot",
+        "text": "This is general information, not a diagnosis. Was this helpful?",
+        "data": {"buttons": [{"title": "👍 Yes, helpful", "payload": "Yes, this was helpful"}]},
+    },
+    {"event": "action", "name": "action_listen"},
+    {"event": "user", "text": "..."},
+]
+
+
+@pytest.mark.parametrize("intent, helpful", [("feedback_helpful", True), ("feedback_unhelpful", False)])
+async def test_a_vote_is_stored_with_what_it_is_about(make_tracker: Callable[..., Tracker], intent: str, helpful: bool) -> None:
+    messages, events = await run(ActionFeedback(), make_tracker(slots=ADVISED_LATE_WALKING, intent=intent))
+    assert slots_set(events)["feedback"] == {
+        "kind": "vote",
+        "helpful": helpful,
+        "subject": "late_walking",
+        "referral": "provider",
+        "part": "advice",
+    }
+    assert ("glad it helped" in messages[0]["text"]) is helpful
+    assert ("What was missing" in messages[0]["text"]) is not helpful
+
+
+AFTER_NO = [
+    {"event": "action", "name": "action_feedback"},
+    {"event": "bot", "text": "Thanks for telling me. What was missing or unclear?"},
+    {"event": "action", "name": "action_listen"},
+    {"event": "user", "text": "..."},
+]
+NO_VOTE = {"kind": "vote", "helpful": False, "subject": "late_walking", "referral": "provider", "part": "advice"}
+
+
+@pytest.mark.parametrize("action", [ActionSuggestTopic(), ActionHandleOutOfScope(), ActionUpdateFacts()])
+async def test_the_answer_to_what_was_missing_is_kept_whichever_way_it_was_read(
+    make_tracker: Callable[..., Tracker], action: Any
+) -> None:
+    text = "I wanted to know which shoes to buy"
+    tracker = make_tracker(slots={**ADVISED_LATE_WALKING, "feedback": NO_VOTE}, text=text, events=AFTER_NO)
+    messages, events = await run(action, tracker)
+    stored = dict(NO_VOTE, kind="comment", text=text)
+    del stored["helpful"]
+    assert slots_set(events)["feedback"] == stored
+    assert "passed that on to the team" in messages[0]["text"]
+
+
+async def test_a_later_message_is_not_taken_for_a_comment(make_tracker: Callable[..., Tracker]) -> None:
+    events_then = [{"event": "action", "name": "action_suggest_topic"}, *AFTER_NO[1:]]
+    tracker = make_tracker(slots={**ADVISED_LATE_WALKING, "feedback": NO_VOTE}, text="what about shoes", events=events_then)
+    messages, events = await run(ActionSuggestTopic(), tracker)
+    assert "feedback" not in slots_set(events) and "passed that on" not in messages[0]["text"]
+
+
+async def test_a_health_worry_after_what_was_missing_still_gets_the_emergency_line(
+    make_tracker: Callable[..., Tracker],
+) -> None:
+    tracker = make_tracker(slots={**ADVISED_LATE_WALKING, "feedback": NO_VOTE}, text="he has a rash and fever", events=AFTER_NO)
+    messages, events = await run(ActionHandleOutOfScope(), tracker)
+    assert "feedback" not in slots_set(events) and messages[0]["response"] == "utter_out_of_scope_health"
+
+
+@pytest.mark.parametrize("text, helpful", [("yes", True), ("yeah it did", True), ("no", False), ("not really", False)])
+async def test_a_typed_yes_or_no_to_was_this_helpful_is_the_vote(
+    make_tracker: Callable[..., Tracker], text: str, helpful: bool
+) -> None:
+    tracker = make_tracker(slots=ADVISED_LATE_WALKING, text=text, events=ASKED_FEEDBACK)
+    _, events = await run(ActionUpdateFacts(), tracker)
+    assert slots_set(events)["feedback"]["helpful"] is helpful
 
 
 async def test_advice_never_downgrades_an_earlier_emergency(make_tracker: Callable[..., Tracker]) -> None:

@@ -240,7 +240,8 @@ def test_answer_without_age_is_general_and_sets_no_referral(table: MilestoneTabl
     assert "8.2 and 17.6 months" in text and "15 months" in text and "Where sources differ" in text
     assert "my 14 month old isn't walking yet" in text
     assert all(s.url in text for s in walks.sources)  # every source is named, with its link
-    assert answer.messages[-1].buttons == ({"title": "Not walking yet", "payload": "Tell me about not walking yet"},)
+    assert answer.messages[-1].buttons[-1] == {"title": "Not walking yet", "payload": "Tell me about not walking yet"}
+    assert [b["payload"] for b in answer.messages[-1].buttons[:2]] == ["Yes, this was helpful", "No, this wasn't helpful"]
 
 
 def test_answer_without_a_check_age_says_so_and_gives_the_cdc_age(table: MilestoneTable) -> None:

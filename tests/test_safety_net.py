@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import itertools
 import random
 from pathlib import Path
@@ -24,7 +25,8 @@ from bot.triage.safety_net import guard, hits
 from tests.test_knowledge_build import FRONT, GOOD_RULES, write_knowledge
 
 LEVEL = {"none": 0, "provider": 1, "urgent": 2}
-ALL_CLEAR = "From what you've told me, nothing points to needing a check right now."
+# The all-clear of a milestone answer, and the verdict that opens a topic's short answer when nothing needs a check.
+ALL_CLEAR = re.compile(r"nothing points to needing a check right now|this looks on track")
 
 
 def _net(kb: KnowledgeBase) -> SafetyNet:
@@ -66,7 +68,9 @@ def _advise(kb: KnowledgeBase, subject: str, answers: Dict[str, Any], **kwargs: 
 
 
 def _for_your_child(outcome) -> str:
-    return next((m.text for m in outcome.messages if m.text.startswith("**For your child**")), "")
+    """What the answer says about this child: a milestone answer's "For your child" message, else the topic's short
+    answer (its first message, with the verdict)."""
+    return next((m.text for m in outcome.messages if m.text.startswith("**For your child**")), outcome.messages[0].text)
 
 
 @pytest.mark.parametrize("value", ["crosses", "unsure"])
@@ -93,7 +97,7 @@ def test_every_topic_refers_when_a_known_fact_crosses_a_threshold(kb: KnowledgeB
                     problems = []
                     if outcome.referral is None or LEVEL[outcome.referral] < LEVEL[need]:
                         problems.append(f"referral {outcome.referral}")
-                    if ALL_CLEAR in said:
+                    if ALL_CLEAR.search(said):
                         problems.append("says nothing to check")
                     if not any(
                         r.startswith(f"safety:{c.id}") for c in net.checks if c.slot == check.slot for r in outcome.rule_ids
@@ -143,7 +147,7 @@ def test_the_issue_example_a_22_month_old_shuffler_who_does_not_walk(kb: Knowled
     outcome = _advise(kb, "bottom_scooting", {**told, "walks_alone": "no"})
     assert outcome.referral == "provider"
     said = _for_your_child(outcome)
-    assert "18 months" in said and ALL_CLEAR not in said
+    assert "18 months" in said and not ALL_CLEAR.search(said)
     assert "following the usual pattern" not in said  # the topic's reassurance is not shown beside a referral
 
 
@@ -195,7 +199,7 @@ def test_not_sure_about_a_warning_sign_gets_a_narrower_question_once(kb: Knowled
     second = dialogue.handle_reply(topic, kb.questions, "uses_both_sides", "inform", "still not sure", answers, first.state)
     assert second.answers.get("uses_both_sides") == "unsure"
     outcome = _advise(kb, "crawling_backward", {**answers, "uses_both_sides": "unsure"})
-    assert outcome.referral == "provider" and ALL_CLEAR not in _for_your_child(outcome)
+    assert outcome.referral == "provider" and not ALL_CLEAR.search(_for_your_child(outcome))
 
 
 def test_a_milestone_answer_does_not_say_within_the_usual_range_beside_a_referral(kb: KnowledgeBase) -> None:
@@ -320,7 +324,7 @@ def test_not_sure_past_a_threshold_is_worth_checking(
 ) -> None:
     outcome = _advise(kb, topic_id, given)
     assert outcome.referral == "provider" and f"safety:{check_id}:unsure" in outcome.rule_ids
-    assert ALL_CLEAR not in _for_your_child(outcome)
+    assert not ALL_CLEAR.search(_for_your_child(outcome))
 
 
 def test_what_the_topic_tells_still_counts_when_the_slot_is_empty(kb: KnowledgeBase) -> None:

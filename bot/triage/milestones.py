@@ -9,7 +9,16 @@ from bot.contract import MILESTONE_PREFIX
 from bot.knowledge.documents import Source
 from bot.knowledge.messages import say
 from bot.knowledge.milestones import Milestone, MilestoneTable
-from bot.triage.advice import Message, Signs, carried_referral, closing_line, describe_age, merge_sources, sources_text
+from bot.triage.advice import (
+    MORE_PARTS,
+    Message,
+    Signs,
+    carried_referral,
+    describe_age,
+    merge_sources,
+    more_buttons,
+    sources_text,
+)
 from bot.triage.age import CORRECT_UNTIL_MONTHS, AgeUsed, age_for_rules, describe_months
 from bot.triage.rules import higher
 
@@ -168,7 +177,7 @@ def compose_milestone_answer(
     Signs the parent described (observations that call for a provider) are advised on whatever the question.
     """
     age = age_for_rules(answers.get("age_months"), answers.get("weeks_early"))
-    signs = signs or Signs("none", (), (), ())
+    signs = signs or Signs("none", ())
     messages: List[Message] = [Message(summary)] if summary else []
     messages.append(Message(_intro(milestone, age)))
     if milestone is None:
@@ -179,11 +188,13 @@ def compose_milestone_answer(
         sources = milestone.sources
     sources = merge_sources(sources, signs.sources)
     messages += [*body, Message(sources_text(sources))]
+    buttons = more_buttons(exclude=MORE_PARTS)  # was this helpful?
     if milestone is not None and topic_title:
         button = {"title": topic_title, "payload": tell_me_about(topic_title)}
-        messages.append(Message(closing_line(say("milestone.more_about", topic=topic_title.lower())), (button,)))
+        text = f"{say('advice.closing')} {say('milestone.more_about', topic=topic_title.lower())}"
+        messages.append(Message(text, (*buttons, button)))
     else:
-        messages.append(Message(closing_line()))
+        messages.append(Message(say("advice.closing"), buttons))
     return MilestoneAnswer(
         milestone_id=milestone.id if milestone else OVERVIEW,
         referral=referral,

@@ -5,7 +5,7 @@ One function for both the first advice and advice given again after a correction
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional, Sequence, Tuple
 
 from bot.contract import MILESTONE_PREFIX
@@ -28,6 +28,7 @@ class Outcome:
     referral: Optional[str]
     rule_ids: Tuple[str, ...]
     topic: Optional[str]
+    parts: Mapping[str, Tuple[Message, ...]] = field(default_factory=dict)  # the rest of the advice, by part
 
 
 def advise(
@@ -64,9 +65,12 @@ def advise(
         messages = answer.messages
         if changed:
             messages = (Message(f"{changed} {say('milestone.again')}"), *messages)
-        return Outcome(messages, answer.referral, (MILESTONE_PREFIX + answer.milestone_id, *signs.rule_ids), answer.topic)
+        related = topics.get(answer.topic or "")  # "tell me more" after a milestone answer: its topic's parts
+        parts = compose_advice(related, answers, previous_referral, signs).parts if related else {}
+        ids = (MILESTONE_PREFIX + answer.milestone_id, *signs.rule_ids)
+        return Outcome(messages, answer.referral, ids, answer.topic, parts)
     topic = topics.get(subject_id or "")
     if topic is None:
         return None
     advice = compose_advice(topic, answers, previous_referral=previous_referral, signs=signs, summary=summary, changed=changed)
-    return Outcome(advice.messages, advice.referral, advice.rule_ids, topic.id)
+    return Outcome(advice.messages, advice.referral, advice.rule_ids, topic.id, advice.parts)

@@ -11,7 +11,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from bot.contract import SAFETY_PREFIX, UNSURE_SUFFIX
 from bot.knowledge.safety_net import Check, SafetyNet
-from bot.triage.advice import Signs
+from bot.triage.advice import Point, Signs
 from bot.triage.rules import condition_holds, decide, facts_from_answers, higher
 
 UNSURE_REFERRAL = "provider"  # "not sure" past a threshold is worth checking, never "all fine"
@@ -72,9 +72,7 @@ def safety_signs(net: Optional[SafetyNet], answers: Mapping[str, Any]) -> Signs:
     return Signs(
         referral=referral,
         rule_ids=tuple(h.rule_id for h in found),
-        lines=tuple(h.say for h in found),
-        sources=tuple(s for h in found for s in h.check.sources),
-        slots=tuple((h.check.slot,) for h in found),
+        points=tuple(Point(h.say, h.referral, tuple(h.check.sources), (h.check.slot,)) for h in found),
     )
 
 

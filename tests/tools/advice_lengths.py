@@ -43,6 +43,7 @@ class Scenario:
     name: str
     answers: Mapping[str, Any]
     observed: Tuple[str, ...] = ()
+    previous_referral: Optional[str] = None
 
 
 def _plain_value(question: Question) -> Any:
@@ -110,6 +111,7 @@ def scenarios(kb: KnowledgeBase, catalogue: Optional[ObservationCatalogue]) -> I
         asked = [kb.questions[q] for q in topic.questions if q in kb.questions]
         plain = _with_age(topic, {q.slot: _plain_value(q) for q in asked}, kb)
         yield Scenario(topic.id, "plain", plain)
+        yield Scenario(topic.id, "emergency earlier", plain, previous_referral="urgent")
         yield Scenario(topic.id, "not sure", {**plain, **{q.slot: "unsure" for q in asked if q.type == "yes_no_unsure"}})
         yield Scenario(topic.id, "warnings", {**plain, **{q.slot: _warning_value(q) for q in asked if q.type != "months"}})
         for rule in topic.rules:
@@ -131,6 +133,7 @@ def outcome_of(scenario: Scenario, kb: KnowledgeBase, catalogue: Optional[Observ
         catalogue,
         scenario.answers,
         observed=scenario.observed,
+        previous_referral=scenario.previous_referral,
         safety_net=kb.safety_net,
     )
     assert outcome is not None, scenario
