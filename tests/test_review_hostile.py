@@ -279,7 +279,7 @@ def test_the_transcript_shows_what_could_not_be_read(admin: Client) -> None:
         assert f"This event could not be read ({reason})." in data
     assert "a readable message before the unreadable ones" in data
     slots = ok(admin.get("/review/conversations/hostile-slots")).text
-    assert "topic=crawling_backward" in slots and "referral=urgent" in slots and SECRET not in slots
+    assert "topic=Crawling backwards" in slots and "referral=urgent" in slots and SECRET not in slots  # by title
     assert "Red flag" not in slots and "Safety net: walks alone" in slots  # the readable rule is explained
 
 

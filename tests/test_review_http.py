@@ -191,7 +191,7 @@ def test_transcript_shows_turns_decisions_and_sources(admin: Client) -> None:
     sender = first_id(admin, "referral=provider")
     page = admin.get(f"/review/conversations/{sender}").text
     assert "<strong>Parent:</strong>" in page and "intent <code>ask_" in page and "entities <code>age=" in page
-    assert "slots <code>topic=" in page and "<strong>Assistant:</strong>" in page
+    assert "slots <code>topic=" in page and '<strong class="who">Assistant:</strong>' in page
     assert "no_alternating_crawl_by_12_months" in page and "Sources (" in page
     urgent = admin.get(f"/review/conversations/{first_id(admin, 'referral=urgent')}").text
     assert "Red flag: <strong>seizure</strong>" in urgent
