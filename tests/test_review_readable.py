@@ -219,3 +219,24 @@ def test_a_conversation_growing_across_syncs_is_flagged_on_its_later_turns(tmp_p
     row = queries.conversation(engine, "a")
     assert row["misunderstood"] is True and row["misunderstood_reasons"] == "out_of_scope" and row["user_messages"] == 4
     assert json.loads(json.dumps(row["misunderstood_reasons"]))
+
+
+def test_the_measurement_tool_compares_the_old_rule_with_the_new(tmp_path: Path) -> None:
+    from tests.tools.misunderstood_share import conversations_of, measure
+
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    engine = create_events_table(url)
+    rng = random.Random(5)
+    plain = [(f"plain-{i}", conversation("none", 1_700_000_000.0 + i, rng)) for i in range(8)]
+    for _, events in plain:  # the form used "no, on time" though the classifier fell back on it
+        next(e for e in events if e.get("text") == "no, on time")["parse_data"]["intent"] = {
+            "name": "nlu_fallback",
+            "confidence": 0.25,
+        }
+    write(engine, iter(plain + [("failed", conversation("fallback", 1_700_000_100.0, rng))]))
+    engine.dispose()
+    numbers = measure(conversations_of(url), examples=3)
+    assert numbers["conversations"] == 9 and numbers["before"] == 9 and numbers["after"] == 1
+    assert numbers["reasons"]["not_understood"] == (1, 1) and numbers["examples"] == [
+        "not_understood: 'what about the purple thing'"
+    ]
