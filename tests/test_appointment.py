@@ -7,11 +7,13 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import time
 import zlib
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Tuple
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -43,7 +45,7 @@ from bot.triage.summary import describe_value
 from bot.web.app import TEMPLATES
 from bot.web.revalidated import revalidated
 from bot.web.summary import SummaryPages
-from tests.servers import Services
+from tests.servers import Chat, Services
 
 KEY = hashlib.sha256(b"test key for summary links").digest()
 NOW = 1_800_000_000.0
@@ -442,3 +444,24 @@ def test_an_expired_or_broken_link_gets_a_friendly_page(web_server: Services, pa
         assert page.status_code == status, name
         assert str(escape(say(f"appointment.page.{name}_title"))) in page.text
         assert page.headers["cache-control"] == "private, no-store" and "noindex" in page.headers["x-robots-tag"]
+
+
+# ------------------------------------------------------------------ end to end: Rasa, the action server, the web server
+
+
+def test_a_parent_asks_for_the_summary_and_the_link_opens_it(shared_stack: Services, kb: KnowledgeBase) -> None:
+    services = shared_stack.ensure_running()
+    parent = Chat(services)
+    assert parent.says(say("appointment.offer.payload")) == say("appointment.no_advice")  # no advice yet
+    parent.says("my 19 month old isn't walking yet")
+    for reply in ("8 weeks early", "no", "no", "yes", "no", "no", "not sure"):
+        parent.says(reply)
+    assert parent.slots()["referral"] == "provider"
+    reply = parent.says(say("appointment.offer.payload"))  # the quick reply on the advice's closing message
+    found = re.search(r"\]\((http[^)]+/summary/[^)]+)\)", reply)
+    assert found, reply
+    url = found.group(1)
+    assert parent.sender not in url and len(url) < 600
+    page = httpx.get(services.web_url + urlsplit(url).path, timeout=10)  # WEB_PUBLIC_URL is not this stack's address
+    assert page.status_code == 200 and "Not walking yet" in page.text and parent.sender not in page.text
+    assert str(escape(describe_value(kb.questions["pulls_to_stand"], "no"))) in page.text
