@@ -11,7 +11,8 @@ Usage:
       first drive ordinary conversations through the real assistant (action server + Rasa started from DIR with
       the model): per round, every scripted dialogue of class "plain" (tests/conversations/dialogues.yml) and one
       conversation per topic whose every reply is a plain "yes", "no", "14 months", "about 5 seconds"...; then
-      measure the tracker store they were written to.
+      measure the tracker store they were written to; --controls also drives known failures (CONTROLS), reported
+      one by one and left out of the shares, to show the signals work on the real assistant's events.
 """
 
 from __future__ import annotations
@@ -33,6 +34,14 @@ from bot.settings import PROJECT_ROOT
 from tests.servers import TOKEN
 from tests.tools import eval_conversations as ev
 
+CONTROL = "control-"  # dialogue ids of the controls: conversations that must be flagged, left out of the shares
+# Known failures, driven with --controls to check the signals on the real assistant's events: (id, opening, replies
+# to any question, the reasons expected).
+CONTROLS = (
+    ("control-gibberish", "zxqv blorp qwerty", {}, {"not_understood"}),
+    ("control-weather", "what's the weather like tomorrow in town?", {}, {"out_of_scope"}),
+    ("control-unusable", "my son isn't walking yet", {"age_months": "purple banana"}, {"re_asked", "dropped_question"}),
+)
 PLAIN_REPLIES = {
     "months": ("{age} months", "{age} months old", "she's {age} months"),
     "weeks_early": ("no", "no, on time", "born on time", "4 weeks early"),
@@ -72,15 +81,20 @@ def measure(conversations: Mapping[str, Sequence[Mapping[str, Any]]], examples: 
     by_conversation: Counter[str] = Counter()
     by_turn: Counter[str] = Counter()
     shown: List[str] = []
-    for events in conversations.values():
+    controls: Dict[str, List[str]] = {}
+    for sender, events in conversations.items():
+        if sender.startswith("eval-" + CONTROL):
+            controls[sender] = sorted({flag.reason for flag in misunderstood_turns(events)})
+            continue
         before += old_rule(events)
         flags = misunderstood_turns(events)
         after += bool(flags)
         by_conversation.update({flag.reason for flag in flags})
         by_turn.update(flag.reason for flag in flags)
         shown += [f"{flag.reason}: {flag.text[:80]!r}" for flag in flags][: max(0, examples - len(shown))]
-    total = len(conversations)
+    total = len(conversations) - len(controls)
     return {
+        "controls": controls,
         "conversations": total,
         "before": before,
         "after": after,
@@ -101,10 +115,16 @@ def report(numbers: Mapping[str, Any]) -> str:
     ]
     lines += [f"  {REASON_LABELS[r]}: {c}, {t}" for r, (c, t) in numbers["reasons"].items()]
     lines += [f"  e.g. {example}" for example in numbers["examples"]]
+    lines += [f"control {sender}: {', '.join(reasons) or 'NOT FLAGGED'}" for sender, reasons in numbers["controls"].items()]
     return "\n".join(lines)
 
 
 # -------------------------------------------------------------------------------------------------- driving
+
+
+def control_dialogues() -> List[Dict[str, Any]]:
+    """The known failures (CONTROLS) as dialogues."""
+    return [{"id": name, "opening": opening, "replies": replies, "expect": {}} for name, opening, replies, _ in CONTROLS]
 
 
 def plain_dialogues(rounds: int, seed: int = 16) -> List[Dict[str, Any]]:
@@ -129,11 +149,14 @@ async def drive(rasa_url: str, token: str, dialogues: Sequence[Mapping[str, Any]
     return sum(1 for outcome in outcomes if outcome.error)
 
 
-def drive_and_measure(rounds: int, project_root: Path, model: Path, concurrency: int, examples: int) -> Dict[str, Any]:
+def drive_and_measure(
+    rounds: int, project_root: Path, model: Path, concurrency: int, examples: int, controls: bool = False
+) -> Dict[str, Any]:
+    dialogues = plain_dialogues(rounds) + (control_dialogues() if controls else [])
     with tempfile.TemporaryDirectory(prefix="misunderstood-") as tmp:
         services = ev.start_services(Path(tmp), project_root, model)
         try:
-            failed = asyncio.run(drive(services.rasa_url, TOKEN, plain_dialogues(rounds), concurrency))
+            failed = asyncio.run(drive(services.rasa_url, TOKEN, dialogues, concurrency))
         finally:
             services.stop()
         numbers = measure(conversations_of(f"sqlite:///{Path(tmp) / 'tracker.db'}"), examples)
@@ -148,10 +171,11 @@ def main(argv: Optional[Iterable[str]] = None) -> int:
     parser.add_argument("--model", type=Path)
     parser.add_argument("--concurrency", type=int, default=6)
     parser.add_argument("--examples", type=int, default=0, help="print this many flagged turns")
+    parser.add_argument("--controls", action="store_true", help="with --drive: also drive known failures (CONTROLS)")
     args = parser.parse_args(list(argv) if argv is not None else None)
     if args.drive:
         model = args.model or args.project_root / "models" / "caregiver.tar.gz"
-        numbers = drive_and_measure(args.drive, args.project_root, model, args.concurrency, args.examples)
+        numbers = drive_and_measure(args.drive, args.project_root, model, args.concurrency, args.examples, args.controls)
         print(f"driven: {args.drive} rounds, {numbers['http_errors']} conversations failed on HTTP")
     elif args.db:
         numbers = measure(conversations_of(args.db), args.examples)
