@@ -272,3 +272,18 @@ def test_filters_parse_and_round_trip() -> None:
 def test_bad_filters_are_refused(args: Dict[str, str]) -> None:
     with pytest.raises(FilterError):
         parse_insight_filters(args)
+
+
+def test_stored_feedback_reads_whole_everywhere_in_the_dashboard() -> None:
+    from bot.review.reading import read_event
+
+    event = read_event(json.dumps(vote(False, "late_walking", NOW, part="why")))
+    assert event["problems"] == [] and event["value"] == {
+        "kind": "vote",
+        "helpful": False,
+        "subject": "late_walking",
+        "referral": "none",
+        "part": "why",
+        "text": None,
+    }
+    assert read_event(data({"kind": "vote", "helpful": "yes"}))["problems"] == ["slot value"]

@@ -16,18 +16,15 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bot.contract import MILESTONE_PREFIX, REFERRAL_LEVELS
+from bot.contract import FEEDBACK_SLOT, MILESTONE_PREFIX
 from bot.knowledge.store import KnowledgeBase
-from bot.review.insight_filters import NAME, InsightFilters
+from bot.review.insight_filters import InsightFilters
 from bot.review.models import conversations, events, events_table_exists
-from bot.review.reading import clean_name, clean_text, clean_timestamp
+from bot.review.reading import FEEDBACK_KINDS, FEEDBACK_PARTS, clean_feedback, clean_timestamp
 
-SLOT_NAME = "feedback"
-VOTE, COMMENT = "vote", "comment"
-PARTS = ("advice", "try", "why", "when", "sources")  # which part of the advice a vote is about
+VOTE, COMMENT = FEEDBACK_KINDS
 MAX_ROWS = 20_000  # feedback events read per page, the most recent of the period first
 MAX_COMMENTS = 200  # "what was missing" comments listed
-MAX_COMMENT = 2000  # characters of a comment shown
 
 
 @dataclass(frozen=True)
@@ -37,7 +34,7 @@ class Feedback:
     event_id: int
     sender_id: str
     at: float
-    kind: str
+    kind: str  # VOTE or COMMENT
     helpful: Optional[bool]  # votes only
     subject: Optional[str]  # a topic id, MILESTONE_PREFIX + a milestone id, or None
     referral: Optional[str]
@@ -86,29 +83,14 @@ def read_feedback(event_id: int, sender_id: str, timestamp: Any, data: Any) -> O
         event = json.loads(data) if isinstance(data, (str, bytes)) else None
     except (ValueError, RecursionError):
         return None
-    if not isinstance(event, dict) or event.get("event") != "slot" or event.get("name") != SLOT_NAME:
+    if not isinstance(event, dict) or event.get("event") != "slot" or event.get("name") != FEEDBACK_SLOT:
         return None
-    value = event.get("value")
+    value = clean_feedback(event.get("value"))
     at = clean_timestamp(timestamp)
     at = clean_timestamp(event.get("timestamp")) if at is None else at
-    if not isinstance(value, dict) or value.get("kind") not in (VOTE, COMMENT) or at is None:
+    if value is None or at is None:
         return None
-    helpful = value.get("helpful") if isinstance(value.get("helpful"), bool) else None
-    text = clean_text(value.get("text"), MAX_COMMENT)
-    text = text.strip() if text else None
-    if (value["kind"] == VOTE and helpful is None) or (value["kind"] == COMMENT and not text):
-        return None
-    return Feedback(
-        event_id=event_id,
-        sender_id=sender_id,
-        at=at,
-        kind=value["kind"],
-        helpful=helpful if value["kind"] == VOTE else None,
-        subject=subject if (subject := clean_name(value.get("subject"))) and NAME.fullmatch(subject) else None,
-        referral=value.get("referral") if value.get("referral") in REFERRAL_LEVELS else None,
-        part=value.get("part") if value.get("part") in PARTS else None,
-        text=text if value["kind"] == COMMENT else None,
-    )
+    return Feedback(event_id=event_id, sender_id=sender_id, at=at, **value)
 
 
 def stored_feedback(engine: Engine, filters: InsightFilters, now: Optional[float] = None) -> Tuple[List[Feedback], bool]:
@@ -117,7 +99,7 @@ def stored_feedback(engine: Engine, filters: InsightFilters, now: Optional[float
         return [], False
     e = events.c
     query = sa.select(e.id, e.sender_id, e.timestamp, e.data).where(
-        e.type_name == "slot", e.action_name == SLOT_NAME, e.timestamp >= filters.start(now)
+        e.type_name == "slot", e.action_name == FEEDBACK_SLOT, e.timestamp >= filters.start(now)
     )
     if filters.channel:
         query = query.join(conversations, conversations.c.sender_id == e.sender_id).where(
@@ -157,7 +139,7 @@ def summarise(items: List[Feedback], filters: InsightFilters, now: Optional[floa
     last_week = _monday(_day(now if now is not None else datetime.now(timezone.utc).timestamp()))
     summary.by_subject = sorted(subjects.items(), key=lambda s: (-s[1].votes, s[0] or ""))
     summary.by_week = sorted((week, tally) for week, tally in weeks.items() if first_week <= week <= last_week)
-    summary.by_part = sorted(parts.items(), key=lambda p: PARTS.index(p[0]))
+    summary.by_part = sorted(parts.items(), key=lambda p: FEEDBACK_PARTS.index(p[0]))
     comments = [item for item in chosen if item.kind == COMMENT] if wanted is not True else []
     summary.comment_count = len(comments)
     summary.comments = sorted(comments, key=lambda c: (-c.at, -c.event_id))[:MAX_COMMENTS]

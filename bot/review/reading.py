@@ -12,9 +12,19 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import AbstractSet, Any, Dict, List, Optional, Tuple, Union
 
-from bot.contract import AGE_SLOT, RED_FLAG_SLOT, REFERRAL_LEVELS, REFERRAL_SLOT, TOPIC_SLOT, WEEKS_EARLY_SLOT
+from bot.contract import (
+    AGE_SLOT,
+    FEEDBACK_SLOT,
+    MORE_INTENTS,
+    RED_FLAG_SLOT,
+    REFERRAL_LEVELS,
+    REFERRAL_SLOT,
+    TOPIC_SLOT,
+    WEEKS_EARLY_SLOT,
+)
 
 UNREADABLE = "unreadable"
 MAX_TEXT = 10_000  # characters of one message kept for the transcript
@@ -23,6 +33,10 @@ MAX_VALUE = 200  # characters of a slot or entity value shown
 MAX_ITEMS = 50  # entities, list items, observations and facts kept per event
 EARLIEST, LATEST = 0.0, 4_102_444_800.0  # timestamps outside 1970..2100 are not real
 SLOT_RANGES = {AGE_SLOT: (0.0, 240.0), WEEKS_EARLY_SLOT: (0.0, 30.0)}  # numeric slots with a known sane range
+FEEDBACK_KINDS = ("vote", "comment")  # the values of the feedback slot (bot.triage.feedback)
+FEEDBACK_PARTS = ("advice", *MORE_INTENTS.values())  # the part of the advice a vote or comment is about
+SUBJECT = re.compile(r"[\w.:-]{1,64}")  # a topic id or milestone:<id>
+MAX_COMMENT = 2000  # characters of a "what was missing?" comment kept
 _MISSING = object()
 
 
@@ -107,9 +121,31 @@ def clean_slot(name: str, value: Any, topics: Optional[AbstractSet[str]] = None)
         return kept_rules, len(kept_rules) == len(value)
     elif name == "human_requested":
         kept = value if isinstance(value, bool) else None
+    elif name == FEEDBACK_SLOT:
+        feedback = clean_feedback(value)
+        return feedback, feedback is not None
     else:
         return clean_value(value)
     return kept, kept is not None
+
+
+def clean_feedback(value: Any) -> Optional[Dict[str, Any]]:
+    """A "Was this helpful?" vote or comment with every field checked, or None when value is neither."""
+    if not isinstance(value, dict) or value.get("kind") not in FEEDBACK_KINDS:
+        return None
+    vote = value["kind"] == "vote"
+    helpful, text = value.get("helpful"), (clean_text(value.get("text"), MAX_COMMENT) or "").strip()
+    if (vote and not isinstance(helpful, bool)) or (not vote and not text):
+        return None
+    subject = clean_name(value.get("subject"))
+    return {
+        "kind": value["kind"],
+        "helpful": helpful if vote else None,
+        "subject": subject if subject is not None and SUBJECT.fullmatch(subject) else None,
+        "referral": value.get("referral") if value.get("referral") in REFERRAL_LEVELS else None,
+        "part": value.get("part") if value.get("part") in FEEDBACK_PARTS else None,
+        "text": None if vote else text,
+    }
 
 
 def _user(data: Dict[str, Any], problems: List[str], topics: Optional[AbstractSet[str]]) -> Dict[str, Any]:
