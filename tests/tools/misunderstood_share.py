@@ -38,9 +38,10 @@ CONTROL = "control-"  # dialogue ids of the controls: conversations that must be
 # Known failures, driven with --controls to check the signals on the real assistant's events: (id, opening, replies
 # to any question, the reasons expected).
 CONTROLS = (
-    ("control-gibberish", "zxqv blorp qwerty", {}, {"not_understood"}),
+    ("control-gibberish", "zxqv blorp qwerty", {}, {"not_understood", "out_of_scope"}),
     ("control-weather", "what's the weather like tomorrow in town?", {}, {"out_of_scope"}),
     ("control-unusable", "my son isn't walking yet", {"age_months": "purple banana"}, {"re_asked", "dropped_question"}),
+    ("control-vague-age", "my son isn't walking yet", {"age_months": "he is big for it"}, {"re_asked", "dropped_question"}),
 )
 PLAIN_REPLIES = {
     "months": ("{age} months", "{age} months old", "she's {age} months"),
@@ -115,7 +116,13 @@ def report(numbers: Mapping[str, Any]) -> str:
     ]
     lines += [f"  {REASON_LABELS[r]}: {c}, {t}" for r, (c, t) in numbers["reasons"].items()]
     lines += [f"  e.g. {example}" for example in numbers["examples"]]
-    lines += [f"control {sender}: {', '.join(reasons) or 'NOT FLAGGED'}" for sender, reasons in numbers["controls"].items()]
+    expected = {name: reasons for name, _, _, reasons in CONTROLS}
+    for sender, reasons in sorted(numbers["controls"].items()):
+        name = next((n for n in expected if sender.startswith(f"eval-{n}-")), "")
+        hit = "ok" if set(reasons) & expected.get(name, set()) else "MISSED"
+        lines.append(
+            f"control {name}: {', '.join(reasons) or 'not flagged'} ({hit}: expected any of {sorted(expected.get(name, ()))})"
+        )
     return "\n".join(lines)
 
 
