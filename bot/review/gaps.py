@@ -1,8 +1,10 @@
 """Gaps: the parent messages the assistant could not handle in a period, grouped by similarity, and their export.
 
-The work is bounded whatever the database holds: the MAX_CONVERSATIONS most recent conversations of the period
-(bot.review.insight_filters) are read, in batches, until MAX_MESSAGES flagged messages are found. Which messages
-count is bot.review.signals' decision; how they group is bot.review.grouping's.
+Which messages count is bot.review.signals' decision, and the conversation summaries (bot.review.index) already
+mark the conversations that hold one (`misunderstood`); how the messages group is bot.review.grouping's. The work
+is bounded whatever the database holds: the events of at most the MAX_CONVERSATIONS most recent marked
+conversations of the period (bot.review.insight_filters) are read, in batches, until MAX_MESSAGES flagged messages
+are found.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from bot.review.work import nlu_yaml
 
 logger = logging.getLogger(__name__)
 
-MAX_CONVERSATIONS = 2000  # the most recent conversations of the period that are read
+MAX_CONVERSATIONS = 1000  # the most recent misunderstood conversations of the period that are read
 MAX_MESSAGES = 2000  # flagged messages grouped (at most MAX_TEXTS distinct ones)
 MAX_SHOWN = 300  # characters of a message kept, compared and exported
 EXAMPLES = 3  # distinct example texts shown per group
@@ -95,17 +97,20 @@ class Gaps:
     groups: List[GapGroup]
     messages: int
     conversations_read: int
-    conversations_in_period: int
+    conversations_in_period: int  # those in which the assistant failed the parent
     messages_capped: bool  # MAX_MESSAGES was reached before every conversation read was searched
 
 
 def _period(filters: InsightFilters, now: Optional[float]) -> List[Any]:
+    """The period's conversations in which the assistant failed the parent (the summary's `misunderstood`)."""
     c = conversations.c
-    return [c.last_at >= filters.start(now)] + ([c.channel == filters.channel] if filters.channel else [])
+    where = [c.last_at >= filters.start(now), c.misunderstood.is_(True)]
+    return where + ([c.channel == filters.channel] if filters.channel else [])
 
 
 def _recent_conversations(connection: Connection, filters: InsightFilters, now: Optional[float]) -> Tuple[List[str], int]:
-    """The ids of the period's most recent conversations (at most MAX_CONVERSATIONS), and how many it has."""
+    """The ids of the period's most recent misunderstood conversations (at most MAX_CONVERSATIONS), and how many
+    it has."""
     where = _period(filters, now)
     total = connection.execute(sa.select(sa.func.count()).select_from(conversations).where(*where)).scalar() or 0
     query = (
