@@ -42,7 +42,22 @@ def test_crawling_backward_provider(chat: Callable[[], Chat]) -> None:
     slots = parent.slots()
     assert slots["referral"] == "provider"
     assert "no_alternating_crawl_by_12_months" in slots["advice_rules"]
-    assert "What you can try" in advice and "Sources" in advice and "](http" in advice
+    assert advice.startswith("**This is worth raising with your child's doctor, nurse or health visitor soon**")
+    assert "Meanwhile, you can try" in advice and "**Sources**" in advice and "](http" in advice
+    assert "What you can try" not in advice and "Was this helpful?" in advice
+    more = parent.says("What else can I try?")  # the quick reply's payload
+    assert "**What you can try**" in more and parent.slots()["advised"]["part"] == "try"
+    assert "Why it happens" in parent.says("why does this happen")  # typed, not tapped
+    assert "glad it helped" in parent.says("Yes, this was helpful")
+    assert parent.slots()["feedback"] == {
+        "kind": "vote",
+        "helpful": True,
+        "subject": "crawling_backward",
+        "referral": "provider",
+        "part": "why",
+    }
+    summary = parent.says("Make a summary for my appointment")
+    assert "/summary/" in summary and parent.slots()["referral"] == "provider"
 
 
 def test_late_walking_with_corrected_age_none(chat: Callable[[], Chat]) -> None:

@@ -231,7 +231,7 @@ CONVERSATIONS = [
         "none",
         "my baby hates tummy time and cries every time",
         (("age_months", "2 months"), ("weeks_early", "no"), ("lifts_head", "yes"), ("rolls_over", "no")),
-        ("Where sources differ",),
+        ("this looks on track", "Things to try", "When to check again"),
     ),
     Conversation(
         "tummy_time",

@@ -55,9 +55,21 @@ def test_whole_conversation_typing_and_tapping_ends_with_linked_sources(widget: 
     widget.tap("Yes")
     assert "sit steadily" in widget.tap("Yes")  # at 9 months the safety net asks about sitting
     advice = widget.tap("Yes")
-    assert "What you can try" in advice and "Sources" in advice
-    links = widget.page.locator("#caregiver-chat .msg.bot.sources a")
-    assert links.count() >= 3
+    assert "this looks on track" in advice and "Things to try" in advice and "When to check again" in advice
+    assert "What you can try" not in advice  # the whole section is one tap away
+    assert widget.reply_titles() == [
+        "👍 Yes, helpful",
+        "👎 Not really",
+        "What else can I try?",
+        "Why does this happen?",
+        "When should I worry?",
+        "All sources",
+    ]
+    sources = widget.page.locator("#caregiver-chat .msg.bot.sources details").last
+    assert sources.get_attribute("open") is None and sources.locator("summary").inner_text().startswith("Sources (")
+    sources.locator("summary").click()
+    links = sources.locator("a")
+    assert links.count() >= 2 and links.first.is_visible()
     for i in range(links.count()):
         link = links.nth(i)
         assert link.get_attribute("href").startswith(("http://", "https://"))
@@ -65,6 +77,50 @@ def test_whole_conversation_typing_and_tapping_ends_with_linked_sources(widget: 
     assert tracker(stack, widget.session_id())["slots"]["referral"] == "none"
     widget.settle()
     screenshot(widget.page, "widget-desktop-advice")
+    why = widget.tap("Why does this happen?")
+    assert "Why it happens" in why and "Why does this happen?" not in widget.reply_titles()
+    section = widget.page.locator("#caregiver-chat .msg.bot details[open]").last
+    assert section.locator("summary").inner_text() == "Why it happens"
+    section.locator("summary").click()  # the long part folds away
+    assert section.get_attribute("open") is None
+    assert "glad it helped" in widget.tap("👍 Yes, helpful")
+    assert tracker(stack, widget.session_id())["slots"]["feedback"] == {
+        "kind": "vote",
+        "helpful": True,
+        "subject": "crawling_backward",
+        "referral": "none",
+        "part": "why",
+    }
+
+
+def test_on_a_phone_the_short_answer_fits_and_feedback_asks_what_was_missing(browser: Any, stack: Services) -> None:
+    ctx = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    try:
+        widget = WidgetPage(ctx.new_page(), stack.web_url).goto().open()
+        widget.say("my 20 month old is not walking yet, she pulls up and uses both sides the same")
+        replies = {"born early": "no", "stand on her own": "about 5 seconds", "hips": "yes", "breech": "no"}
+        for _ in range(8):
+            if "Was this helpful?" in widget.log_text():
+                break
+            question = widget.page.locator("#caregiver-chat .msg.bot").last.inner_text().lower()
+            widget.say(next((answer for cue, answer in replies.items() if cue in question), "no"))
+        first = widget.page.locator("#caregiver-chat .msg.bot", has_text="worth raising").last
+        assert first.is_visible()
+        box = first.bounding_box()
+        assert box["height"] < PHONE["height"] * 0.75  # the verdict, the reason and what to try fit on one screen
+        titles = widget.reply_titles()
+        assert "Summary for my appointment" in titles and "👎 Not really" in titles
+        first.scroll_into_view_if_needed()
+        screenshot(widget.page, "widget-phone-short-answer")
+        assert "What was missing" in widget.tap("👎 Not really")
+        assert "passed that on to the team" in widget.say("I wanted to know about shoes for her")
+        widget.settle()
+        screenshot(widget.page, "widget-phone-feedback")
+        feedback = tracker(stack, widget.session_id())["slots"]["feedback"]
+        assert feedback["kind"] == "comment" and feedback["text"] == "I wanted to know about shoes for her"
+        assert feedback["subject"] == "late_walking" and feedback["referral"] == "provider"
+    finally:
+        ctx.close()
 
 
 def test_reload_and_another_page_continue_the_same_conversation(widget: WidgetPage, stack: Services) -> None:

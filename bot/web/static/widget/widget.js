@@ -53,6 +53,22 @@ function el(doc, tag, attrs, text) {
   return node;
 }
 
+// A bot message that starts with a bold heading line shows as a collapsible section: a list of sources closed
+// (its heading and how many), a long part of the advice ("What you can try", "Why it happens") open.
+var SOURCES_HEADING = /^(all )?sources|^fuentes|^toutes les sources/i;
+var SECTION_WORDS = 60;
+
+function sectionOf(text) {
+  var found = /^\s*\*\*([^*\n]{1,80})\*\*\s*\n([\s\S]+)$/.exec(text || "");
+  if (!found) return null;
+  var heading = found[1].trim();
+  var rest = found[2];
+  var sources = SOURCES_HEADING.test(heading);
+  if (!sources && rest.split(/\s+/).length < SECTION_WORDS) return null;
+  var count = rest.split("\n").filter(function (line) { return /^\s*[-*] /.test(line); }).length;
+  return { heading: heading, rest: rest, sources: sources, count: count };
+}
+
 function ChatWidget(config, win, io) {
   this.config = config;
   this.win = win;
@@ -204,9 +220,17 @@ ChatWidget.prototype.appendMessage = function (message, withReplies) {
   var bubble = el(doc, "div", { class: "msg " + (message.sender === "user" ? "user" : "bot") });
   bubble.appendChild(el(doc, "span", { class: "sr-only" }, (message.sender === "user" ? this.text.you : this.text.assistant) + ": "));
   var body = el(doc, "div", { class: "body" });
-  body.appendChild(renderMarkdown(message.text, doc));
+  var section = sectionOf(message.sender === "user" ? "" : message.text);
+  if (section) {
+    var details = el(doc, "details", section.sources ? {} : { open: "" });
+    details.appendChild(el(doc, "summary", {}, section.sources ? section.heading + " (" + section.count + ")" : section.heading));
+    details.appendChild(renderMarkdown(section.rest, doc));
+    body.appendChild(details);
+  } else {
+    body.appendChild(renderMarkdown(message.text, doc));
+  }
   bubble.appendChild(body);
-  if (/^\s*\*\*(Sources|Fuentes|Sources?)\*\*/i.test(message.text || "")) bubble.classList.add("sources");
+  if (section && section.sources) bubble.classList.add("sources");
   if (message.id && this.state.isQueued(message.id)) {
     bubble.setAttribute("data-queued", message.id);
     bubble.appendChild(el(doc, "span", { class: "status" }, this.text.queued));
