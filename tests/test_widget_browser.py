@@ -79,8 +79,10 @@ def test_whole_conversation_typing_and_tapping_ends_with_linked_sources(widget: 
     screenshot(widget.page, "widget-desktop-advice")
     why = widget.tap("Why does this happen?")
     assert "Why it happens" in why and "Why does this happen?" not in widget.reply_titles()
-    section = widget.page.locator("#caregiver-chat .msg.bot details[open]").last
-    assert section.locator("summary").inner_text() == "Why it happens"
+    section = widget.page.locator(
+        "#caregiver-chat .msg.bot details", has=widget.page.locator("summary", has_text="Why it happens")
+    )
+    assert section.count() == 1 and section.get_attribute("open") == ""  # shown open
     section.locator("summary").click()  # the long part folds away
     assert section.get_attribute("open") is None
     assert "glad it helped" in widget.tap("👍 Yes, helpful")
