@@ -15,7 +15,7 @@ import logging
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Collection, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Collection, Dict, List, Optional, Sequence, Tuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -131,27 +131,15 @@ def _event(data: Any) -> Optional[Dict[str, Any]]:
     return event if isinstance(event, dict) else None
 
 
-def _conversation_events(
-    connection: Connection, sender_ids: Sequence[str]
-) -> Iterator[Tuple[str, List[Tuple[int, Dict[str, Any]]]]]:
-    """Each conversation's readable events, oldest first, with their row ids."""
-    query = (
-        sa.select(events.c.sender_id, events.c.id, events.c.data)
-        .where(events.c.sender_id.in_(sender_ids))
-        .order_by(events.c.sender_id, events.c.id)
-    )
-    current: Optional[str] = None
-    found: List[Tuple[int, Dict[str, Any]]] = []
-    for sender_id, event_id, data in connection.execute(query):
-        if sender_id != current:
-            if current is not None:
-                yield current, found
-            current, found = sender_id, []
+def _conversation_events(connection: Connection, sender_ids: Sequence[str]) -> Dict[str, List[Tuple[int, Dict[str, Any]]]]:
+    """Each conversation's readable events, oldest first, with their row ids (one query, ordered by id only)."""
+    query = sa.select(events.c.sender_id, events.c.id, events.c.data).where(events.c.sender_id.in_(sender_ids))
+    found: Dict[str, List[Tuple[int, Dict[str, Any]]]] = {}
+    for sender_id, event_id, data in connection.execute(query.order_by(events.c.id)):
         event = _event(data)
         if event is not None:
-            found.append((event_id, event))
-    if current is not None:
-        yield current, found
+            found.setdefault(sender_id, []).append((event_id, event))
+    return found
 
 
 def flagged_messages(sender_id: str, stored: Sequence[Tuple[int, Dict[str, Any]]], start: float) -> List[GapMessage]:
@@ -185,8 +173,9 @@ def read_gap_messages(engine: Engine, filters: InsightFilters, now: Optional[flo
         read = 0
         for first in range(0, len(sender_ids), BATCH):
             batch = sender_ids[first : first + BATCH]
-            for sender_id, stored in _conversation_events(connection, batch):
-                messages += flagged_messages(sender_id, stored, start)
+            stored = _conversation_events(connection, batch)
+            for sender_id in batch:  # the most recent conversation first
+                messages += flagged_messages(sender_id, stored.get(sender_id, []), start)
             read += len(batch)
             if len(messages) >= MAX_MESSAGES:
                 break
