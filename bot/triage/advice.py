@@ -220,7 +220,7 @@ def verdict_line(referral: str, previous_referral: Optional[str], age: AgeUsed, 
     parts = [say("advice.urgent_earlier") if earlier else say(f"advice.verdict.{referral}")]
     if age.actual_months is not None and age.months is not None:
         if age.corrected and age.weeks_early is not None:
-            parts.append(say("advice.age_short_corrected", corrected=describe_months(age.months), weeks_early=age.weeks_early))
+            parts.append(say("advice.age_short_corrected", corrected=describe_months(age.months)))
         else:
             parts.append(say("advice.age_short", age=describe_months(age.actual_months)))
     if older:
@@ -295,7 +295,9 @@ def compose_advice(
     messages.append(Message(short.text))
     if summary:
         messages.append(Message(summary))
-    messages += [Message(sources_text(short.sources)), closing_message(summary_offer=referral != "none")]
+    if short.sources:  # an emergency raised earlier, with nothing about this topic to add, cites nothing here
+        messages.append(Message(sources_text(short.sources)))
+    messages.append(closing_message(summary_offer=referral != "none"))
     parts = {part: more_detail(topic, part, short.left_out, signs.sources, referral) for part in MORE_PARTS}
     return Advice(
         topic_id=topic.id,
