@@ -287,3 +287,20 @@ def test_stored_feedback_reads_whole_everywhere_in_the_dashboard() -> None:
         "text": None,
     }
     assert read_event(data({"kind": "vote", "helpful": "yes"}))["problems"] == ["slot value"]
+
+
+def test_the_feedback_export_has_ids_and_no_formula(tmp_path: Path) -> None:
+    import csv
+    import io
+
+    from bot.review.feedback import csv_document, selected
+
+    engine = engine_with(tmp_path, feedback_conversations(NOW))
+    items, _ = stored_feedback(engine, InsightFilters(days=30), now=NOW)
+    items.append(read_feedback(99, "s", NOW, data({"kind": "comment", "text": "=HYPERLINK(1)", "subject": "late_walking"})))
+    text, count = csv_document(selected(items, InsightFilters(days=30, answer="unhelpful")))
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert count == len(rows) == 4 + 4  # the unhelpful votes and every comment
+    assert {row["kind"] for row in rows} == {"vote", "comment"} and {row["helpful"] for row in rows} == {"no", ""}
+    assert {row["subject"] for row in rows} <= {"late_walking", "bottom_scooting", ""}  # ids, not titles
+    assert "'=HYPERLINK(1)" in {row["text"] for row in rows}

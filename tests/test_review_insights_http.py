@@ -3,6 +3,8 @@ filters, the export's content and audit entry, and hostile stored events (render
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import time
 from contextlib import ExitStack
@@ -102,7 +104,7 @@ def message_id(page: str, text: str) -> str:
     return match.group(1)
 
 
-@pytest.mark.parametrize("path", PAGES + ["/review/gaps.yml?intent=ask_x&group=abc"])
+@pytest.mark.parametrize("path", PAGES + ["/review/gaps.yml?intent=ask_x&group=abc", "/review/feedback.csv"])
 def test_signed_out_people_are_sent_to_sign_in(server: ReviewServer, path: str) -> None:
     response = Client(server).get(path)
     assert response.status_code == 302 and response.headers["location"].startswith("/review/login?reason=required")
@@ -113,7 +115,9 @@ def test_reviewers_see_the_views_but_cannot_export(reviewer: Client) -> None:
     assert THEMES["nappy"][0] in page and 'action="/review/gaps.yml"' not in page and 'name="group"' not in page
     refused = reviewer.get("/review/gaps.yml?intent=ask_nappy&group=abc")
     assert refused.status_code == 403 and "administrator" in refused.text
-    assert "was the advice helpful" in ok(reviewer.get("/review/feedback"))
+    feedback = ok(reviewer.get("/review/feedback"))
+    assert "was the advice helpful" in feedback and "feedback.csv" not in feedback
+    assert reviewer.get("/review/feedback.csv").status_code == 403
 
 
 def test_the_navigation_links_both_views(reviewer: Client) -> None:
@@ -223,3 +227,18 @@ def test_the_pages_say_what_they_read(admin: Client) -> None:
     found = re.search(r"in <strong>(\d+)</strong>\s+groups?, found in (\d+)\s+conversations", status)
     assert found, status
     assert int(found.group(2)) >= len(THEMES) * 4 + 2 and "in which the assistant failed the parent" in status
+
+
+def test_the_feedback_export_is_filtered_and_audited(server: ReviewServer, admin: Client) -> None:
+    page = ok(admin.get("/review/feedback?days=30&answer=unhelpful&channel=rest"))
+    assert 'href="/review/feedback.csv?channel=rest&amp;answer=unhelpful"' in page
+    response = admin.get("/review/feedback.csv?answer=unhelpful&channel=rest")
+    assert response.status_code == 200 and "attachment" in response.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert len(rows) == 4 + len(COMMENTS) and {row["helpful"] for row in rows} == {"no", ""}
+    assert {row["subject"] for row in rows} <= {"late_walking", "bottom_scooting", ""}
+    with sa.create_engine(server.db_url).connect() as connection:
+        detail = connection.execute(
+            sa.text("SELECT detail FROM review_audit WHERE action = 'export_feedback' ORDER BY id DESC")
+        ).scalar()
+    assert detail == "7 votes and comments; channel=rest&answer=unhelpful"

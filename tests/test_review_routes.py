@@ -23,11 +23,12 @@ def test_only_the_sign_in_page_and_the_stylesheet_are_open_and_admin_routes_need
         ("GET", "/export.jsonl"),
         ("GET", "/corrections.yml"),
         ("GET", "/gaps.yml"),
+        ("GET", "/feedback.csv"),
         ("GET", "/users"),
         ("POST", "/users"),
         ("GET", "/audit"),
     }
-    assert len(access) == 22 and set(access.values()) == {"PUBLIC", "SIGNED_IN", "ADMIN"}
+    assert len(access) == 23 and set(access.values()) == {"PUBLIC", "SIGNED_IN", "ADMIN"}
     assert [route.access for route in ROUTES if route.uri == "/"] == [Access.SIGNED_IN]
     assert [route.access for route in ROUTES if route.uri in ("/gaps", "/feedback")] == [Access.SIGNED_IN] * 2
 

@@ -8,6 +8,8 @@ Feedback is stored with the conversation as SlotSet events of the slot `feedback
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -18,12 +20,14 @@ from sqlalchemy.engine import Engine
 
 from bot.contract import FEEDBACK_SLOT, MILESTONE_PREFIX
 from bot.knowledge.store import KnowledgeBase
+from bot.review.exports import csv_safe
 from bot.review.insight_filters import InsightFilters
 from bot.review.models import conversations, events, events_table_exists
 from bot.review.reading import FEEDBACK_KINDS, FEEDBACK_PARTS, clean_feedback, clean_timestamp
 
 VOTE, COMMENT = FEEDBACK_KINDS
 MAX_ROWS = 20_000  # feedback events read per page, the most recent of the period first
+CSV_COLUMNS = ("at_utc", "sender_id", "kind", "helpful", "subject", "referral", "part", "text")
 MAX_COMMENTS = 200  # "what was missing" comments listed
 
 
@@ -119,11 +123,22 @@ def _day(timestamp: float) -> date:
     return datetime.fromtimestamp(timestamp, timezone.utc).date()
 
 
+def selected(items: Iterable[Feedback], filters: InsightFilters) -> List[Feedback]:
+    """The votes and comments the filters' topic and answers choose (comments follow "not helpful" votes only)."""
+    wanted = {"helpful": True, "unhelpful": False}.get(filters.answer)
+
+    def chosen(item: Feedback) -> bool:
+        if filters.topic and item.subject != filters.topic:
+            return False
+        return (wanted is None or item.helpful is wanted) if item.kind == VOTE else wanted is not True
+
+    return [item for item in items if chosen(item)]
+
+
 def summarise(items: List[Feedback], filters: InsightFilters, now: Optional[float] = None) -> FeedbackSummary:
     """Helpful rates by topic, week and part of the advice, and the comments, for the filters' topic and answers."""
-    chosen = [item for item in items if not filters.topic or item.subject == filters.topic]
-    wanted = {"helpful": True, "unhelpful": False}.get(filters.answer)
-    votes = [item for item in chosen if item.kind == VOTE and (wanted is None or item.helpful is wanted)]
+    chosen = selected(items, filters)
+    votes = [item for item in chosen if item.kind == VOTE]
     summary = FeedbackSummary(read=len(items))
     subjects: Dict[Optional[str], Tally] = {}
     first_week = _monday(filters.first_day(now))
@@ -140,10 +155,25 @@ def summarise(items: List[Feedback], filters: InsightFilters, now: Optional[floa
     summary.by_subject = sorted(subjects.items(), key=lambda s: (-s[1].votes, s[0] or ""))
     summary.by_week = sorted((week, tally) for week, tally in weeks.items() if first_week <= week <= last_week)
     summary.by_part = sorted(parts.items(), key=lambda p: FEEDBACK_PARTS.index(p[0]))
-    comments = [item for item in chosen if item.kind == COMMENT] if wanted is not True else []
+    comments = [item for item in chosen if item.kind == COMMENT]
     summary.comment_count = len(comments)
     summary.comments = sorted(comments, key=lambda c: (-c.at, -c.event_id))[:MAX_COMMENTS]
     return summary
+
+
+def csv_document(items: Iterable[Feedback]) -> Tuple[str, int]:
+    """Votes and comments as CSV text with a header (ids, not titles; no cell a spreadsheet would run), and how many."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    count = 0
+    for item in items:
+        at = datetime.fromtimestamp(item.at, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+        helpful = "" if item.helpful is None else ("yes" if item.helpful else "no")
+        cells = (at, item.sender_id, item.kind, helpful, item.subject, item.referral, item.part, item.text)
+        writer.writerow([csv_safe(cell) for cell in cells])
+        count += 1
+    return out.getvalue(), count
 
 
 def subject_titles(kb: Optional[KnowledgeBase], subjects: Iterable[Optional[str]]) -> Dict[str, str]:

@@ -84,6 +84,7 @@ ROUTES = (
     Route(GET, "/gaps", insights.gaps_page, SIGNED_IN),
     Route(GET, "/gaps.yml", insights.export_gaps, ADMIN),
     Route(GET, "/feedback", insights.feedback_page, SIGNED_IN),
+    Route(GET, "/feedback.csv", insights.export_feedback, ADMIN),
     Route(GET, "/users", admin.users_page, ADMIN),
     Route(POST, "/users", admin.users_change, ADMIN),
     Route(GET, "/audit", admin.audit_page, ADMIN),

@@ -13,7 +13,7 @@ from sanic.response import HTTPResponse
 
 from bot.contract import MILESTONE_PREFIX
 from bot.review import audit, queries
-from bot.review.feedback import MAX_COMMENTS, MAX_ROWS, stored_feedback, subject_titles, summarise
+from bot.review.feedback import MAX_COMMENTS, MAX_ROWS, csv_document, selected, stored_feedback, subject_titles, summarise
 from bot.review.filters import PERIODS, FilterError
 from bot.review.gaps import INTENT, MAX_CONVERSATIONS, MAX_MESSAGES, SHOWN_GROUPS, chosen_texts, find_gaps, gaps_yaml
 from bot.review.insight_filters import ANSWERS, InsightFilters, parse_insight_filters
@@ -22,6 +22,11 @@ from bot.web.review.context import Refused, dashboard_of, render, user_of
 
 MAX_CHOSEN = 500  # groups or messages one export may name
 GROUP_KEY, MESSAGE_ID = re.compile(r"[0-9a-f]{1,64}"), re.compile(r"[0-9]{1,18}")
+
+
+def _attachment(text: str, content_type: str, filename: str) -> HTTPResponse:
+    """text as a file download."""
+    return response.text(text, content_type=content_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 def insight_filters_of(request: Request) -> InsightFilters:
@@ -73,11 +78,7 @@ async def export_gaps(request: Request) -> HTTPResponse:
     if not texts:
         raise Refused(404, "Nothing to export", "The chosen messages are no longer among this period's gaps. Reload the page.")
     audit.record(dashboard.engine, user_of(request), "export_gaps", None, f"{len(texts)} examples of {intent}; {filters.query()}")
-    return response.text(
-        gaps_yaml(intent, texts),
-        content_type="text/yaml; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="gaps-{intent}.yml"'},
-    )
+    return _attachment(gaps_yaml(intent, texts), "text/yaml; charset=utf-8", f"gaps-{intent}.yml")
 
 
 async def feedback_page(request: Request) -> HTTPResponse:
@@ -104,3 +105,13 @@ async def feedback_page(request: Request) -> HTTPResponse:
         titles=titles,
         limits={"rows": MAX_ROWS, "comments": MAX_COMMENTS},
     )
+
+
+async def export_feedback(request: Request) -> HTTPResponse:
+    """GET /review/feedback.csv: the filtered votes and comments, one row each (topic ids, not titles), audited."""
+    filters = insight_filters_of(request)
+    dashboard = dashboard_of(request)
+    dashboard.sync()
+    text, count = csv_document(selected(stored_feedback(dashboard.engine, filters)[0], filters))
+    audit.record(dashboard.engine, user_of(request), "export_feedback", None, f"{count} votes and comments; {filters.query()}")
+    return _attachment(text, "text/csv; charset=utf-8", "feedback.csv")
