@@ -215,7 +215,12 @@ def test_hostile_stored_text_is_escaped_and_never_logged(server: ReviewServer, a
     feedback = ok(admin.get("/review/feedback?days=7"))
     assert SCRIPT not in feedback and "<b>" + SECRET[:6] not in feedback and "&lt;b&gt;" in feedback
     assert "<img" not in feedback and "onerror" not in feedback  # an odd subject is dropped, not shown
-    for path in ("/review/gaps?days=365", "/review/feedback?days=365", "/review/gaps?channel=rest"):
+    for path in (
+        "/review/gaps?days=365",
+        "/review/feedback?days=365",
+        "/review/gaps?channel=rest",
+        "/review/feedback.csv?days=365",
+    ):
         ok(admin.get(path))
     log = (server.tmp / "web.log").read_text(encoding="utf-8", errors="replace")
     assert SECRET not in log and "alert(" not in log
