@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.tracker_io import advise_now, latest_intent, send
 from bot.contract import ADVISED_SLOT, FEEDBACK_SLOT, HELPFUL_INTENT, MORE_INTENTS, REFERRAL_SLOT
 from bot.knowledge.messages import say
+from bot.nlu.understand import Understanding
 from bot.triage import feedback
 
 
@@ -69,11 +70,13 @@ def missing_comment(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optio
     return [SlotSet(FEEDBACK_SLOT, feedback.comment(text, advised(tracker), tracker.get_slot(REFERRAL_SLOT)))]
 
 
-def feedback_in_reply(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[EventType]]:
-    """A plain "yes" or "no" right after "was this helpful?": the vote (None otherwise)."""
+def feedback_in_reply(dispatcher: CollectingDispatcher, tracker: Tracker, heard: Understanding) -> Optional[List[EventType]]:
+    """A plain "yes" or "no" right after "was this helpful?": the vote (None otherwise, and for a message that
+    states a fact, describes something or corrects: that is what it is)."""
     if not last_bot_asked_feedback(tracker):
         return None
-    helpful = feedback.vote_in_reply(tracker.latest_message.get("text") or "")
+    states = bool(heard.facts or heard.observations or heard.correction or heard.repair)
+    helpful = feedback.vote_in_reply(tracker.latest_message.get("text") or "", states)
     return None if helpful is None else record_vote(dispatcher, tracker, helpful)
 
 

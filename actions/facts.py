@@ -26,11 +26,11 @@ class ActionUpdateFacts(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         """Apply the facts and reply (bot.triage.conversation decides what to say). A plain yes or no to "was this
         helpful?" is the vote; a message with no fact after "what was missing?" is the answer to it."""
-        voted = feedback_in_reply(dispatcher, tracker)
-        if voted is not None:
-            return voted
         kb = knowledge_base()
         heard = understanding_of(tracker)
+        voted = feedback_in_reply(dispatcher, tracker, heard)
+        if voted is not None:
+            return voted
         advised = tracker.get_slot("advised") if isinstance(tracker.get_slot("advised"), dict) else {}
         reply = after_questions(
             heard, answers_from(tracker, kb), kb.questions, observations_so_far(tracker), last_bot_texts(tracker), bool(advised)

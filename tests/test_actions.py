@@ -317,3 +317,14 @@ async def test_start_over_resets_but_keeps_an_urgent_referral(
     assert [m["response"] for m in messages] == ["utter_restart"]
     assert events[0]["event"] == "restart"
     assert slots_set(events[1:]) == {"referral": kept}
+
+
+@pytest.mark.parametrize("text", ["no, sorry, she's 13 months", "no she was born at 30 weeks", "yes but he drags one leg"])
+async def test_a_correction_after_was_this_helpful_is_a_correction_not_a_vote(
+    make_tracker: Callable[..., Tracker], text: str
+) -> None:
+    tracker = make_tracker(slots=ADVISED_LATE_WALKING, text=text, events=ASKED_FEEDBACK)
+    _, events = await run(ActionUpdateFacts(), tracker)
+    slots = slots_set(events)
+    assert "feedback" not in slots
+    assert {"age_months", "weeks_early", "observations"} & set(slots)

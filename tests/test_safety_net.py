@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-import re
 import itertools
 import random
+import re
 from pathlib import Path
 from typing import Any, Dict, List
 

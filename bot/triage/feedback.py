@@ -37,10 +37,15 @@ def comment(text: str, advised: Optional[Mapping[str, Any]], referral: Optional[
     return {"kind": "comment", "text": text, **about(advised, referral)}
 
 
-def vote_in_reply(text: str) -> Optional[bool]:
-    """A plain "yes" / "no" typed in answer to "Was this helpful?" (None when the reply says something else)."""
-    answer = parse_yes_no(text)
-    return {"yes": True, "no": False}.get(answer or "")
+VOTE_WORDS = 5  # "yes it did", "not really, no": a longer reply says something else
+
+
+def vote_in_reply(text: str, states_something: bool) -> Optional[bool]:
+    """A plain "yes" / "no" typed in answer to "Was this helpful?"; None when the reply says something else: a fact
+    or a correction ("no, she's 13 months") is read as that, never as a vote."""
+    if states_something or len(text.split()) > VOTE_WORDS:
+        return None
+    return {"yes": True, "no": False}.get(parse_yes_no(text) or "")
 
 
 def awaits_comment(last_feedback: Any) -> bool:
