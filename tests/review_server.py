@@ -7,7 +7,7 @@ import subprocess
 import time
 from http.cookies import SimpleCookie
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Any, Dict, Optional
 
 import httpx
 
@@ -94,3 +94,20 @@ class Client:
     def sign_in(self, username: str, password: Optional[str] = None) -> httpx.Response:
         token = self.csrf("/review/login")
         return self.post("/review/login", {"csrf": token, "username": username, "password": password or PASSWORDS[username]})
+
+
+def signed_in_page(
+    browser: Any, server: ReviewServer, viewport: Dict[str, int], path: str = "/review/login", **options: Any
+) -> Any:
+    """A browser page signed in as the administrator, at `path` (the sign-in form returns there); `page.base` is the
+    dashboard's address as the browser uses it."""
+    context = browser.new_context(viewport=viewport, **options)
+    page = context.new_page()
+    base = server.base.replace("127.0.0.1", "localhost")  # browsers keep Secure cookies on localhost
+    page.goto(f"{base}{path}")
+    page.fill("#username", "admin")
+    page.fill("#password", PASSWORDS["admin"])
+    page.click("button:text('Sign in')")
+    page.wait_for_selector("h1")
+    page.base = base
+    return page

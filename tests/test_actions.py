@@ -72,18 +72,19 @@ async def test_form_records_request_for_a_person(make_tracker: Callable[..., Tra
     assert "support team" in messages[0]["text"]
 
 
+LATE_WALKING = {
+    "topic": "late_walking",
+    "age_months": 20.0,
+    "weeks_early": 0.0,
+    "pulls_to_stand": "yes",
+    "stands_alone_seconds": 5.0,
+    "uses_both_sides": "yes",
+    "hips_checked": "yes",
+}
+
+
 async def test_advice_sets_referral_rules_and_cites_sources(make_tracker: Callable[..., Tracker]) -> None:
-    tracker = make_tracker(
-        slots={
-            "topic": "late_walking",
-            "age_months": 20.0,
-            "weeks_early": 0.0,
-            "pulls_to_stand": "yes",
-            "stands_alone_seconds": 5.0,
-            "uses_both_sides": "yes",
-            "hips_checked": "yes",
-        }
-    )
+    tracker = make_tracker(slots=LATE_WALKING)
     messages, events = await run(ActionGiveAdvice(), tracker)
     slots = slots_set(events)
     assert slots["referral"] == "provider"
@@ -106,13 +107,7 @@ async def test_advice_sets_referral_rules_and_cites_sources(make_tracker: Callab
 
 
 ADVISED_LATE_WALKING = {
-    "topic": "late_walking",
-    "age_months": 20.0,
-    "weeks_early": 0.0,
-    "pulls_to_stand": "yes",
-    "stands_alone_seconds": 5.0,
-    "uses_both_sides": "yes",
-    "hips_checked": "yes",
+    **LATE_WALKING,
     "referral": "provider",
     "advised": {"subject": "late_walking", "not_yet": False, "part": "advice"},
 }

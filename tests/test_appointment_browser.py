@@ -18,17 +18,9 @@ from bot.triage.appointment_library import current_library
 from bot.triage.respond import advise
 from tests.browser import DESKTOP, PHONE, SCREENSHOTS, screenshot
 from tests.servers import Services
+from tests.test_appointment import LATE_WALKER
 
-ANSWERS = {
-    "age_months": 19.0,
-    "weeks_early": 8.0,
-    "pulls_to_stand": "no",
-    "stands_alone_seconds": 0.0,
-    "uses_both_sides": "yes",
-    "hips_checked": "no",
-    "breech": "no",
-    "hip_family_history": "unsure",
-}
+ANSWERS = LATE_WALKER
 # Printable width in CSS pixels (96 per inch) inside the stylesheet's @page margins of 14 mm left and right.
 PRINTABLE = {"A4": round((210 - 28) / 25.4 * 96), "Letter": round((215.9 - 28) / 25.4 * 96)}
 

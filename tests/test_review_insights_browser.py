@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any, Dict, Iterator
+from typing import Any, Iterator
 
 import pytest
 import sqlalchemy as sa
 import yaml
 
 from tests.browser import DESKTOP, PHONE, screenshot
-from tests.review_server import PASSWORDS, ReviewServer
+from tests.review_server import ReviewServer, signed_in_page
 from tests.tools.insight_data import COMMENTS, THEMES, feedback_conversations, gap_conversations
 from tests.tools.review_data import write
 
@@ -31,19 +31,6 @@ def server(tmp_path_factory: pytest.TempPathFactory, kb_path: Path) -> Iterator[
         running.stop()
 
 
-def signed_in(browser: Any, server: ReviewServer, viewport: Dict[str, int], path: str, **options: Any) -> Any:
-    """A page signed in as the administrator, showing path."""
-    context = browser.new_context(viewport=viewport, **options)
-    page = context.new_page()
-    base = server.base.replace("127.0.0.1", "localhost")  # browsers keep Secure cookies on localhost
-    page.goto(f"{base}{path}")
-    page.fill("#username", "admin")
-    page.fill("#password", PASSWORDS["admin"])
-    page.click("button:text('Sign in')")
-    page.wait_for_selector("main h1")
-    return page
-
-
 def fits_the_screen(page: Any) -> None:
     """Nothing wider than the viewport (no sideways scrolling)."""
     width, limit = page.evaluate("() => document.documentElement.scrollWidth"), page.viewport_size["width"]
@@ -56,7 +43,7 @@ def fits_the_screen(page: Any) -> None:
 
 
 def test_gaps_on_a_desktop_choose_groups_and_export_them(browser: Any, server: ReviewServer, tmp_path: Path) -> None:
-    page = signed_in(browser, server, DESKTOP, "/review/gaps", accept_downloads=True)
+    page = signed_in_page(browser, server, DESKTOP, "/review/gaps", accept_downloads=True)
     try:
         assert "Gaps" in page.inner_text("h1")
         groups = page.locator("section.gap")
@@ -87,7 +74,7 @@ def test_gaps_on_a_desktop_choose_groups_and_export_them(browser: Any, server: R
 
 
 def test_gaps_on_a_phone(browser: Any, server: ReviewServer) -> None:
-    page = signed_in(browser, server, PHONE, "/review/gaps", is_mobile=True, has_touch=True)
+    page = signed_in_page(browser, server, PHONE, "/review/gaps", is_mobile=True, has_touch=True)
     try:
         page.wait_for_selector("section.gap")
         fits_the_screen(page)
@@ -100,7 +87,7 @@ def test_gaps_on_a_phone(browser: Any, server: ReviewServer) -> None:
 
 
 def test_feedback_on_a_desktop_filters_to_unhelpful_answers(browser: Any, server: ReviewServer) -> None:
-    page = signed_in(browser, server, DESKTOP, "/review/feedback")
+    page = signed_in_page(browser, server, DESKTOP, "/review/feedback")
     try:
         topics = page.locator("#by-topic + table tbody tr")
         assert topics.count() == 4 and "Not walking yet" in topics.first.inner_text()
@@ -120,7 +107,7 @@ def test_feedback_on_a_desktop_filters_to_unhelpful_answers(browser: Any, server
 
 
 def test_feedback_on_a_phone(browser: Any, server: ReviewServer) -> None:
-    page = signed_in(browser, server, PHONE, "/review/feedback?answer=unhelpful", is_mobile=True, has_touch=True)
+    page = signed_in_page(browser, server, PHONE, "/review/feedback?answer=unhelpful", is_mobile=True, has_touch=True)
     try:
         fits_the_screen(page)
         assert page.locator(".feedback-comments li").count() == len(COMMENTS)

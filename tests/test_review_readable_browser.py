@@ -11,7 +11,7 @@ from typing import Any, Dict, Iterator, List
 import pytest
 
 from tests.browser import PHONE, screenshot
-from tests.review_server import PASSWORDS, ReviewServer
+from tests.review_server import ReviewServer, signed_in_page
 from tests.test_review_readable_http import SENDER, readable_conversation
 from tests.tools.review_data import create_events_table, generate, write
 
@@ -33,19 +33,6 @@ def server(tmp_path_factory: pytest.TempPathFactory, kb_path: Path) -> Iterator[
         running.stop()
 
 
-def signed_in(browser: Any, server: ReviewServer, viewport: Dict[str, int]) -> Any:
-    context = browser.new_context(viewport=viewport)
-    page = context.new_page()
-    base = server.base.replace("127.0.0.1", "localhost")  # browsers keep Secure cookies on localhost
-    page.goto(f"{base}/review/login")
-    page.fill("#username", "admin")
-    page.fill("#password", PASSWORDS["admin"])
-    page.click("button:text('Sign in')")
-    page.wait_for_selector("h1")
-    page.base = base
-    return page
-
-
 def fits_the_width(page: Any) -> bool:
     """Nothing on the page is wider than the screen (no sideways scrolling); the culprits are printed otherwise."""
     wider = page.evaluate(
@@ -58,7 +45,7 @@ def fits_the_width(page: Any) -> bool:
 
 @pytest.mark.parametrize("device", ["desktop", "phone"])
 def test_the_transcript_reads_like_the_chat(browser: Any, server: ReviewServer, device: str) -> None:
-    page = signed_in(browser, server, VIEWPORTS[device])
+    page = signed_in_page(browser, server, VIEWPORTS[device])
     try:
         page.goto(f"{page.base}/review/conversations/{SENDER}")
         page.wait_for_selector("h2:text('Transcript')")
@@ -102,7 +89,7 @@ def label_boxes(page: Any) -> List[Dict[str, float]]:
 @pytest.mark.parametrize("device", ["desktop", "phone"])
 @pytest.mark.parametrize("days", [7, 30, 90, 365])
 def test_the_day_labels_never_overlap(browser: Any, server: ReviewServer, device: str, days: int) -> None:
-    page = signed_in(browser, server, VIEWPORTS[device])
+    page = signed_in_page(browser, server, VIEWPORTS[device])
     try:
         page.goto(f"{page.base}/review/?days={days}")
         page.wait_for_selector("h2:text('Conversations per day')")
