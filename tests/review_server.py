@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import time
+from contextlib import ExitStack
 from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any, Dict, Optional
@@ -13,6 +14,7 @@ import httpx
 
 from bot.serve import BIN, service_env, wait_until_up, web_command
 from bot.settings import PROJECT_ROOT
+from tests.databases import postgres_database
 from tests.servers import free_port
 from tests.tools.review_data import create_events_table, generate, write
 
@@ -111,3 +113,18 @@ def signed_in_page(
     page.wait_for_selector("h1")
     page.base = base
     return page
+
+
+def tracker_url(stack: ExitStack, kind: str, tmp: Path, postgres_name: str) -> str:
+    """A dashboard test's tracker store: SQLite in `tmp`, or ("postgresql") a throwaway PostgreSQL database that
+    `stack` drops."""
+    if kind == "sqlite":
+        return f"sqlite:///{tmp / 'tracker.db'}"
+    return str(stack.enter_context(postgres_database(postgres_name)))
+
+
+def signed_in(server: ReviewServer, role: str) -> Client:
+    """An HTTP client signed in to the dashboard as `role` (admin or reviewer)."""
+    client = Client(server)
+    assert client.sign_in(role).status_code == 302
+    return client

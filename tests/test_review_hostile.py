@@ -22,8 +22,7 @@ from urllib.parse import quote
 import pytest
 import sqlalchemy as sa
 
-from tests.databases import postgres_database
-from tests.review_server import Client, ReviewServer
+from tests.review_server import Client, ReviewServer, signed_in, tracker_url
 from tests.tools.review_data import conversation, write
 
 SECRET = "SECRET-PARENT-TEXT"  # in hostile values; must never reach the log
@@ -181,11 +180,7 @@ def insert(engine: sa.engine.Engine, sender_id: str, rows: List[Row]) -> None:
 def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, kb_path: Path) -> Iterator[ReviewServer]:
     tmp = tmp_path_factory.mktemp(f"hostile-{request.param}")
     with ExitStack() as stack:
-        url = (
-            f"sqlite:///{tmp / 'tracker.db'}"
-            if request.param == "sqlite"
-            else stack.enter_context(postgres_database("caregiver_hostile"))
-        )
+        url = tracker_url(stack, request.param, tmp, "caregiver_hostile")
         running = ReviewServer(url, tmp, kb_path, conversations=12).start()
         stack.callback(running.stop)
         engine = sa.create_engine(url)
@@ -200,9 +195,7 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 @pytest.fixture(scope="module")
 def admin(server: ReviewServer) -> Client:
-    client = Client(server)
-    assert client.sign_in("admin").status_code == 302
-    return client
+    return signed_in(server, "admin")
 
 
 def ok(response: Any) -> Any:

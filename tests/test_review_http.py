@@ -18,8 +18,7 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from tests.databases import postgres_database
-from tests.review_server import Client, ReviewServer
+from tests.review_server import Client, ReviewServer, signed_in, tracker_url
 
 ROUTES_GET = [
     "/review/",
@@ -41,11 +40,7 @@ ADMIN_ONLY = ["/review/export.csv", "/review/export.jsonl", "/review/corrections
 def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, kb_path: Path) -> Iterator[ReviewServer]:
     tmp = tmp_path_factory.mktemp(f"review-{request.param}")
     with ExitStack() as stack:
-        url = (
-            f"sqlite:///{tmp / 'tracker.db'}"
-            if request.param == "sqlite"
-            else stack.enter_context(postgres_database("caregiver_review"))
-        )
+        url = tracker_url(stack, request.param, tmp, "caregiver_review")
         running = ReviewServer(url, tmp, kb_path).start()
         stack.callback(running.stop)
         yield running
@@ -53,16 +48,12 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 @pytest.fixture
 def admin(server: ReviewServer) -> Client:
-    client = Client(server)
-    assert client.sign_in("admin").status_code == 302
-    return client
+    return signed_in(server, "admin")
 
 
 @pytest.fixture
 def reviewer(server: ReviewServer) -> Client:
-    client = Client(server)
-    assert client.sign_in("reviewer").status_code == 302
-    return client
+    return signed_in(server, "reviewer")
 
 
 def first_id(client: Client, query: str) -> str:

@@ -16,8 +16,7 @@ import sqlalchemy as sa
 import yaml
 from markupsafe import escape as markup_escape
 
-from tests.databases import postgres_database
-from tests.review_server import Client, ReviewServer
+from tests.review_server import Client, ReviewServer, signed_in, tracker_url
 from tests.test_review_hostile import HOSTILE, SECRET, insert
 from tests.tools.insight_data import COMMENTS, THEMES, comment, feedback_conversations, gap_conversations, not_handled, vote
 from tests.tools.review_data import write
@@ -45,11 +44,7 @@ def hostile_insights(now: float) -> Iterator[Any]:
 def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, kb_path: Path) -> Iterator[ReviewServer]:
     tmp = tmp_path_factory.mktemp(f"insights-{request.param}")
     with ExitStack() as stack:
-        url = (
-            f"sqlite:///{tmp / 'tracker.db'}"
-            if request.param == "sqlite"
-            else stack.enter_context(postgres_database("caregiver_insights"))
-        )
+        url = tracker_url(stack, request.param, tmp, "caregiver_insights")
         running = ReviewServer(url, tmp, kb_path, conversations=30).start()
         stack.callback(running.stop)
         engine = sa.create_engine(url)
@@ -65,16 +60,12 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 @pytest.fixture(scope="module")
 def admin(server: ReviewServer) -> Client:
-    client = Client(server)
-    assert client.sign_in("admin").status_code == 302
-    return client
+    return signed_in(server, "admin")
 
 
 @pytest.fixture(scope="module")
 def reviewer(server: ReviewServer) -> Client:
-    client = Client(server)
-    assert client.sign_in("reviewer").status_code == 302
-    return client
+    return signed_in(server, "reviewer")
 
 
 def ok(response: Any) -> str:

@@ -14,8 +14,7 @@ from typing import Any, Dict, Iterator, List
 import pytest
 
 from bot.knowledge.messages import say
-from tests.databases import postgres_database
-from tests.review_server import Client, ReviewServer
+from tests.review_server import Client, ReviewServer, signed_in, tracker_url
 from tests.tools.review_data import create_events_table, write
 
 SENDER = "readable-1"
@@ -73,11 +72,7 @@ def readable_conversation(start: float) -> List[Dict[str, Any]]:
 def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, kb_path: Path) -> Iterator[ReviewServer]:
     tmp = tmp_path_factory.mktemp(f"readable-{request.param}")
     with ExitStack() as stack:
-        url = (
-            f"sqlite:///{tmp / 'tracker.db'}"
-            if request.param == "sqlite"
-            else stack.enter_context(postgres_database("caregiver_readable"))
-        )
+        url = tracker_url(stack, request.param, tmp, "caregiver_readable")
         running = ReviewServer(url, tmp, kb_path, conversations=40).start()
         stack.callback(running.stop)
         engine = create_events_table(url)
@@ -88,9 +83,7 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 @pytest.fixture
 def admin(server: ReviewServer) -> Client:
-    client = Client(server)
-    assert client.sign_in("admin").status_code == 302
-    return client
+    return signed_in(server, "admin")
 
 
 def sections(page: str) -> List[str]:
